@@ -1,0 +1,334 @@
+// The Pulse edge: one AMQP connection, rebuilt with backoff when it fails, and a short-lived channel
+// per check that takes what is waiting, then acks what was verified and hands the rest back in order.
+// No delivery is held between checks: RabbitMQ closes a channel that holds one for 30 minutes.
+import { connect, type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
+import type { Logger } from "pino";
+
+export interface PulseOptions {
+  url: URL;
+  username: string;
+  password: string;
+  exchange: string;
+  queue: string;
+  /** Routing keys to bind the queue to (hg paths). */
+  bindings: readonly string[];
+  /** Declare nothing and bind nothing: only check that the exchange and queue exist. */
+  readOnly: boolean;
+  log: Logger;
+  heartbeatSeconds?: number;
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  onConnectedChange?: (connected: boolean) => void;
+  onReconnect?: () => void;
+  onConsumerCancel?: () => void;
+}
+
+export interface Delivery {
+  /** Place in delivery order within the check. */
+  index: number;
+  routingKey: string;
+  exchange: string;
+  body: Buffer;
+  contentType: string | undefined;
+  redelivered: boolean;
+}
+
+export interface DrainOptions {
+  maxMessages: number;
+  /** Stop waiting for more once nothing has arrived for this long. */
+  idleMs?: number;
+  signal?: AbortSignal | undefined;
+}
+
+export class PulseError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PulseError";
+  }
+}
+
+/** amqplib's own messages name the server's reply; they never carry the URL or credentials. */
+function reason(error: unknown): string {
+  const err = error as Error & { code?: string | number };
+  return (err?.message ?? String(error)).replace(/amqps?:\/\/[^\s]*/g, "<url>").slice(0, 300);
+}
+
+export class PulseClient {
+  private readonly options: PulseOptions;
+  private model: ChannelModel | undefined;
+  private connecting: Promise<ChannelModel> | undefined;
+  private stopping = false;
+  private readonly stopController = new AbortController();
+  private everConnected = false;
+
+  constructor(options: PulseOptions) {
+    this.options = options;
+  }
+
+  get connected(): boolean {
+    return this.model !== undefined;
+  }
+
+  /** The live connection, connecting first if needed (one attempt). */
+  async connection(): Promise<ChannelModel> {
+    if (this.model) return this.model;
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  /** Keeps trying to connect in the background, with capped exponential backoff and jitter. */
+  keepConnected(): void {
+    void this.reconnectLoop();
+  }
+
+  private async reconnectLoop(): Promise<void> {
+    const min = this.options.reconnectMinMs ?? 1000;
+    const max = this.options.reconnectMaxMs ?? 60_000;
+    for (let attempt = 0; !this.stopping && !this.model; attempt++) {
+      try {
+        await this.connection();
+        return;
+      } catch (error) {
+        const delay = Math.min(max, min * 2 ** attempt) * (0.8 + 0.4 * Math.random());
+        this.options.log.warn({ err: reason(error), retryInMs: Math.round(delay) }, "pulse connection failed");
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.stopController.signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            resolve();
+          }, { once: true });
+        });
+      }
+    }
+  }
+
+  private async open(): Promise<ChannelModel> {
+    const { url, username, password, log } = this.options;
+    const tls = url.protocol === "amqps:";
+    const vhost = url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : "/";
+    let model: ChannelModel;
+    try {
+      model = await connect(
+        {
+          protocol: tls ? "amqps" : "amqp",
+          hostname: url.hostname,
+          port: url.port ? Number(url.port) : tls ? 5671 : 5672,
+          username,
+          password,
+          vhost,
+          heartbeat: this.options.heartbeatSeconds ?? 30,
+        },
+        // Node verifies the broker's certificate by default; servername makes SNI match the host.
+        tls ? { servername: url.hostname, timeout: 30_000 } : { timeout: 30_000 },
+      );
+    } catch (error) {
+      throw new PulseError(`cannot connect to ${url.host}: ${reason(error)}`, { cause: error });
+    }
+    try {
+      await this.prepareTopology(model);
+    } catch (error) {
+      await model.close().catch(() => undefined);
+      throw error;
+    }
+    model.on("error", (error: unknown) => log.warn({ err: reason(error) }, "pulse connection error"));
+    model.on("close", () => {
+      if (this.model !== model) return;
+      this.model = undefined;
+      this.options.onConnectedChange?.(false);
+      if (this.stopping) return;
+      log.warn("pulse connection closed; reconnecting");
+      this.options.onReconnect?.();
+      this.keepConnected();
+    });
+    this.model = model;
+    this.options.onConnectedChange?.(true);
+    log.info({ host: url.host, vhost, queue: this.options.queue, reconnected: this.everConnected }, "connected to pulse");
+    this.everConnected = true;
+    return model;
+  }
+
+  /** Checks the exchange passively (Pulse forbids declaring it) and declares and binds our queue. */
+  private async prepareTopology(model: ChannelModel): Promise<void> {
+    const { exchange, queue, bindings, readOnly } = this.options;
+    await this.withChannel(model, async (ch) => {
+      await ch.checkExchange(exchange).catch((error: unknown) => {
+        throw new PulseError(`exchange ${exchange} cannot be used: ${reason(error)}`, { cause: error });
+      });
+    });
+    await this.withChannel(model, async (ch) => {
+      if (readOnly) {
+        await ch.checkQueue(queue).catch((error: unknown) => {
+          throw new PulseError(`queue ${queue} does not exist (read-only mode creates nothing): ${reason(error)}`, { cause: error });
+        });
+        return;
+      }
+      await ch.assertQueue(queue, { durable: true, autoDelete: false, exclusive: false });
+      for (const key of bindings) await ch.bindQueue(queue, exchange, key);
+    });
+  }
+
+  /** A throwaway channel; a channel error (404, 406) closes only it, and surfaces as the rejection. */
+  private async withChannel<T>(model: ChannelModel, fn: (ch: Channel) => Promise<T>): Promise<T> {
+    const ch = await model.createChannel();
+    ch.on("error", () => undefined);
+    try {
+      return await fn(ch);
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+
+  /** Depth and consumers of any queue the account may read, by a passive declare. */
+  async queueDepth(queue: string): Promise<{ messages: number; consumers: number }> {
+    const model = await this.connection();
+    return this.withChannel(model, async (ch) => {
+      const reply = await ch.checkQueue(queue);
+      return { messages: reply.messageCount, consumers: reply.consumerCount };
+    });
+  }
+
+  /**
+   * Takes every message waiting on the queue (up to `maxMessages`) on a fresh channel. The caller
+   * must end the session with `settle` or `abandon`.
+   */
+  async drain(options: DrainOptions): Promise<CheckSession> {
+    const model = await this.connection();
+    if (!this.options.readOnly) {
+      // Re-asserting is idempotent and rebuilds a queue deleted under us (PulseGuardian does that).
+      await this.prepareTopology(model);
+    }
+    const ch = await model.createChannel();
+    const session = new CheckSession(ch, this.options.queue, this.options.log);
+    ch.on("error", (error: unknown) => session.fail(error));
+    ch.on("close", () => session.fail(new PulseError("channel closed")));
+    try {
+      const { messageCount, consumerCount } = await ch.checkQueue(this.options.queue);
+      session.depthAtStart = { messages: messageCount, consumers: consumerCount };
+      if (messageCount > 0) {
+        await ch.prefetch(Math.min(options.maxMessages, 65_535));
+        await session.collect(Math.min(messageCount, options.maxMessages), options, () => this.options.onConsumerCancel?.());
+      }
+    } catch (error) {
+      await session.abandon();
+      throw new PulseError(`cannot read queue ${this.options.queue}: ${reason(error)}`, { cause: error });
+    }
+    return session;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.stopController.abort();
+    const model = this.model;
+    this.model = undefined;
+    if (model) {
+      this.options.onConnectedChange?.(false);
+      await model.close().catch(() => undefined);
+    }
+  }
+}
+
+export class CheckSession {
+  readonly deliveries: Delivery[] = [];
+  depthAtStart = { messages: 0, consumers: 0 };
+  private readonly messages: ConsumeMessage[] = [];
+  private readonly channel: Channel;
+  private readonly queue: string;
+  private readonly log: Logger;
+  private failure: unknown;
+  private closed = false;
+  /** Set when the broker cancelled our consumer (the queue was deleted). */
+  cancelled = false;
+
+  constructor(channel: Channel, queue: string, log: Logger) {
+    this.channel = channel;
+    this.queue = queue;
+    this.log = log;
+  }
+
+  fail(error: unknown): void {
+    this.failure ??= error;
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  async collect(expected: number, options: DrainOptions, onCancel: () => void): Promise<void> {
+    const idleMs = options.idleMs ?? 1000;
+    let consuming: Promise<{ consumerTag: string }> | undefined;
+    await new Promise<void>((resolve, reject) => {
+      let timer = setTimeout(resolve, idleMs);
+      const finish = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      options.signal?.addEventListener("abort", finish, { once: true });
+      consuming = this.channel.consume(
+          this.queue,
+          (msg) => {
+            if (msg === null) {
+              this.cancelled = true;
+              onCancel();
+              finish();
+              return;
+            }
+            this.messages.push(msg);
+            this.deliveries.push({
+              index: this.deliveries.length,
+              routingKey: msg.fields.routingKey,
+              exchange: msg.fields.exchange,
+              body: msg.content,
+              contentType: typeof msg.properties.contentType === "string" ? msg.properties.contentType : undefined,
+              redelivered: msg.fields.redelivered,
+            });
+            if (this.deliveries.length >= expected) return finish();
+            clearTimeout(timer);
+            timer = setTimeout(finish, idleMs);
+          },
+          { noAck: false },
+        );
+      consuming.catch(reject);
+    });
+    // After cancel-ok nothing more is delivered; what arrived meanwhile is in the list and is settled too.
+    const { consumerTag } = await (consuming as Promise<{ consumerTag: string }>);
+    if (!this.cancelled && !this.failed) await this.channel.cancel(consumerTag);
+  }
+
+  /**
+   * Acks the given deliveries, hands every other one back to the queue at its place, and closes the
+   * channel. Returns the queue's depth afterwards, or undefined when the channel had died (the broker
+   * has then requeued everything itself, so nothing is lost, but nothing is acked either).
+   */
+  async settle(ack: readonly number[]): Promise<{ messages: number; consumers: number } | undefined> {
+    if (this.closed) return undefined;
+    try {
+      if (this.failed) throw this.failure;
+      for (const index of ack) {
+        const msg = this.messages[index];
+        if (msg) this.channel.ack(msg);
+      }
+      this.channel.nackAll(true);
+      // A round trip after the acks: once it answers, the broker has processed them.
+      const reply = await this.channel.checkQueue(this.queue);
+      return { messages: reply.messageCount, consumers: reply.consumerCount };
+    } catch (error) {
+      this.log.warn({ err: reason(error) }, "could not settle the check's messages; the broker returns them to the queue");
+      return undefined;
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** Acks nothing: closing the channel returns every delivery to the queue, in order. */
+  async abandon(): Promise<void> {
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.channel.close().catch(() => undefined);
+  }
+}

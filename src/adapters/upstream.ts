@@ -1,0 +1,180 @@
+// One HTTP client per upstream (hg.mozilla.org, Phabricator): keep-alive, per-request timeouts well
+// under the check interval, bounded retries with backoff (undici's retry interceptor), and a
+// duration/failure observation for every logical request. Requests only ever go to the configured
+// base URL: callers pass a path, never a URL.
+import { Agent, interceptors, request, type Dispatcher } from "undici";
+
+export type Service = "hgmo" | "phabricator";
+
+export class UpstreamError extends Error {
+  readonly service: Service;
+  readonly status: number | undefined;
+  constructor(service: Service, message: string, status?: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UpstreamError";
+    this.service = service;
+    this.status = status;
+  }
+}
+
+export interface UpstreamOptions {
+  service: Service;
+  baseUrl: string;
+  timeoutMs: number;
+  /** Retries after the first attempt, on connection errors, timeouts and 429/5xx. */
+  maxRetries?: number;
+  minRetryDelayMs?: number;
+  connections?: number;
+  observe?: (service: Service, seconds: number, failed: boolean) => void;
+}
+
+export interface UpstreamRequest {
+  method: "GET" | "HEAD" | "POST";
+  /** Path and query below the base URL, starting with `/`. */
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal | undefined;
+  /** Status codes that are an answer, not a failure; 200 alone when unset. */
+  accept?: readonly number[];
+}
+
+export interface UpstreamResponse {
+  status: number;
+  text: string;
+}
+
+/** Bodies beyond this are not a pushlog slice or a Conduit page; refuse them rather than buffer them. */
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+export interface Upstream {
+  readonly service: Service;
+  readonly baseUrl: string;
+  request(req: UpstreamRequest): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+}
+
+export function createUpstream(options: UpstreamOptions): Upstream {
+  const { service, timeoutMs } = options;
+  const base = new URL(`${options.baseUrl}/`);
+  const maxRetries = options.maxRetries ?? 2;
+  const minTimeout = options.minRetryDelayMs ?? 250;
+  const agent: Dispatcher = new Agent({
+    connections: options.connections ?? 32,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connectTimeout: Math.min(timeoutMs, 10_000),
+    keepAliveTimeout: 10_000,
+  }).compose(
+    interceptors.retry({
+      maxRetries,
+      minTimeout,
+      maxTimeout: 4 * minTimeout,
+      timeoutFactor: 2,
+      // Conduit's *.search methods only read, so a POST to them is as safe to repeat as a GET.
+      methods: ["GET", "HEAD", "POST"],
+      statusCodes: [429, 500, 502, 503, 504],
+      errorCodes: [
+        "ECONNRESET",
+        "ECONNREFUSED",
+        "ENOTFOUND",
+        "ENETDOWN",
+        "ENETUNREACH",
+        "EHOSTDOWN",
+        "EHOSTUNREACH",
+        "EPIPE",
+        "UND_ERR_SOCKET",
+        "UND_ERR_HEADERS_TIMEOUT",
+        "UND_ERR_CONNECT_TIMEOUT",
+      ],
+    }),
+  );
+  // The sum of all attempts and back-offs, so a check never waits on one request for long.
+  const deadlineMs = timeoutMs * (maxRetries + 1) + 4 * minTimeout * maxRetries;
+
+  async function send(req: UpstreamRequest): Promise<UpstreamResponse> {
+    if (!req.path.startsWith("/") || req.path.startsWith("//")) {
+      throw new UpstreamError(service, `refused a request to a path that is not below ${base.origin}`);
+    }
+    const url = new URL(`${base.pathname.replace(/\/$/, "")}${req.path}`, base.origin);
+    if (url.origin !== base.origin) {
+      throw new UpstreamError(service, `refused a request outside ${base.origin}`);
+    }
+    const what = `${req.method} ${url.pathname}`;
+    const signal = req.signal ? AbortSignal.any([req.signal, AbortSignal.timeout(deadlineMs)]) : AbortSignal.timeout(deadlineMs);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        dispatcher: agent,
+        signal,
+      });
+    } catch (error) {
+      const err = error as Error & { code?: string; statusCode?: number };
+      if (req.signal?.aborted) throw new UpstreamError(service, `${what}: stopped`, undefined, { cause: error });
+      const detail = err.statusCode ? `HTTP ${err.statusCode}` : (err.code ?? err.name);
+      throw new UpstreamError(service, `${what}: ${detail} after ${maxRetries + 1} attempts`, err.statusCode, { cause: error });
+    }
+    const accepted = req.accept ?? [200];
+    if (!accepted.includes(res.statusCode)) {
+      await res.body.dump().catch(() => undefined);
+      throw new UpstreamError(service, `${what}: HTTP ${res.statusCode}`, res.statusCode);
+    }
+    if (req.method === "HEAD") {
+      await res.body.dump().catch(() => undefined);
+      return { status: res.statusCode, text: "" };
+    }
+    const declared = Number(res.headers["content-length"] ?? 0);
+    if (declared > MAX_BODY_BYTES) {
+      res.body.destroy();
+      throw new UpstreamError(service, `${what}: a ${declared}-byte body is larger than expected`, res.statusCode);
+    }
+    try {
+      return { status: res.statusCode, text: await res.body.text() };
+    } catch (error) {
+      throw new UpstreamError(service, `${what}: the body did not arrive whole (${(error as Error & { code?: string }).code ?? (error as Error).name})`, res.statusCode, { cause: error });
+    }
+  }
+
+  return {
+    service,
+    baseUrl: options.baseUrl,
+    async request(req) {
+      const started = performance.now();
+      try {
+        const response = await send(req);
+        options.observe?.(service, (performance.now() - started) / 1000, false);
+        return response;
+      } catch (error) {
+        options.observe?.(service, (performance.now() - started) / 1000, !req.signal?.aborted);
+        throw error;
+      }
+    },
+    async close() {
+      await agent.close();
+    },
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` running at once; results keep the input order. */
+export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  async function worker(): Promise<void> {
+    // After the first failure the others finish what they hold but take nothing new.
+    while (!failed && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await fn(items[index] as T);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

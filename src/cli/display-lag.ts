@@ -1,0 +1,83 @@
+// `display-lag [NODE...]`: for each changeset, whether the mirror has it and, if not, for how long it
+// has been missing. Without NODE: a read-only check that shows the state of the queue head.
+import { parseArgs } from "node:util";
+import { ConfigError, readConfig, type Config } from "../config.ts";
+import { createLogger } from "../logger.ts";
+import { formatReport } from "../monitor.ts";
+import { buildApp, runOnce } from "../service.ts";
+import { createPushlogClient } from "../adapters/pushlog.ts";
+import { versionInfo } from "../version.ts";
+import { loadDotenv, type Io } from "./io.ts";
+import type { App } from "../service.ts";
+
+const USAGE = `Usage: display-lag [--debug] [NODE...]
+
+For each hg changeset id (12 to 40 hex digits): which monitored repository has it, whether the
+Phabricator mirror has it, and if not, for how long it has been missing (since its push).
+Without NODE: the state of the queue head, read-only (nothing is acked or declared).
+`;
+
+async function describeNode(app: App, node: string, nowMs: number): Promise<string[]> {
+  const pushlog = createPushlogClient(app.hg);
+  const lines: string[] = [];
+  for (const repo of app.config.repositories) {
+    const push = await pushlog.fetchRevision(repo.path, node);
+    if (!push) continue;
+    const have = (await app.mirror.mirrored(repo.callsign, [push.node])).has(push.node);
+    const age = Math.max(0, Math.floor(nowMs / 1000) - push.pushTime);
+    lines.push(
+      have
+        ? `${node} ${repo.path} ${repo.callsign}: in the mirror (push ${push.pushId}); replication lag (seconds): 0`
+        : `${node} ${repo.path} ${repo.callsign}: NOT in the mirror (push ${push.pushId}, ${new Date(push.pushTime * 1000).toISOString()}); replication lag (seconds): ${age}`,
+    );
+  }
+  return lines.length > 0 ? lines : [`${node}: not found in any monitored repository`];
+}
+
+export async function displayLag(argv: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { debug: { type: "boolean", default: false }, help: { type: "boolean", default: false } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.stderr(`display-lag: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  const bad = parsed.positionals.filter((n) => !/^[0-9a-f]{12,40}$/.test(n));
+  if (bad.length > 0) {
+    io.stderr(`display-lag: not a changeset id: ${bad.join(" ")}\n`);
+    return 2;
+  }
+  loadDotenv(io);
+  let config: Config;
+  try {
+    config = readConfig(io.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) io.stderr(`configuration error: ${problem}\n`);
+    return 2;
+  }
+  const log = createLogger({ level: parsed.values.debug ? "debug" : "warn", pretty: io.isTTY, ...(io.logDestination ? { destination: io.logDestination } : {}) });
+  const app = buildApp({ config, log, version: versionInfo(io.env), readOnly: true, ...(io.drainIdleMs === undefined ? {} : { drainIdleMs: io.drainIdleMs }) });
+
+  if (parsed.positionals.length === 0) {
+    const report = await runOnce(app);
+    for (const repo of report.repositories) io.stdout(`${formatReport(repo)}\n`);
+    return report.ok ? 0 : 1;
+  }
+  try {
+    const now = Date.now();
+    for (const node of parsed.positionals) {
+      for (const line of await describeNode(app, node, now)) io.stdout(`${line}\n`);
+    }
+    return 0;
+  } catch (error) {
+    io.stderr(`display-lag: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    await app.close();
+  }
+}

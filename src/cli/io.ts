@@ -1,0 +1,41 @@
+// What the commands need from the process, passed in so tests can run them in-process.
+import dotenv from "dotenv";
+import type { DestinationStream } from "pino";
+
+export interface Io {
+  env: Record<string, string | undefined>;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  isTTY: boolean;
+  /** Where `.env` is looked for; the working directory when unset. */
+  dotenvPath?: string;
+  logDestination?: DestinationStream;
+  drainIdleMs?: number;
+  /** Registers for SIGTERM/SIGINT; returns the unregister function. */
+  onSignal?: (handler: (signal: string) => void) => () => void;
+}
+
+export function processIo(): Io {
+  return {
+    env: process.env,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    isTTY: process.stdout.isTTY === true,
+  };
+}
+
+/** .env fills in what the environment leaves unset; it never overrides. */
+export function loadDotenv(io: Io): void {
+  dotenv.config({ quiet: true, processEnv: io.env as Record<string, string>, ...(io.dotenvPath ? { path: io.dotenvPath } : {}) });
+}
+
+export function onShutdownSignal(io: Io, handler: (signal: string) => void): () => void {
+  if (io.onSignal) return io.onSignal(handler);
+  const listener = (signal: NodeJS.Signals) => handler(signal);
+  process.once("SIGTERM", listener);
+  process.once("SIGINT", listener);
+  return () => {
+    process.off("SIGTERM", listener);
+    process.off("SIGINT", listener);
+  };
+}

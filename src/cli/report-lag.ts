@@ -1,0 +1,108 @@
+// `report-lag`: the service, or one check with --once. Returns the exit code; bin/report-lag exits with it.
+import { parseArgs } from "node:util";
+import { ConfigError, readConfig, type Config } from "../config.ts";
+import { createLogger } from "../logger.ts";
+import { formatReport, type CheckReport } from "../monitor.ts";
+import { buildApp, runOnce, startService } from "../service.ts";
+import { versionInfo } from "../version.ts";
+import { loadDotenv, type Io, onShutdownSignal } from "./io.ts";
+
+export const USAGE = `Usage: report-lag [options]
+
+Reports how far the Phabricator mirror lags behind hg.mozilla.org, as Prometheus metrics on PORT.
+Configuration comes from the environment and from a .env file in the working directory
+(see .env.example); a variable already set in the environment wins.
+
+Options:
+  --once          run one check of every repository, print the result and exit
+                  (0: every check completed; 1: a check failed; 2: bad configuration)
+  --no-send       read-only: ack nothing and declare nothing; every message read goes back to
+                  the queue in order; print each result
+  --debug         debug-level logs, human-readable on a terminal
+  --check-config  validate the configuration and exit (0 valid, 2 invalid)
+  --version       print the version and exit
+  --help          print this help and exit
+`;
+
+export async function reportLag(argv: string[], io: Io): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        once: { type: "boolean", default: false },
+        "no-send": { type: "boolean", default: false },
+        debug: { type: "boolean", default: false },
+        "check-config": { type: "boolean", default: false },
+        version: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    io.stderr(`report-lag: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  const version = versionInfo(io.env);
+  if (values.version) {
+    io.stdout(`report-lag ${version.version} (${version.commit})\n`);
+    return 0;
+  }
+
+  loadDotenv(io);
+  let config: Config;
+  try {
+    config = readConfig(io.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) io.stderr(`configuration error: ${problem}\n`);
+    return 2;
+  }
+  if (values["check-config"]) {
+    const repos = config.repositories.map((r) => `${r.path}=${r.callsign}`).join(", ");
+    io.stdout(`configuration is valid: queue ${config.pulse.queue} on ${config.pulse.url.host}, repositories ${repos}\n`);
+    return 0;
+  }
+
+  const readOnly = values["no-send"];
+  const log = createLogger({ level: values.debug ? "debug" : config.logLevel, pretty: values.debug && io.isTTY, ...(io.logDestination ? { destination: io.logDestination } : {}) });
+  const print = (report: CheckReport) => {
+    for (const repo of report.repositories) io.stdout(`${formatReport(repo)}\n`);
+  };
+  const app = buildApp({ config, log, version, readOnly, ...(io.drainIdleMs === undefined ? {} : { drainIdleMs: io.drainIdleMs }) });
+
+  if (values.once) {
+    const controller = new AbortController();
+    const removeHandler = onShutdownSignal(io, (signal) => {
+      log.info({ signal }, "stopping the check");
+      controller.abort();
+    });
+    try {
+      const report = await runOnce(app, controller.signal);
+      print(report);
+      return report.ok ? 0 : 1;
+    } finally {
+      removeHandler();
+    }
+  }
+
+  const service = await startService(app, {
+    port: config.port,
+    metricsToken: config.metricsToken,
+    version,
+    ...(readOnly ? { onReport: print } : {}),
+  });
+  await new Promise<void>((resolve) => {
+    onShutdownSignal(io, (signal) => {
+      log.info({ signal }, "shutdown signal");
+      resolve();
+    });
+  });
+  await service.stop();
+  return 0;
+}

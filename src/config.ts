@@ -1,0 +1,290 @@
+// The only reader of the environment. Every problem is reported at once, one line each, naming the
+// variable and how to fix it; a secret's value never appears in a message.
+import { z } from "zod";
+import cron from "node-cron";
+
+export interface Repository {
+  /** hg path below HG_URL, e.g. `integration/autoland`; also the Pulse routing key. */
+  path: string;
+  callsign: string;
+}
+
+export interface Config {
+  pulse: {
+    url: URL;
+    username: string;
+    password: string;
+    exchange: string;
+    queueName: string;
+    /** `queue/<user>/<name>`: the durable queue the service owns. */
+    queue: string;
+  };
+  repositories: Repository[];
+  hgUrl: string;
+  phabricatorUrl: string;
+  phabricatorApiToken: string | undefined;
+  checkSchedule: string;
+  /** Time between two scheduled checks, read off CHECK_SCHEDULE. */
+  checkIntervalMs: number;
+  port: number;
+  metricsToken: string | undefined;
+  codeReviewTryRepository: string | undefined;
+  queueDepthQueues: string[];
+  logLevel: string;
+  upstreamTimeoutMs: number;
+  phabricatorHeadConcurrency: number;
+  maxMessagesPerCheck: number;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Every variable the service reads, with what `.env.example` must say about it. */
+export const VARIABLES = [
+  "PULSE_URL",
+  "PULSE_USERNAME",
+  "PULSE_PASSWORD",
+  "PULSE_EXCHANGE",
+  "PULSE_QUEUE_NAME",
+  "REPOSITORIES",
+  "PULSE_QUEUE_ROUTING_KEY",
+  "SOURCE_REPOSITORY",
+  "REPOSITORY_CALLSIGN",
+  "HG_URL",
+  "PHABRICATOR_URL",
+  "PHABRICATOR_API_TOKEN",
+  "CHECK_SCHEDULE",
+  "PORT",
+  "METRICS_TOKEN",
+  "CODE_REVIEW_TRY_REPOSITORY",
+  "QUEUE_DEPTH_QUEUES",
+  "LOG_LEVEL",
+  "UPSTREAM_TIMEOUT_SECONDS",
+  "PHABRICATOR_HEAD_CONCURRENCY",
+  "MAX_MESSAGES_PER_CHECK",
+] as const;
+
+type Env = Record<string, string | undefined>;
+
+const HG_PATH = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+const CALLSIGN = /^[A-Z][A-Z0-9]*$/;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+const nonBlank = z.string().trim().min(1);
+
+function httpUrl(name: string) {
+  return z
+    .string()
+    .trim()
+    .refine((v) => URL.canParse(v), { message: `${name}: not a URL; set it to e.g. https://example.org` })
+    .transform((v) => new URL(v))
+    .refine((u) => u.protocol === "https:" || u.protocol === "http:", {
+      message: `${name}: must be an http(s) URL`,
+    })
+    .refine((u) => u.username === "" && u.password === "" && u.search === "" && u.hash === "", {
+      message: `${name}: must be a plain base URL, with no credentials, query or fragment`,
+    })
+    .transform((u) => u.href.replace(/\/+$/, ""));
+}
+
+function intInRange(name: string, min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { message: `${name}: must be a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, { message: `${name}: must be a whole number from ${min} to ${max}` });
+}
+
+function parseRepositories(value: string): Repository[] | string {
+  const repositories: Repository[] = [];
+  for (const item of value.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const [path, callsign, extra] = item.split("=").map((s) => s.trim());
+    if (!path || !callsign || extra !== undefined) {
+      return `REPOSITORIES: "${item}" is not <hg path>=<CALLSIGN>; write e.g. integration/autoland=MOZILLACENTRAL`;
+    }
+    if (!HG_PATH.test(path) || path.split("/").includes("..")) {
+      return `REPOSITORIES: "${path}" is not an hg path below HG_URL; write it without slashes at either end, e.g. integration/autoland`;
+    }
+    if (!CALLSIGN.test(callsign)) {
+      return `REPOSITORIES: callsign "${callsign}" must be upper-case letters and digits, e.g. MOZILLACENTRAL`;
+    }
+    if (repositories.some((r) => r.path === path)) {
+      return `REPOSITORIES: "${path}" is listed twice; keep one entry per hg path`;
+    }
+    repositories.push({ path, callsign });
+  }
+  if (repositories.length === 0) {
+    return "REPOSITORIES: is empty; list at least one <hg path>=<CALLSIGN>";
+  }
+  return repositories;
+}
+
+/** The earlier Python service named one repository with three variables; they still work. */
+function legacyRepository(env: Env, hgUrl: string | undefined): Repository[] | string {
+  const routingKey = env.PULSE_QUEUE_ROUTING_KEY?.trim();
+  const source = env.SOURCE_REPOSITORY?.trim();
+  const callsign = env.REPOSITORY_CALLSIGN?.trim();
+  if (!routingKey && !source && !callsign) {
+    return "REPOSITORIES: not set; set it to a comma-separated list of <hg path>=<CALLSIGN>, e.g. integration/autoland=MOZILLACENTRAL";
+  }
+  let path = routingKey;
+  if (!path && source) {
+    // SOURCE_REPOSITORY held the repository's URL, e.g. https://hg.mozilla.org/integration/autoland.
+    path = hgUrl && source.startsWith(`${hgUrl}/`) ? source.slice(hgUrl.length + 1) : source;
+  }
+  if (!path) {
+    return "PULSE_QUEUE_ROUTING_KEY: not set; set REPOSITORIES instead, or PULSE_QUEUE_ROUTING_KEY to the hg path, e.g. integration/autoland";
+  }
+  if (!callsign) {
+    return "REPOSITORY_CALLSIGN: not set; set REPOSITORIES instead, or REPOSITORY_CALLSIGN to the Phabricator callsign, e.g. MOZILLACENTRAL";
+  }
+  const parsed = parseRepositories(`${path.replace(/\/+$/, "")}=${callsign}`);
+  return typeof parsed === "string" ? parsed.replace(/^REPOSITORIES/, "PULSE_QUEUE_ROUTING_KEY") : parsed;
+}
+
+/** Time between the next two runs of a cron expression, or undefined when it never runs twice. */
+export function scheduleIntervalMs(expression: string): number | undefined {
+  const task = cron.createTask(expression, () => undefined);
+  try {
+    const [first, second] = task.getNextRuns(2);
+    return first && second ? second.getTime() - first.getTime() : undefined;
+  } finally {
+    void task.destroy();
+  }
+}
+
+const schema = z.object({
+  PULSE_URL: z
+    .string()
+    .trim()
+    .default("amqps://pulse.mozilla.org:5671")
+    .refine((v) => URL.canParse(v), { message: "PULSE_URL: not a URL; set it to e.g. amqps://pulse.mozilla.org:5671" })
+    .transform((v) => new URL(v))
+    .refine((u) => u.protocol === "amqps:" || u.protocol === "amqp:", {
+      message: "PULSE_URL: must start with amqps:// (or amqp:// for a local broker)",
+    })
+    .refine((u) => u.username === "" && u.password === "", {
+      message: "PULSE_URL: must not carry credentials; put them in PULSE_USERNAME and PULSE_PASSWORD",
+    }),
+  PULSE_USERNAME: nonBlank
+    .regex(/^[A-Za-z0-9._-]+$/, { message: "PULSE_USERNAME: must be a Pulse user name (letters, digits, . _ -)" })
+    .optional(),
+  PULSE_PASSWORD: z.string().min(1).optional(),
+  PULSE_EXCHANGE: nonBlank.default("exchange/hgpushes/v2"),
+  PULSE_QUEUE_NAME: nonBlank
+    .regex(/^[A-Za-z0-9._/-]+$/, {
+      message: "PULSE_QUEUE_NAME: use letters, digits and . _ / - only, e.g. phabricator-repo-monitor",
+    })
+    .optional(),
+  HG_URL: httpUrl("HG_URL").default("https://hg.mozilla.org"),
+  PHABRICATOR_URL: httpUrl("PHABRICATOR_URL").default("https://phabricator.services.mozilla.com"),
+  PHABRICATOR_API_TOKEN: z
+    .string()
+    .trim()
+    .regex(/^\S+$/, { message: "PHABRICATOR_API_TOKEN: must be a single word (a Conduit token, api-…)" })
+    .optional(),
+  CHECK_SCHEDULE: nonBlank
+    .default("*/5 * * * *")
+    .refine((v) => cron.validate(v), {
+      message: "CHECK_SCHEDULE: not a valid node-cron expression; use five fields (or six, seconds first), e.g. */5 * * * *",
+    }),
+  PORT: intInRange("PORT", 0, 65535).default(8080),
+  METRICS_TOKEN: z.string().trim().min(1).optional(),
+  CODE_REVIEW_TRY_REPOSITORY: nonBlank
+    .refine((v) => HG_PATH.test(v), { message: "CODE_REVIEW_TRY_REPOSITORY: must be an hg path, e.g. try" })
+    .optional(),
+  QUEUE_DEPTH_QUEUES: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean))
+    .refine((qs) => qs.every((q) => /^queue\/[^/\s]+\/\S+$/.test(q)), {
+      message: "QUEUE_DEPTH_QUEUES: each entry must be a full queue name, queue/<user>/<name>",
+    }),
+  LOG_LEVEL: z
+    .string()
+    .trim()
+    .default("info")
+    .refine((v) => LOG_LEVELS.includes(v), { message: `LOG_LEVEL: must be one of ${LOG_LEVELS.join(", ")}` }),
+  UPSTREAM_TIMEOUT_SECONDS: intInRange("UPSTREAM_TIMEOUT_SECONDS", 1, 300).default(30),
+  PHABRICATOR_HEAD_CONCURRENCY: intInRange("PHABRICATOR_HEAD_CONCURRENCY", 1, 64).default(16),
+  MAX_MESSAGES_PER_CHECK: intInRange("MAX_MESSAGES_PER_CHECK", 1, 65535).default(10000),
+});
+
+/** Reads and validates the configuration; throws ConfigError listing every problem. */
+export function readConfig(env: Env): Config {
+  // An empty variable counts as unset, as it does in most shells' .env habits.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => (VARIABLES as readonly string[]).includes(k) && v !== undefined && v.trim() !== ""),
+  );
+  const problems: string[] = [];
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? "configuration");
+      problems.push(issue.message.startsWith(`${name}:`) ? issue.message : `${name}: ${issue.message}`);
+    }
+  }
+  const value = parsed.success ? parsed.data : undefined;
+
+  if (!present.PULSE_USERNAME) problems.push("PULSE_USERNAME: not set; set it to your Pulse user (see https://pulseguardian.mozilla.org)");
+  if (!present.PULSE_PASSWORD) problems.push("PULSE_PASSWORD: not set; set it to the password of the Pulse user");
+  if (!present.PULSE_QUEUE_NAME) {
+    problems.push("PULSE_QUEUE_NAME: not set; pick a name for the durable queue, e.g. phabricator-repo-monitor");
+  }
+
+  const hgUrl = value?.HG_URL;
+  const repositories = present.REPOSITORIES ? parseRepositories(present.REPOSITORIES) : legacyRepository(present, hgUrl);
+  if (typeof repositories === "string") problems.push(repositories);
+
+  let checkIntervalMs: number | undefined;
+  if (value) {
+    checkIntervalMs = scheduleIntervalMs(value.CHECK_SCHEDULE);
+    if (checkIntervalMs === undefined) {
+      problems.push("CHECK_SCHEDULE: never runs twice; use a repeating expression, e.g. */5 * * * *");
+    } else if (value.UPSTREAM_TIMEOUT_SECONDS * 1000 * 4 > checkIntervalMs) {
+      problems.push(
+        `UPSTREAM_TIMEOUT_SECONDS: ${value.UPSTREAM_TIMEOUT_SECONDS} s is too long for a check every ${checkIntervalMs / 1000} s; keep it under a quarter of the interval`,
+      );
+    }
+    if (value.CODE_REVIEW_TRY_REPOSITORY && Array.isArray(repositories) && repositories.some((r) => r.path === value.CODE_REVIEW_TRY_REPOSITORY)) {
+      problems.push("CODE_REVIEW_TRY_REPOSITORY: is also in REPOSITORIES; Try is measured for the code-review pipeline, not mirrored");
+    }
+  }
+
+  if (problems.length > 0 || !value || typeof repositories === "string" || checkIntervalMs === undefined) {
+    throw new ConfigError(problems);
+  }
+  const username = value.PULSE_USERNAME as string;
+  const queueName = value.PULSE_QUEUE_NAME as string;
+  return {
+    pulse: {
+      url: value.PULSE_URL,
+      username,
+      password: value.PULSE_PASSWORD as string,
+      exchange: value.PULSE_EXCHANGE,
+      queueName,
+      queue: `queue/${username}/${queueName}`,
+    },
+    repositories,
+    hgUrl: value.HG_URL,
+    phabricatorUrl: value.PHABRICATOR_URL,
+    phabricatorApiToken: value.PHABRICATOR_API_TOKEN,
+    checkSchedule: value.CHECK_SCHEDULE,
+    checkIntervalMs,
+    port: value.PORT,
+    metricsToken: value.METRICS_TOKEN,
+    codeReviewTryRepository: value.CODE_REVIEW_TRY_REPOSITORY,
+    queueDepthQueues: value.QUEUE_DEPTH_QUEUES,
+    logLevel: value.LOG_LEVEL,
+    upstreamTimeoutMs: value.UPSTREAM_TIMEOUT_SECONDS * 1000,
+    phabricatorHeadConcurrency: value.PHABRICATOR_HEAD_CONCURRENCY,
+    maxMessagesPerCheck: value.MAX_MESSAGES_PER_CHECK,
+  };
+}

@@ -1,0 +1,64 @@
+// What the service believes about each repository between checks, and the lag it derives from that
+// at any instant. Pure: every function takes the time it is asked about.
+import type { Push } from "./hgpush-message.ts";
+
+export interface RepositoryState {
+  /** When (ms since epoch) a check of this repository last completed. */
+  lastSuccessAt: number | undefined;
+  /**
+   * Unix seconds of the oldest push not known to be fully mirrored; null when the last check found
+   * every push mirrored; undefined before anything is known.
+   */
+  oldestUnverifiedPushTime: number | null | undefined;
+  /** Pushes seen on the queue and not yet verified, as of the last check that read the queue. */
+  pendingPushes: number | undefined;
+}
+
+export const INITIAL_STATE: RepositoryState = {
+  lastSuccessAt: undefined,
+  oldestUnverifiedPushTime: undefined,
+  pendingPushes: undefined,
+};
+
+/**
+ * The replication lag in whole seconds at `nowMs`: NaN when unknown (no successful check yet, or the
+ * last one is older than `staleAfterMs`), 0 when the last check found everything mirrored, else the
+ * age of the oldest unverified push, growing between checks.
+ */
+export function lagSeconds(state: RepositoryState, nowMs: number, staleAfterMs: number): number {
+  if (state.lastSuccessAt === undefined || nowMs - state.lastSuccessAt > staleAfterMs) return Number.NaN;
+  if (state.oldestUnverifiedPushTime === undefined) return Number.NaN;
+  if (state.oldestUnverifiedPushTime === null) return 0;
+  // Integer arithmetic on seconds: a timedelta-style "seconds" field is what dropped whole days before.
+  return Math.max(0, Math.floor(nowMs / 1000) - state.oldestUnverifiedPushTime);
+}
+
+export interface CheckOutcome {
+  /** The check of this repository completed (lagging or not). */
+  ok: boolean;
+  /** Pushes still unverified after the check; undefined when the queue could not be read. */
+  unverified: readonly Push[] | undefined;
+  atMs: number;
+}
+
+export function stateAfterCheck(previous: RepositoryState, outcome: CheckOutcome): RepositoryState {
+  if (outcome.unverified === undefined) {
+    return outcome.ok ? { ...previous, lastSuccessAt: outcome.atMs } : previous;
+  }
+  const oldest = outcome.unverified.reduce<number | null>(
+    (min, push) => (min === null || push.pushTime < min ? push.pushTime : min),
+    null,
+  );
+  if (outcome.ok) {
+    return { lastSuccessAt: outcome.atMs, oldestUnverifiedPushTime: oldest, pendingPushes: outcome.unverified.length };
+  }
+  // A failed check still read the queue, so what it left unverified is what is outstanding; it only
+  // cannot vouch for the rest, so it never turns a known lag into a zero.
+  const kept = oldest ?? previous.oldestUnverifiedPushTime;
+  return { ...previous, oldestUnverifiedPushTime: kept, pendingPushes: outcome.unverified.length };
+}
+
+/** Seconds from each push to the check that verified it. */
+export function replicationDelays(verified: readonly Push[], atMs: number): number[] {
+  return verified.map((push) => Math.max(0, atMs / 1000 - push.pushTime));
+}

@@ -1,0 +1,191 @@
+// Every metric the service exports, on its own registry (contract.md "Metrics"). Values that depend
+// on the time of the scrape (the lag) are computed in collect(); everything else is set by the check.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Repository } from "./config.ts";
+
+/** Seconds; a boundary at each alert threshold (15 min, 1 h) and out to the two-day lags seen before. */
+const DELAY_BUCKETS = [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400, 172800];
+const UPSTREAM_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export interface LagSource {
+  /** Lag in seconds for each repository at the instant of the scrape; NaN when unknown. */
+  lagSeconds(repository: string, nowMs: number): number;
+}
+
+export function createMetrics(options: {
+  repositories: readonly Repository[];
+  version: string;
+  commit: string;
+  lag: LagSource;
+  now?: () => number;
+  log?: { warn: (obj: object, msg: string) => void };
+}) {
+  const registry = new Registry();
+  const now = options.now ?? Date.now;
+  collectDefaultMetrics({ register: registry });
+
+  const repoLabels = ["repository", "callsign"] as const;
+  const metrics = {
+    registry,
+    replicationLag: new Gauge({
+      name: "phabmon_replication_lag_seconds",
+      help: "Now minus the push time of the oldest push not yet fully mirrored; 0 when the last check found everything mirrored; NaN before the first check and when the last successful check is more than three intervals old.",
+      labelNames: repoLabels,
+      registers: [registry],
+      collect() {
+        const at = now();
+        for (const { path, callsign } of options.repositories) {
+          let value = Number.NaN;
+          try {
+            value = options.lag.lagSeconds(path, at);
+          } catch (error) {
+            // A collector that throws fails the whole scrape; unknown is what we honestly have.
+            options.log?.warn({ err: (error as Error).message }, "lag collector failed");
+          }
+          this.set({ repository: path, callsign }, value);
+        }
+      },
+    }),
+    replicationDelay: new Histogram({
+      name: "phabmon_replication_delay_seconds",
+      help: "Per push: time from the push to the check that found all its commits mirrored.",
+      labelNames: repoLabels,
+      buckets: DELAY_BUCKETS,
+      registers: [registry],
+    }),
+    pendingPushes: new Gauge({
+      name: "phabmon_pending_pushes",
+      help: "Pushes received but not yet verified, as of the last check that read the queue.",
+      labelNames: repoLabels,
+      registers: [registry],
+    }),
+    pushesVerified: new Counter({
+      name: "phabmon_pushes_verified_total",
+      help: "Pushes found fully mirrored and acked.",
+      labelNames: repoLabels,
+      registers: [registry],
+    }),
+    checks: new Counter({
+      name: "phabmon_checks_total",
+      help: "Checks of a repository, completed or failed.",
+      labelNames: ["repository"],
+      registers: [registry],
+    }),
+    checkFailures: new Counter({
+      name: "phabmon_check_failures_total",
+      help: "Checks of a repository that could not complete (broker, hg or Phabricator failure).",
+      labelNames: ["repository"],
+      registers: [registry],
+    }),
+    lastCheckSuccess: new Gauge({
+      name: "phabmon_last_check_success_timestamp_seconds",
+      help: "Unix time of the last check of the repository that completed.",
+      labelNames: ["repository"],
+      registers: [registry],
+    }),
+    lastPushReceived: new Gauge({
+      name: "phabmon_last_push_received_timestamp_seconds",
+      help: "Unix time at which a message announcing a push to the repository was last received for the first time.",
+      labelNames: ["repository"],
+      registers: [registry],
+    }),
+    pushlogGapPushes: new Counter({
+      name: "phabmon_pushlog_gap_pushes_total",
+      help: "Pushes found in the pushlog that never arrived over Pulse.",
+      labelNames: ["repository"],
+      registers: [registry],
+    }),
+    messagesReceived: new Counter({
+      name: "phabmon_messages_received_total",
+      help: "hgpush messages for the repository received for the first time (redeliveries are not counted).",
+      labelNames: ["repository"],
+      registers: [registry],
+    }),
+    messagesRejected: new Counter({
+      name: "phabmon_messages_rejected_total",
+      help: "Malformed or foreign messages set aside (acked, never requeued).",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    messagesSkipped: new Counter({
+      name: "phabmon_messages_skipped_total",
+      help: "Well-formed messages with nothing to verify (other message types, empty pushes), acked.",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    duplicateMessages: new Counter({
+      name: "phabmon_duplicate_messages_total",
+      help: "Messages whose pushes an earlier message of the same check already carried (delivery is at least once).",
+      labelNames: ["repository"],
+      registers: [registry],
+    }),
+    pulseConnected: new Gauge({
+      name: "phabmon_pulse_connected",
+      help: "1 while connected to Pulse, 0 otherwise.",
+      registers: [registry],
+    }),
+    pulseReconnects: new Counter({
+      name: "phabmon_pulse_reconnects_total",
+      help: "Times the Pulse connection was lost and re-established.",
+      registers: [registry],
+    }),
+    pulseConsumerCancels: new Counter({
+      name: "phabmon_pulse_consumer_cancels_total",
+      help: "Times the broker cancelled our consumer (for example because the queue was deleted).",
+      registers: [registry],
+    }),
+    queueMessages: new Gauge({
+      name: "phabmon_queue_messages",
+      help: "Messages waiting in a watched Pulse queue (PulseGuardian warns at 2000 and deletes at 8000).",
+      labelNames: ["queue"],
+      registers: [registry],
+    }),
+    queueConsumers: new Gauge({
+      name: "phabmon_queue_consumers",
+      help: "Consumers of a watched Pulse queue.",
+      labelNames: ["queue"],
+      registers: [registry],
+    }),
+    upstreamDuration: new Histogram({
+      name: "phabmon_upstream_request_duration_seconds",
+      help: "Duration of requests to hg.mozilla.org and Phabricator, retries included.",
+      labelNames: ["service"],
+      buckets: UPSTREAM_BUCKETS,
+      registers: [registry],
+    }),
+    upstreamFailures: new Counter({
+      name: "phabmon_upstream_request_failures_total",
+      help: "Requests to hg.mozilla.org or Phabricator that failed after their retries.",
+      labelNames: ["service"],
+      registers: [registry],
+    }),
+    checkDuration: new Gauge({
+      name: "phabmon_last_check_duration_seconds",
+      help: "How long the last check took, from reading the queue to settling it.",
+      registers: [registry],
+    }),
+    buildInfo: new Gauge({
+      name: "phabmon_build_info",
+      help: "Always 1; the labels say which build is running.",
+      labelNames: ["version", "commit"],
+      registers: [registry],
+    }),
+  };
+
+  // Series that will exist are exported from the start, so rate() and alerts see them at zero.
+  metrics.buildInfo.set({ version: options.version, commit: options.commit }, 1);
+  metrics.pulseConnected.set(0);
+  metrics.pulseReconnects.inc(0);
+  metrics.pulseConsumerCancels.inc(0);
+  for (const service of ["hgmo", "phabricator"]) metrics.upstreamFailures.inc({ service }, 0);
+  for (const { path, callsign } of options.repositories) {
+    metrics.pushesVerified.inc({ repository: path, callsign }, 0);
+    metrics.checks.inc({ repository: path }, 0);
+    metrics.checkFailures.inc({ repository: path }, 0);
+    metrics.pushlogGapPushes.inc({ repository: path }, 0);
+    metrics.messagesReceived.inc({ repository: path }, 0);
+  }
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,265 @@
+// One check, end to end: take what waits on the queue, decode it, verify each repository's pushes in
+// push order against the pushlog and the mirror, ack what is verified, hand back the rest, and
+// update what the service believes about each repository. The decisions are the pure functions of
+// src/core; this module only moves data between them and the edges.
+import type { Logger } from "pino";
+import type { Repository } from "./config.ts";
+import type { Delivery, DrainOptions } from "./adapters/pulse.ts";
+import type { PushlogClient } from "./adapters/pushlog.ts";
+import type { MirrorChecker } from "./adapters/phabricator.ts";
+import type { Metrics } from "./metrics.ts";
+import { decodeHgpushMessage, type DecodedMessage, type Push } from "./core/hgpush-message.ts";
+import { planCheck, settleCheck } from "./core/check-plan.ts";
+import { pushIdRanges, walkPushes, type PushCommits, type StopReason } from "./core/push-walk.ts";
+import { INITIAL_STATE, lagSeconds, replicationDelays, stateAfterCheck, type RepositoryState } from "./core/lag.ts";
+
+/** Pushes per json-pushes request: 200 pushes of a few commits each is a response of tens of KB. */
+export const PUSHLOG_SLICE = 200;
+
+export interface QueueSession {
+  readonly deliveries: readonly Delivery[];
+  readonly depthAtStart: { messages: number; consumers: number };
+  settle(ack: readonly number[]): Promise<{ messages: number; consumers: number } | undefined>;
+  abandon(): Promise<void>;
+}
+
+export interface MonitorDeps {
+  repositories: readonly Repository[];
+  hgUrl: string;
+  queue: string;
+  checkIntervalMs: number;
+  maxMessagesPerCheck: number;
+  readOnly: boolean;
+  drain: (options: DrainOptions) => Promise<QueueSession>;
+  pushlog: PushlogClient;
+  mirror: MirrorChecker;
+  metrics: Metrics;
+  log: Logger;
+  now: () => number;
+  drainIdleMs?: number;
+}
+
+export interface RepositoryReport {
+  repository: string;
+  callsign: string;
+  ok: boolean;
+  error?: string;
+  lagSeconds: number;
+  pending: number | undefined;
+  verified: number;
+  stoppedAt?: { pushId: number; pushTime: number; reason: StopReason };
+}
+
+export interface CheckReport {
+  ok: boolean;
+  error?: string;
+  messages: number;
+  durationMs: number;
+  repositories: RepositoryReport[];
+}
+
+interface Verification {
+  verified: Push[];
+  stoppedAt?: { push: Push; reason: StopReason };
+  error?: string;
+}
+
+/** Truncated, so one huge or hostile body cannot flood the log. */
+function preview(body: Uint8Array): string {
+  return Buffer.from(body.subarray(0, 300)).toString("utf8");
+}
+
+export function createMonitor(deps: MonitorDeps) {
+  const states = new Map<string, RepositoryState>(deps.repositories.map((r) => [r.path, INITIAL_STATE]));
+  const staleAfterMs = 3 * deps.checkIntervalMs;
+  const monitored = new Set(deps.repositories.map((r) => r.path));
+  const { metrics, log } = deps;
+
+  function lagOf(repository: string, nowMs: number): number {
+    return lagSeconds(states.get(repository) ?? INITIAL_STATE, nowMs, staleAfterMs);
+  }
+
+  async function verifyRepository(repo: Repository, pushes: readonly Push[], signal?: AbortSignal): Promise<Verification> {
+    const commits = new Map<number, PushCommits>();
+    const mirrored = new Map<string, boolean>();
+    let error: string | undefined;
+    for (const range of pushIdRanges(pushes.map((p) => p.pushId), PUSHLOG_SLICE)) {
+      if (signal?.aborted) {
+        error = "check stopped";
+        break;
+      }
+      try {
+        const found = await deps.pushlog.fetchRange(repo.path, range, signal);
+        const nodes: string[] = [];
+        let complete = true;
+        for (let id = range.startId + 1; id <= range.endId; id++) {
+          const changesets = found.get(id)?.changesets;
+          commits.set(id, { changesets });
+          if (!changesets) complete = false;
+          for (const node of changesets ?? []) if (!mirrored.has(node)) nodes.push(node);
+        }
+        const have = await deps.mirror.mirrored(repo.callsign, [...new Set(nodes)], signal);
+        for (const node of nodes) mirrored.set(node, have.has(node));
+        log.debug({ repository: repo.path, range, commits: nodes.length, mirrored: have.size }, "checked a range of pushes");
+        // Past a push that is not mirrored nothing can be acked, so there is no need to ask further.
+        if (!complete || have.size < new Set(nodes).size) break;
+      } catch (err) {
+        error = signal?.aborted ? "check stopped" : (err as Error).message;
+        break;
+      }
+    }
+    const walk = walkPushes(pushes, (p) => commits.get(p.pushId), (n) => mirrored.get(n));
+    return { ...walk, ...(error === undefined ? {} : { error }) };
+  }
+
+  function account(deliveries: readonly Delivery[], decoded: readonly DecodedMessage[], atMs: number): void {
+    decoded.forEach((message, index) => {
+      const delivery = deliveries[index] as Delivery;
+      if (message.kind === "rejected") {
+        metrics.messagesRejected.inc({ reason: message.reason });
+        log.warn(
+          { reason: message.reason, detail: message.detail, routingKey: delivery.routingKey.slice(0, 200), body: preview(delivery.body) },
+          "set aside a malformed or foreign message",
+        );
+        return;
+      }
+      if (message.kind === "skipped") {
+        metrics.messagesSkipped.inc({ reason: message.reason });
+        log.debug({ reason: message.reason, routingKey: delivery.routingKey }, "skipped a message with nothing to verify");
+      }
+      const repository = message.repository;
+      if (repository && monitored.has(repository) && !delivery.redelivered) {
+        metrics.messagesReceived.inc({ repository });
+        metrics.lastPushReceived.set({ repository }, atMs / 1000);
+      }
+      if (message.kind === "pushes") {
+        log.debug({ repository, pushIds: message.pushes.map((p) => p.pushId), redelivered: delivery.redelivered }, "read a push message");
+      }
+    });
+  }
+
+  async function runCheck(signal?: AbortSignal): Promise<CheckReport> {
+    const started = deps.now();
+    let session: QueueSession;
+    try {
+      session = await deps.drain({ maxMessages: deps.maxMessagesPerCheck, idleMs: deps.drainIdleMs ?? 1000, signal });
+    } catch (err) {
+      const error = (err as Error).message;
+      log.error({ err: error }, "check failed: cannot read the queue");
+      return finish(started, deps.repositories.map((repo) => ({ repo, ok: false, error, unverified: undefined, verification: undefined })), 0, error);
+    }
+    metrics.queueMessages.set({ queue: deps.queue }, session.depthAtStart.messages);
+    metrics.queueConsumers.set({ queue: deps.queue }, session.depthAtStart.consumers);
+
+    const decoded = session.deliveries.map((d) =>
+      decodeHgpushMessage({ body: d.body, contentType: d.contentType, routingKey: d.routingKey }, deps.hgUrl),
+    );
+    account(session.deliveries, decoded, started);
+    const plan = planCheck(decoded.map((message, index) => ({ index, decoded: message })), monitored);
+    for (const aside of plan.setAside) {
+      if (aside.outcome === "duplicate") metrics.duplicateMessages.inc({ repository: aside.repository });
+    }
+
+    const verifications = await Promise.all(
+      deps.repositories.map(async (repo) => {
+        const pushes = plan.pushesByRepository.get(repo.path) ?? [];
+        return { repo, pushes, verification: pushes.length === 0 ? { verified: [] } : await verifyRepository(repo, pushes, signal) };
+      }),
+    );
+    const verifiedIds = new Map(verifications.map(({ repo, verification }) => [repo.path, new Set(verification.verified.map((p) => p.pushId))]));
+    const settlement = settleCheck(plan, verifiedIds, session.deliveries.length);
+
+    let settleError: string | undefined;
+    if (deps.readOnly) {
+      await session.abandon();
+    } else {
+      const depth = await session.settle(settlement.ack);
+      if (depth) {
+        metrics.queueMessages.set({ queue: deps.queue }, depth.messages);
+        metrics.queueConsumers.set({ queue: deps.queue }, depth.consumers);
+      } else if (session.deliveries.length > 0) {
+        settleError = "the broker did not take the acks; the messages stay queued";
+      }
+    }
+    const at = deps.now();
+    const outcomes = verifications.map(({ repo, pushes, verification }) => {
+      const acked = !deps.readOnly && settleError === undefined;
+      if (acked && verification.verified.length > 0) {
+        metrics.pushesVerified.inc({ repository: repo.path, callsign: repo.callsign }, verification.verified.length);
+        for (const delay of replicationDelays(verification.verified, at)) {
+          metrics.replicationDelay.observe({ repository: repo.path, callsign: repo.callsign }, delay);
+        }
+      }
+      const done = new Set(verification.verified.map((p) => p.pushId));
+      const error = verification.error ?? settleError;
+      return { repo, ok: error === undefined, error, unverified: pushes.filter((p) => !done.has(p.pushId)), verification };
+    });
+    return finish(started, outcomes, session.deliveries.length, settleError);
+  }
+
+  function finish(
+    started: number,
+    outcomes: Array<{ repo: Repository; ok: boolean; error: string | undefined; unverified: Push[] | undefined; verification: Verification | undefined }>,
+    messages: number,
+    error: string | undefined,
+  ): CheckReport {
+    const at = deps.now();
+    const repositories = outcomes.map(({ repo, ok, error: repoError, unverified, verification }): RepositoryReport => {
+      const state = stateAfterCheck(states.get(repo.path) ?? INITIAL_STATE, { ok, unverified, atMs: at });
+      states.set(repo.path, state);
+      metrics.checks.inc({ repository: repo.path });
+      if (ok) metrics.lastCheckSuccess.set({ repository: repo.path }, at / 1000);
+      else metrics.checkFailures.inc({ repository: repo.path });
+      if (state.pendingPushes !== undefined) metrics.pendingPushes.set({ repository: repo.path, callsign: repo.callsign }, state.pendingPushes);
+      const stopped = verification?.stoppedAt;
+      const report: RepositoryReport = {
+        repository: repo.path,
+        callsign: repo.callsign,
+        ok,
+        lagSeconds: lagOf(repo.path, at),
+        pending: state.pendingPushes,
+        verified: verification?.verified.length ?? 0,
+        ...(repoError === undefined ? {} : { error: repoError }),
+        ...(stopped ? { stoppedAt: { pushId: stopped.push.pushId, pushTime: stopped.push.pushTime, reason: stopped.reason } } : {}),
+      };
+      const level = ok ? "info" : "error";
+      log[level](report, ok ? "check done" : "check failed");
+      return report;
+    });
+    const durationMs = at - started;
+    metrics.checkDuration.set(durationMs / 1000);
+    return {
+      ok: repositories.every((r) => r.ok),
+      messages,
+      durationMs,
+      repositories,
+      ...(error === undefined ? {} : { error }),
+    };
+  }
+
+  return {
+    runCheck,
+    lagSeconds: lagOf,
+    /** Per repository: whether its last successful check is recent enough for /__heartbeat__. */
+    health(nowMs: number): Array<{ repository: string; lastSuccessAt: number | undefined; healthy: boolean }> {
+      return deps.repositories.map(({ path }) => {
+        const last = states.get(path)?.lastSuccessAt;
+        return { repository: path, lastSuccessAt: last, healthy: last !== undefined && nowMs - last <= staleAfterMs };
+      });
+    },
+  };
+}
+
+export type Monitor = ReturnType<typeof createMonitor>;
+
+/** The contract's printed result line. */
+export function formatReport(report: RepositoryReport): string {
+  const lag = Number.isNaN(report.lagSeconds) ? "unknown" : String(Math.round(report.lagSeconds));
+  const pending = report.pending === undefined ? "" : ` (${report.pending} push${report.pending === 1 ? "" : "es"} pending)`;
+  const failure = report.ok ? "" : ` [check failed: ${report.error ?? "unknown error"}]`;
+  const stopped =
+    report.stoppedAt && report.stoppedAt.reason.kind === "missing"
+      ? ` [push ${report.stoppedAt.pushId} not mirrored: ${report.stoppedAt.reason.node.slice(0, 12)} missing]`
+      : "";
+  return `${report.repository} ${report.callsign} replication lag (seconds): ${lag}${pending}${stopped}${failure}`;
+}

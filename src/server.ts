@@ -1,0 +1,96 @@
+// The HTTP face of the service (contract.md "HTTP"): a node:http server and an ordered list of
+// small handlers, each answering the paths it owns.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Registry } from "prom-client";
+import type { VersionInfo } from "./version.ts";
+
+export interface HealthReport {
+  healthy: boolean;
+  body: Record<string, unknown>;
+}
+
+export interface ServerDeps {
+  registry: Registry;
+  metricsToken: string | undefined;
+  health: () => HealthReport;
+  version: VersionInfo;
+  onError?: (error: Error) => void;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean> | boolean;
+
+function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": contentType, "cache-control": "no-store", ...headers });
+  res.end(body);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  send(res, status, "application/json", `${JSON.stringify(body)}\n`);
+}
+
+/** Compares digests, so neither the token's content nor its length leaks through timing. */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer (.+)$/.exec(header ?? "");
+  if (!match?.[1]) return false;
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(digest(match[1]), digest(token));
+}
+
+export function metricsHandler(deps: Pick<ServerDeps, "registry" | "metricsToken" | "onError">): Handler {
+  return async (req, res, path) => {
+    if (path !== "/metrics") return false;
+    if (deps.metricsToken !== undefined && !bearerMatches(req.headers.authorization, deps.metricsToken)) {
+      send(res, 401, "text/plain", "a bearer token is required\n", { "www-authenticate": 'Bearer realm="metrics"' });
+      return true;
+    }
+    try {
+      send(res, 200, deps.registry.contentType, await deps.registry.metrics());
+    } catch (error) {
+      deps.onError?.(error as Error);
+      send(res, 500, "text/plain", "metrics collection failed\n");
+    }
+    return true;
+  };
+}
+
+export function heartbeatHandlers(deps: Pick<ServerDeps, "health" | "version">): Handler {
+  return (_req, res, path) => {
+    switch (path) {
+      case "/__lbheartbeat__":
+        json(res, 200, { status: "ok" });
+        return true;
+      case "/__heartbeat__": {
+        const report = deps.health();
+        json(res, report.healthy ? 200 : 503, report.body);
+        return true;
+      }
+      case "/__version__":
+        json(res, 200, deps.version);
+        return true;
+      default:
+        return false;
+    }
+  };
+}
+
+export function createHttpServer(deps: ServerDeps): Server {
+  const handlers: Handler[] = [metricsHandler(deps), heartbeatHandlers(deps)];
+  return createServer((req, res) => {
+    void (async () => {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        send(res, 405, "text/plain", "method not allowed\n", { allow: "GET, HEAD" });
+        return;
+      }
+      const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      for (const handler of handlers) {
+        if (await handler(req, res, path)) return;
+      }
+      send(res, 404, "text/plain", "not found\n");
+    })().catch((error: unknown) => {
+      deps.onError?.(error as Error);
+      if (!res.headersSent) send(res, 500, "text/plain", "internal error\n");
+      else res.destroy();
+    });
+  });
+}

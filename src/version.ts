@@ -1,0 +1,38 @@
+// What /__version__ and phabmon_build_info report: the package version and the commit it was built from.
+import { readFileSync } from "node:fs";
+
+const root = new URL("../", import.meta.url);
+
+export interface VersionInfo {
+  source: string;
+  version: string;
+  commit: string;
+}
+
+function readCommit(env: Record<string, string | undefined>): string {
+  // Heroku's dyno metadata sets HEROKU_SLUG_COMMIT; SOURCE_VERSION is set during its builds.
+  const fromEnv = env.HEROKU_SLUG_COMMIT ?? env.SOURCE_VERSION;
+  if (fromEnv) return fromEnv;
+  try {
+    const head = readFileSync(new URL(".git/HEAD", root), "utf8").trim();
+    if (!head.startsWith("ref: ")) return head;
+    const ref = head.slice(5);
+    try {
+      return readFileSync(new URL(`.git/${ref}`, root), "utf8").trim();
+    } catch {
+      const packed = readFileSync(new URL(".git/packed-refs", root), "utf8");
+      return packed.split("\n").find((line) => line.endsWith(` ${ref}`))?.split(" ")[0] ?? "unknown";
+    }
+  } catch {
+    return "unknown";
+  }
+}
+
+export function versionInfo(env: Record<string, string | undefined> = process.env): VersionInfo {
+  const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8")) as { version: string; repository?: { url?: string } };
+  return {
+    source: pkg.repository?.url ?? "https://github.com/mozilla-conduit/phabricator-repo-monitor",
+    version: pkg.version,
+    commit: readCommit(env),
+  };
+}
