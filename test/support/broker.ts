@@ -1,0 +1,89 @@
+// The real RabbitMQ the AMQP tests talk to, and what they need around it: a fresh topic exchange
+// standing in for exchange/hgpushes/v2, a confirmed publisher, and a read of a queue that puts
+// everything back.
+import { randomBytes } from "node:crypto";
+import { connect, type ChannelModel } from "amqplib";
+
+export const AMQP_URL = process.env.TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+
+export interface TestBroker {
+  model: ChannelModel;
+  /** Unique per test: `exchange/test-<id>/hgpushes`. */
+  exchange: string;
+  /** Queue name the service is given (PULSE_QUEUE_NAME). */
+  queueName: string;
+  /** The full queue name, `queue/guest/<queueName>`. */
+  queue: string;
+  publish(routingKey: string, body: unknown, options?: { contentType?: string; raw?: Buffer }): Promise<void>;
+  /** Declares and binds the service's queue, as the service would, so messages published before it starts are kept. */
+  prepareQueue(routingKeys: readonly string[]): Promise<void>;
+  /** Bodies of every message in the queue, in order, leaving the queue exactly as it was. */
+  peek(): Promise<string[]>;
+  depth(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function openTestBroker(): Promise<TestBroker> {
+  const model = await connect(AMQP_URL);
+  const id = randomBytes(4).toString("hex");
+  const exchange = `exchange/test-${id}/hgpushes`;
+  const queueName = `monitor-${id}`;
+  const queue = `queue/guest/${queueName}`;
+  const setup = await model.createChannel();
+  await setup.assertExchange(exchange, "topic", { durable: false, autoDelete: false });
+  await setup.close();
+  const publisher = await model.createConfirmChannel();
+
+  return {
+    model,
+    exchange,
+    queueName,
+    queue,
+    async publish(routingKey, body, options = {}) {
+      const content = options.raw ?? Buffer.from(JSON.stringify(body));
+      publisher.publish(exchange, routingKey, content, {
+        contentType: options.contentType ?? "application/json",
+        contentEncoding: "utf-8",
+        persistent: true,
+      });
+      await publisher.waitForConfirms();
+    },
+    async prepareQueue(routingKeys) {
+      const ch = await model.createChannel();
+      await ch.assertQueue(queue, { durable: true, autoDelete: false, exclusive: false });
+      for (const key of routingKeys) await ch.bindQueue(queue, exchange, key);
+      await ch.close();
+    },
+    async peek() {
+      const ch = await model.createChannel();
+      const { messageCount } = await ch.checkQueue(queue);
+      const bodies: string[] = [];
+      if (messageCount > 0) {
+        await ch.prefetch(0);
+        await new Promise<void>((resolve) => {
+          void ch.consume(queue, (msg) => {
+            if (!msg) return;
+            bodies.push(msg.content.toString("utf8"));
+            if (bodies.length === messageCount) resolve();
+          });
+        });
+      }
+      // Closing the channel hands every delivery back to its place.
+      await ch.close();
+      return bodies;
+    },
+    async depth() {
+      const ch = await model.createChannel();
+      const { messageCount } = await ch.checkQueue(queue);
+      await ch.close();
+      return messageCount;
+    },
+    async close() {
+      const ch = await model.createChannel();
+      await ch.deleteQueue(queue).catch(() => undefined);
+      await ch.deleteExchange(exchange).catch(() => undefined);
+      await ch.close().catch(() => undefined);
+      await model.close();
+    },
+  };
+}

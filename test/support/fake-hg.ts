@@ -1,0 +1,125 @@
+// A local stand-in for hg.mozilla.org: json-pushes (version 2) and json-rev, in the shapes of
+// wire-formats §2, over real HTTP.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export interface FakePush {
+  pushId: number;
+  date: number;
+  user: string;
+  changesets: string[];
+}
+
+export type Fault = "none" | "500" | "hang" | "truncate";
+
+export interface FakeHg {
+  url: string;
+  addPush(repository: string, push: FakePush): void;
+  requests: string[];
+  latencyMs: number;
+  fault: Fault;
+  close(): Promise<void>;
+}
+
+function replyJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export async function startFakeHg(options: { latencyMs?: number } = {}): Promise<FakeHg> {
+  const repos = new Map<string, Map<number, FakePush>>();
+  const fake: FakeHg = {
+    url: "",
+    requests: [],
+    latencyMs: options.latencyMs ?? 0,
+    fault: "none",
+    addPush(repository, push) {
+      let pushes = repos.get(repository);
+      if (!pushes) {
+        pushes = new Map();
+        repos.set(repository, pushes);
+      }
+      pushes.set(push.pushId, push);
+    },
+    close: async () => undefined,
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    fake.requests.push(`${req.method} ${url.pathname}${url.search}`);
+    if (fake.latencyMs > 0) await sleep(fake.latencyMs);
+    if (fake.fault === "500") return replyJson(res, 500, { error: "internal error" });
+    if (fake.fault === "hang") return; // never answers
+    const pushesMatch = /^\/(.+)\/json-pushes$/.exec(url.pathname);
+    if (pushesMatch) {
+      const pushes = repos.get(pushesMatch[1] as string) ?? new Map<number, FakePush>();
+      if (url.searchParams.get("version") !== "2") return replyJson(res, 500, { error: "version parameter must be 1 or 2" });
+      const start = Number(url.searchParams.get("startID") ?? 0);
+      const end = Number(url.searchParams.get("endID") ?? Number.MAX_SAFE_INTEGER);
+      const body: { lastpushid: number; pushes: Record<string, unknown> } = {
+        lastpushid: Math.max(0, ...pushes.keys()),
+        pushes: {},
+      };
+      for (const push of pushes.values()) {
+        if (push.pushId > start && push.pushId <= end) {
+          body.pushes[String(push.pushId)] = {
+            changesets: push.changesets,
+            date: push.date,
+            git_changesets: push.changesets.map(() => null),
+            user: push.user,
+          };
+        }
+      }
+      if (fake.fault === "truncate") {
+        const text = JSON.stringify(body);
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(text.slice(0, Math.floor(text.length / 2)));
+        return;
+      }
+      return replyJson(res, 200, body);
+    }
+    const revMatch = /^\/(.+)\/json-rev\/([0-9a-f]+)$/.exec(url.pathname);
+    if (revMatch) {
+      const [, repo, rev] = revMatch as unknown as [string, string, string];
+      for (const push of repos.get(repo)?.values() ?? []) {
+        const node = push.changesets.find((n) => n.startsWith(rev));
+        if (node) {
+          return replyJson(res, 200, {
+            node,
+            date: [push.date, 0],
+            desc: "fixture",
+            backedoutby: "",
+            branch: "default",
+            bookmarks: [],
+            tags: [],
+            user: push.user,
+            parents: [],
+            children: [],
+            files: [],
+            phase: "public",
+            pushid: push.pushId,
+            pushdate: [push.date, 0],
+            pushuser: push.user,
+            landingsystem: null,
+            git_commit: null,
+          });
+        }
+      }
+      return replyJson(res, 404, { error: `unknown revision '${rev}'` });
+    }
+    replyJson(res, 404, { error: "not found" });
+  }
+
+  const server = createServer((req, res) => {
+    void handle(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.close = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return fake;
+}

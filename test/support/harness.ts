@@ -1,0 +1,157 @@
+// Runs the real commands against the real broker and the local fakes: in-process (reportLag with
+// its Io) for speed and log capture, or as a child process (bin/report-lag) where signals matter.
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { reportLag } from "../../src/cli/report-lag.ts";
+import { displayLag } from "../../src/cli/display-lag.ts";
+import type { Io } from "../../src/cli/io.ts";
+import { AMQP_URL, openTestBroker, type TestBroker } from "./broker.ts";
+import { startFakeHg, type FakeHg } from "./fake-hg.ts";
+import { startFakePhabricator, type FakePhabricator } from "./fake-phabricator.ts";
+import { changegroupV2, commitsOf } from "./hgpush.ts";
+
+export const ROOT = new URL("../../", import.meta.url).pathname;
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  logs: Array<Record<string, unknown>>;
+}
+
+export interface Harness {
+  broker: TestBroker;
+  hg: FakeHg;
+  phab: FakePhabricator;
+  env: Record<string, string>;
+  /** Adds a push to the pushlog, optionally mirrors its commits, and publishes its message. */
+  push(repository: string, pushId: number, time: number, options?: { mirrored?: boolean; callsign?: string; commits?: number }): Promise<string[]>;
+  run(argv: string[], extraEnv?: Record<string, string | undefined>, command?: "report-lag" | "display-lag"): Promise<RunResult>;
+  close(): Promise<void>;
+}
+
+export function collectingStream(lines: Array<Record<string, unknown>>): Writable & { write: (s: string) => boolean } {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+}
+
+export async function startHarness(options: { repositories: string[]; token?: boolean; latencyMs?: number }): Promise<Harness> {
+  const broker = await openTestBroker();
+  const hg = await startFakeHg({ latencyMs: options.latencyMs ?? 0 });
+  const phab = await startFakePhabricator({ latencyMs: options.latencyMs ?? 0 });
+  const amqp = new URL(AMQP_URL);
+  const env: Record<string, string> = {
+    PULSE_URL: `${amqp.protocol}//${amqp.host}${amqp.pathname}`,
+    PULSE_USERNAME: decodeURIComponent(amqp.username),
+    PULSE_PASSWORD: decodeURIComponent(amqp.password),
+    PULSE_EXCHANGE: broker.exchange,
+    PULSE_QUEUE_NAME: broker.queueName,
+    REPOSITORIES: options.repositories.join(","),
+    HG_URL: hg.url,
+    PHABRICATOR_URL: phab.url,
+    // Once a year: tests trigger checks themselves (the one at start, or --once).
+    CHECK_SCHEDULE: "0 0 1 1 *",
+    PORT: "0",
+    LOG_LEVEL: "debug",
+  };
+  if (options.token) env.PHABRICATOR_API_TOKEN = phab.token;
+  const callsigns = new Map(options.repositories.map((r) => r.split("=") as [string, string]));
+  await broker.prepareQueue([...callsigns.keys()]);
+
+  return {
+    broker,
+    hg,
+    phab,
+    env,
+    async push(repository, pushId, time, opts = {}) {
+      const changesets = commitsOf(repository, pushId, opts.commits ?? 4);
+      hg.addPush(repository, { pushId, date: time, user: "tester@mozilla.com", changesets });
+      if (opts.mirrored ?? true) phab.mirror(opts.callsign ?? (callsigns.get(repository) as string), changesets);
+      await broker.publish(repository, changegroupV2(hg.url, repository, [{ pushId, time }]));
+      return changesets;
+    },
+    async run(argv, extraEnv = {}, command = "report-lag") {
+      const logs: Array<Record<string, unknown>> = [];
+      let stdout = "";
+      let stderr = "";
+      const merged: Record<string, string | undefined> = { ...env, ...extraEnv };
+      const io: Io = {
+        env: merged,
+        stdout: (t) => {
+          stdout += t;
+        },
+        stderr: (t) => {
+          stderr += t;
+        },
+        isTTY: false,
+        dotenvPath: join(mkdtempSync(join(tmpdir(), "phabmon-")), ".env"),
+        logDestination: collectingStream(logs),
+        drainIdleMs: 300,
+      };
+      const code = await (command === "report-lag" ? reportLag : displayLag)(argv, io);
+      return { code, stdout, stderr, logs };
+    },
+    async close() {
+      await broker.close();
+      await hg.close();
+      await phab.close();
+    },
+  };
+}
+
+export interface Spawned {
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal: NodeJS.Signals): void;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+}
+
+/** bin/<command> as a child process, in an empty working directory (no developer's .env). */
+export function spawnCommand(command: string, args: string[], env: Record<string, string>): Spawned {
+  const cwd = mkdtempSync(join(tmpdir(), "phabmon-"));
+  const child = spawn(join(ROOT, "bin", command), args, { cwd, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  const waiters: Array<() => void> = [];
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+    for (const w of waiters) w();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  return {
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    kill: (signal) => child.kill(signal),
+    waitFor(pattern, timeoutMs = 20_000) {
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; stdout so far:\n${out.slice(-2000)}\nstderr:\n${err.slice(-2000)}`)), timeoutMs);
+        const check = () => {
+          if (pattern.test(out)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        waiters.push(check);
+        check();
+        void exited.then(() => {
+          if (!pattern.test(out)) {
+            clearTimeout(timer);
+            reject(new Error(`exited before ${pattern}; stdout:\n${out.slice(-2000)}\nstderr:\n${err.slice(-2000)}`));
+          }
+        });
+      });
+    },
+  };
+}
