@@ -19,7 +19,7 @@ export const PUSHLOG_SLICE = 200;
 export interface QueueSession {
   readonly deliveries: readonly Delivery[];
   readonly depthAtStart: { messages: number; consumers: number };
-  settle(ack: readonly number[]): Promise<{ messages: number; consumers: number } | undefined>;
+  settle(ack: readonly number[]): Promise<boolean>;
   abandon(): Promise<void>;
 }
 
@@ -31,6 +31,7 @@ export interface MonitorDeps {
   maxMessagesPerCheck: number;
   readOnly: boolean;
   drain: (options: DrainOptions) => Promise<QueueSession>;
+  queueDepth: (queue: string) => Promise<{ messages: number; consumers: number }>;
   pushlog: PushlogClient;
   mirror: MirrorChecker;
   metrics: Metrics;
@@ -173,14 +174,17 @@ export function createMonitor(deps: MonitorDeps) {
     if (deps.readOnly) {
       await session.abandon();
     } else {
-      const depth = await session.settle(settlement.ack);
-      if (depth) {
-        metrics.queueMessages.set({ queue: deps.queue }, depth.messages);
-        metrics.queueConsumers.set({ queue: deps.queue }, depth.consumers);
-      } else if (session.deliveries.length > 0) {
+      if (!(await session.settle(settlement.ack)) && session.deliveries.length > 0) {
         settleError = "the broker did not take the acks; the messages stay queued";
       }
     }
+    await deps.queueDepth(deps.queue).then(
+      (depth) => {
+        metrics.queueMessages.set({ queue: deps.queue }, depth.messages);
+        metrics.queueConsumers.set({ queue: deps.queue }, depth.consumers);
+      },
+      (err: unknown) => log.debug({ err: (err as Error).message }, "could not read the queue depth after the check"),
+    );
     const at = deps.now();
     const outcomes = verifications.map(({ repo, pushes, verification }) => {
       const acked = !deps.readOnly && settleError === undefined;

@@ -40,12 +40,12 @@ export interface App {
 export function buildApp(options: AppOptions): App {
   const { config, log } = options;
   const now = options.now ?? Date.now;
-  let monitor: Monitor | undefined;
   const metrics = createMetrics({
     repositories: config.repositories,
     version: options.version.version,
     commit: options.version.commit,
-    lag: { lagSeconds: (repository, at) => (monitor ? monitor.lagSeconds(repository, at) : Number.NaN) },
+    // The monitor is built below; the metrics only ask it at scrape time.
+    lag: { lagSeconds: (repository, at) => monitor.lagSeconds(repository, at) },
     now,
     log: log.child({ component: "metrics" }),
   });
@@ -83,7 +83,7 @@ export function buildApp(options: AppOptions): App {
     },
   });
 
-  monitor = createMonitor({
+  const monitor: Monitor = createMonitor({
     repositories: config.repositories,
     hgUrl: config.hgUrl,
     queue: config.pulse.queue,
@@ -91,6 +91,7 @@ export function buildApp(options: AppOptions): App {
     maxMessagesPerCheck: config.maxMessagesPerCheck,
     readOnly: options.readOnly,
     drain: (opts) => pulse.drain(opts),
+    queueDepth: (queue) => pulse.queueDepth(queue),
     pushlog: createPushlogClient(hg),
     mirror,
     metrics,

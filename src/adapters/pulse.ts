@@ -298,11 +298,11 @@ export class CheckSession {
 
   /**
    * Acks the given deliveries, hands every other one back to the queue at its place, and closes the
-   * channel. Returns the queue's depth afterwards, or undefined when the channel had died (the broker
-   * has then requeued everything itself, so nothing is lost, but nothing is acked either).
+   * channel. False when the channel had died: the broker has then requeued everything itself, so
+   * nothing is lost, but nothing is acked either.
    */
-  async settle(ack: readonly number[]): Promise<{ messages: number; consumers: number } | undefined> {
-    if (this.closed) return undefined;
+  async settle(ack: readonly number[]): Promise<boolean> {
+    if (this.closed) return false;
     try {
       if (this.failed) throw this.failure;
       for (const index of ack) {
@@ -310,12 +310,13 @@ export class CheckSession {
         if (msg) this.channel.ack(msg);
       }
       this.channel.nackAll(true);
-      // A round trip after the acks: once it answers, the broker has processed them.
-      const reply = await this.channel.checkQueue(this.queue);
-      return { messages: reply.messageCount, consumers: reply.consumerCount };
+      // The broker answers close only after it has processed every ack sent before it.
+      this.closed = true;
+      await this.channel.close();
+      return true;
     } catch (error) {
       this.log.warn({ err: reason(error) }, "could not settle the check's messages; the broker returns them to the queue");
-      return undefined;
+      return false;
     } finally {
       await this.close();
     }

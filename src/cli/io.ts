@@ -26,7 +26,7 @@ export function processIo(): Io {
 
 /** .env fills in what the environment leaves unset; it never overrides. */
 export function loadDotenv(io: Io): void {
-  dotenv.config({ quiet: true, processEnv: io.env as Record<string, string>, ...(io.dotenvPath ? { path: io.dotenvPath } : {}) });
+  dotenv.config({ quiet: true, processEnv: io.env, ...(io.dotenvPath ? { path: io.dotenvPath } : {}) });
 }
 
 export function onShutdownSignal(io: Io, handler: (signal: string) => void): () => void {

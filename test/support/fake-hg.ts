@@ -43,7 +43,7 @@ export async function startFakeHg(options: { latencyMs?: number } = {}): Promise
       }
       pushes.set(push.pushId, push);
     },
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -50,7 +50,7 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
         if (!ids.has(node)) ids.set(node, nextId++);
       }
     },
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
 
   function commitSearch(res: ServerResponse, params: Record<string, unknown>): void {

@@ -29,14 +29,33 @@ export interface Harness {
   env: Record<string, string>;
   /** Adds a push to the pushlog, optionally mirrors its commits, and publishes its message. */
   push(repository: string, pushId: number, time: number, options?: { mirrored?: boolean; callsign?: string; commits?: number }): Promise<string[]>;
-  run(argv: string[], extraEnv?: Record<string, string | undefined>, command?: "report-lag" | "display-lag"): Promise<RunResult>;
+  run(argv: string[], extraEnv?: Record<string, string | undefined>, command?: "report-lag" | "display-lag", hooks?: RunHooks): Promise<RunResult>;
+  /** The long-running service in-process; `signal` plays SIGTERM, `finished` is what run() would return. */
+  start(argv: string[], extraEnv?: Record<string, string | undefined>): Promise<StartedService>;
   close(): Promise<void>;
 }
 
-export function collectingStream(lines: Array<Record<string, unknown>>): Writable & { write: (s: string) => boolean } {
+export interface RunHooks {
+  logs?: Array<Record<string, unknown>>;
+  onLog?: () => void;
+  onSignal?: Io["onSignal"];
+}
+
+export interface StartedService {
+  logs: Array<Record<string, unknown>>;
+  port: number;
+  url: string;
+  /** Resolves once a log line with this message has been written `count` times. */
+  waitForLog(msg: string, count?: number): Promise<Record<string, unknown>>;
+  signal(name?: string): void;
+  finished: Promise<RunResult>;
+}
+
+export function collectingStream(lines: Array<Record<string, unknown>>, onLine?: () => void): Writable & { write: (s: string) => boolean } {
   return new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      onLine?.();
       done();
     },
   });
@@ -65,7 +84,7 @@ export async function startHarness(options: { repositories: string[]; token?: bo
   const callsigns = new Map(options.repositories.map((r) => r.split("=") as [string, string]));
   await broker.prepareQueue([...callsigns.keys()]);
 
-  return {
+  const harness: Harness = {
     broker,
     hg,
     phab,
@@ -77,8 +96,44 @@ export async function startHarness(options: { repositories: string[]; token?: bo
       await broker.publish(repository, changegroupV2(hg.url, repository, [{ pushId, time }]));
       return changesets;
     },
-    async run(argv, extraEnv = {}, command = "report-lag") {
+    async start(argv, extraEnv = {}) {
+      let handler: ((signal: string) => void) | undefined;
+      const listeners: Array<() => void> = [];
       const logs: Array<Record<string, unknown>> = [];
+      const finished = harness.run(argv, extraEnv, "report-lag", {
+        logs,
+        onLog: () => listeners.forEach((l) => l()),
+        onSignal: (h) => {
+          handler = h;
+          return () => undefined;
+        },
+      });
+      const waitForLog = (msg: string, count = 1) =>
+        new Promise<Record<string, unknown>>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no "${msg}" log line (x${count}) in:\n${JSON.stringify(logs.slice(-20), null, 1)}`)), 20_000);
+          const check = () => {
+            const found = logs.filter((l) => l.msg === msg);
+            if (found.length >= count) {
+              clearTimeout(timer);
+              resolve(found[count - 1] as Record<string, unknown>);
+            }
+          };
+          listeners.push(check);
+          check();
+        });
+      const listening = await waitForLog("listening");
+      const port = listening.port as number;
+      return {
+        logs,
+        port,
+        url: `http://127.0.0.1:${port}`,
+        waitForLog,
+        signal: (name = "SIGTERM") => handler?.(name),
+        finished,
+      };
+    },
+    async run(argv, extraEnv = {}, command = "report-lag", hooks: RunHooks = {}) {
+      const logs: Array<Record<string, unknown>> = hooks.logs ?? [];
       let stdout = "";
       let stderr = "";
       const merged: Record<string, string | undefined> = { ...env, ...extraEnv };
@@ -92,8 +147,9 @@ export async function startHarness(options: { repositories: string[]; token?: bo
         },
         isTTY: false,
         dotenvPath: join(mkdtempSync(join(tmpdir(), "phabmon-")), ".env"),
-        logDestination: collectingStream(logs),
+        logDestination: collectingStream(logs, hooks.onLog),
         drainIdleMs: 300,
+        ...(hooks.onSignal ? { onSignal: hooks.onSignal } : {}),
       };
       const code = await (command === "report-lag" ? reportLag : displayLag)(argv, io);
       return { code, stdout, stderr, logs };
@@ -104,6 +160,7 @@ export async function startHarness(options: { repositories: string[]; token?: bo
       await phab.close();
     },
   };
+  return harness;
 }
 
 export interface Spawned {

@@ -1,0 +1,120 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ConfigError, VARIABLES, readConfig } from "../src/config.ts";
+
+const BASE = {
+  PULSE_USERNAME: "monitor",
+  PULSE_PASSWORD: "s3cret-pulse-password",
+  PULSE_QUEUE_NAME: "phabricator-repo-monitor",
+  REPOSITORIES: "integration/autoland=MOZILLACENTRAL,mozilla-central=MOZILLACENTRAL",
+};
+
+function problems(env: Record<string, string | undefined>): string[] {
+  try {
+    readConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("readConfig", () => {
+  it("applies the contract's defaults", () => {
+    const config = readConfig(BASE);
+    expect(config.pulse.url.href).toBe("amqps://pulse.mozilla.org:5671");
+    expect(config.pulse.exchange).toBe("exchange/hgpushes/v2");
+    expect(config.pulse.queue).toBe("queue/monitor/phabricator-repo-monitor");
+    expect(config.hgUrl).toBe("https://hg.mozilla.org");
+    expect(config.phabricatorUrl).toBe("https://phabricator.services.mozilla.com");
+    expect(config.phabricatorApiToken).toBeUndefined();
+    expect(config.checkSchedule).toBe("*/5 * * * *");
+    expect(config.checkIntervalMs).toBe(300_000);
+    expect(config.port).toBe(8080);
+    expect(config.logLevel).toBe("info");
+    expect(config.repositories).toEqual([
+      { path: "integration/autoland", callsign: "MOZILLACENTRAL" },
+      { path: "mozilla-central", callsign: "MOZILLACENTRAL" },
+    ]);
+  });
+
+  it("accepts the earlier service's single-repository variables when REPOSITORIES is unset", () => {
+    const { REPOSITORIES: _, ...legacy } = BASE;
+    expect(readConfig({ ...legacy, PULSE_QUEUE_ROUTING_KEY: "integration/autoland", REPOSITORY_CALLSIGN: "MOZILLACENTRAL" }).repositories).toEqual([
+      { path: "integration/autoland", callsign: "MOZILLACENTRAL" },
+    ]);
+    expect(
+      readConfig({ ...legacy, SOURCE_REPOSITORY: "https://hg.mozilla.org/mozilla-central", REPOSITORY_CALLSIGN: "MOZILLACENTRAL" }).repositories,
+    ).toEqual([{ path: "mozilla-central", callsign: "MOZILLACENTRAL" }]);
+  });
+
+  it("reports every problem at once, one line each, naming the variable", () => {
+    const found = problems({});
+    expect(found).toEqual([
+      expect.stringMatching(/^PULSE_USERNAME: not set; /),
+      expect.stringMatching(/^PULSE_PASSWORD: not set; /),
+      expect.stringMatching(/^PULSE_QUEUE_NAME: not set; /),
+      expect.stringMatching(/^REPOSITORIES: not set; /),
+    ]);
+  });
+
+  it.each([
+    ["PULSE_URL", "http://pulse.mozilla.org", /^PULSE_URL: must start with amqps:\/\//],
+    ["PULSE_URL", "amqps://user:pw@pulse.mozilla.org", /^PULSE_URL: must not carry credentials/],
+    ["PULSE_URL", "not a url", /^PULSE_URL: not a URL/],
+    ["PULSE_USERNAME", "has space", /^PULSE_USERNAME: must be a Pulse user name/],
+    ["PULSE_QUEUE_NAME", "a queue", /^PULSE_QUEUE_NAME: use letters/],
+    ["REPOSITORIES", "integration/autoland", /^REPOSITORIES: "integration\/autoland" is not <hg path>=<CALLSIGN>/],
+    ["REPOSITORIES", "/autoland/=X", /^REPOSITORIES: "\/autoland\/" is not an hg path/],
+    ["REPOSITORIES", "a=lower", /^REPOSITORIES: callsign "lower" must be upper-case/],
+    ["REPOSITORIES", "a=A,a=B", /^REPOSITORIES: "a" is listed twice/],
+    ["REPOSITORIES", " , ", /^REPOSITORIES: is empty/],
+    ["HG_URL", "ftp://hg.mozilla.org", /^HG_URL: must be an http\(s\) URL/],
+    ["HG_URL", "https://hg.mozilla.org/?x=1", /^HG_URL: must be a plain base URL/],
+    ["PHABRICATOR_URL", "nope", /^PHABRICATOR_URL: not a URL/],
+    ["PHABRICATOR_API_TOKEN", "api-with space", /^PHABRICATOR_API_TOKEN: must be a single word/],
+    ["CHECK_SCHEDULE", "every five minutes", /^CHECK_SCHEDULE: not a valid node-cron expression/],
+    ["PORT", "80a", /^PORT: must be a whole number from 0 to 65535/],
+    ["PORT", "70000", /^PORT: must be a whole number from 0 to 65535/],
+    ["LOG_LEVEL", "loud", /^LOG_LEVEL: must be one of/],
+    ["CODE_REVIEW_TRY_REPOSITORY", "/try", /^CODE_REVIEW_TRY_REPOSITORY: must be an hg path/],
+    ["CODE_REVIEW_TRY_REPOSITORY", "mozilla-central", /^CODE_REVIEW_TRY_REPOSITORY: is also in REPOSITORIES/],
+    ["QUEUE_DEPTH_QUEUES", "queue/u/a,other", /^QUEUE_DEPTH_QUEUES: each entry must be a full queue name/],
+    ["UPSTREAM_TIMEOUT_SECONDS", "0", /^UPSTREAM_TIMEOUT_SECONDS: must be a whole number from 1 to 300/],
+    ["UPSTREAM_TIMEOUT_SECONDS", "100", /^UPSTREAM_TIMEOUT_SECONDS: 100 s is too long for a check every 300 s/],
+    ["PHABRICATOR_HEAD_CONCURRENCY", "100", /^PHABRICATOR_HEAD_CONCURRENCY: must be a whole number from 1 to 64/],
+    ["MAX_MESSAGES_PER_CHECK", "-1", /^MAX_MESSAGES_PER_CHECK: must be a whole number/],
+  ])("rejects %s=%j", (name, value, expected) => {
+    const found = problems({ ...BASE, [name]: value });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(expected);
+  });
+
+  it("never repeats a secret's value in a message", () => {
+    const token = "api-bad token-value";
+    const found = problems({ ...BASE, PHABRICATOR_API_TOKEN: token, PULSE_URL: "amqps://monitor:s3cret-pulse-password@host" });
+    expect(found.join("\n")).not.toContain("s3cret-pulse-password");
+    expect(found.join("\n")).not.toContain(token);
+  });
+
+  it("treats an empty variable as unset", () => {
+    expect(readConfig({ ...BASE, PORT: "", PHABRICATOR_API_TOKEN: "  " }).port).toBe(8080);
+  });
+});
+
+describe(".env.example", () => {
+  const example = readFileSync(new URL("../.env.example", import.meta.url), "utf8");
+  const named = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+
+  it("lists every variable the service reads, and no other", () => {
+    expect([...named].sort()).toEqual([...VARIABLES].sort());
+  });
+
+  it("explains each variable with a comment right above it", () => {
+    const lines = example.split("\n");
+    for (const name of VARIABLES) {
+      const at = lines.findIndex((l) => new RegExp(`^#?\\s*${name}=`).test(l));
+      expect(lines[at - 1], name).toMatch(/^#(?!\s*[A-Z][A-Z0-9_]+=)\s*\S/);
+    }
+  });
+});
