@@ -27,8 +27,8 @@ async function describeNode(app: App, node: string, nowMs: number): Promise<stri
     const age = Math.max(0, Math.floor(nowMs / 1000) - push.pushTime);
     lines.push(
       have
-        ? `${node} ${repo.path} ${repo.callsign}: in the mirror (push ${push.pushId}); replication lag (seconds): 0`
-        : `${node} ${repo.path} ${repo.callsign}: NOT in the mirror (push ${push.pushId}, ${new Date(push.pushTime * 1000).toISOString()}); replication lag (seconds): ${age}`,
+        ? `${push.node} ${repo.path} ${repo.callsign}: in the mirror (push ${push.pushId}); replication lag (seconds): 0`
+        : `${push.node} ${repo.path} ${repo.callsign}: NOT in the mirror (push ${push.pushId}, ${new Date(push.pushTime * 1000).toISOString()}); replication lag (seconds): ${age}`,
     );
   }
   return lines.length > 0 ? lines : [`${node}: not found in any monitored repository`];

@@ -15,6 +15,8 @@ export interface TestBroker {
   /** The full queue name, `queue/guest/<queueName>`. */
   queue: string;
   publish(routingKey: string, body: unknown, options?: { contentType?: string; raw?: Buffer }): Promise<void>;
+  /** Many messages, one confirm wait at the end. */
+  publishMany(messages: ReadonlyArray<{ routingKey: string; body: unknown }>): Promise<void>;
   /** Declares and binds the service's queue, as the service would, so messages published before it starts are kept. */
   prepareQueue(routingKeys: readonly string[]): Promise<void>;
   /** Bodies of every message in the queue, in order, leaving the queue exactly as it was. */
@@ -46,6 +48,12 @@ export async function openTestBroker(): Promise<TestBroker> {
         contentEncoding: "utf-8",
         persistent: true,
       });
+      await publisher.waitForConfirms();
+    },
+    async publishMany(messages) {
+      for (const { routingKey, body } of messages) {
+        publisher.publish(exchange, routingKey, Buffer.from(JSON.stringify(body)), { contentType: "application/json", persistent: true });
+      }
       await publisher.waitForConfirms();
     },
     async prepareQueue(routingKeys) {

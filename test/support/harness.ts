@@ -29,6 +29,8 @@ export interface Harness {
   env: Record<string, string>;
   /** Adds a push to the pushlog, optionally mirrors its commits, and publishes its message. */
   push(repository: string, pushId: number, time: number, options?: { mirrored?: boolean; callsign?: string; commits?: number }): Promise<string[]>;
+  /** `count` consecutive pushes from `firstId`, all mirrored unless `unmirroredFrom` says where that stops. */
+  backlog(repository: string, firstId: number, count: number, time: number, options?: { unmirroredFrom?: number; commits?: number }): Promise<void>;
   run(argv: string[], extraEnv?: Record<string, string | undefined>, command?: "report-lag" | "display-lag", hooks?: RunHooks): Promise<RunResult>;
   /** The long-running service in-process; `signal` plays SIGTERM, `finished` is what run() would return. */
   start(argv: string[], extraEnv?: Record<string, string | undefined>): Promise<StartedService>;
@@ -131,6 +133,16 @@ export async function startHarness(options: { repositories: string[]; token?: bo
         signal: (name = "SIGTERM") => handler?.(name),
         finished,
       };
+    },
+    async backlog(repository, firstId, count, time, opts = {}) {
+      const messages = [];
+      for (let id = firstId; id < firstId + count; id++) {
+        const changesets = commitsOf(repository, id, opts.commits ?? 4);
+        hg.addPush(repository, { pushId: id, date: time, user: "tester@mozilla.com", changesets });
+        if (opts.unmirroredFrom === undefined || id < opts.unmirroredFrom) phab.mirror(callsigns.get(repository) as string, changesets);
+        messages.push({ routingKey: repository, body: changegroupV2(hg.url, repository, [{ pushId: id, time }]) });
+      }
+      await broker.publishMany(messages);
     },
     async run(argv, extraEnv = {}, command = "report-lag", hooks: RunHooks = {}) {
       const logs: Array<Record<string, unknown>> = hooks.logs ?? [];

@@ -1,0 +1,134 @@
+// The commands as operators run them: bin/report-lag and bin/display-lag as child processes, against
+// the real broker and the local fakes.
+import { afterEach, describe, expect, it } from "vitest";
+import { spawnCommand, startHarness, type Harness } from "./support/harness.ts";
+import { commitsOf } from "./support/hgpush.ts";
+
+const AUTOLAND = "integration/autoland";
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const pushIdsIn = (bodies: string[]) =>
+  bodies.map((b) => (JSON.parse(b) as { payload: { data: { pushlog_pushes: Array<{ pushid: number }> } } }).payload.data.pushlog_pushes[0]?.pushid);
+
+describe("bin/report-lag", () => {
+  it("--once prints one result line per repository and exits 0", async () => {
+    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    await h.push(AUTOLAND, 1, Math.floor(Date.now() / 1000) - 60);
+    const child = spawnCommand("report-lag", ["--once"], h.env);
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(child.stdout()).toContain(`${AUTOLAND} MOZILLACENTRAL replication lag (seconds): 0 (0 pushes pending)`);
+    expect(await h.broker.depth()).toBe(0);
+  });
+
+  it("--no-send --debug (the smoke test) shows what it read and found, changes nothing, and stops on SIGTERM", async () => {
+    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    const t = Math.floor(Date.now() / 1000) - 600;
+    await h.push(AUTOLAND, 1, t);
+    await h.push(AUTOLAND, 2, t + 1, { mirrored: false });
+    const before = await h.broker.peek();
+
+    const child = spawnCommand("report-lag", ["--no-send", "--debug"], h.env);
+    await child.waitFor(/replication lag \(seconds\): \d+/);
+    expect(child.stdout()).toMatch(/integration\/autoland MOZILLACENTRAL replication lag \(seconds\): (59\d|60\d) \(1 push pending\) \[push 2 not mirrored/);
+    expect(child.stdout()).toContain('"msg":"read a push message"');
+    expect(child.stdout()).toContain('"msg":"checked a range of pushes"');
+    child.kill("SIGTERM");
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(await h.broker.peek()).toEqual(before);
+  });
+
+  it("on SIGTERM in the middle of a check exits 0 within 10 s and loses nothing", async () => {
+    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true, latencyMs: 150 });
+    await h.backlog(AUTOLAND, 1, 1000, Math.floor(Date.now() / 1000) - 3600);
+    const child = spawnCommand("report-lag", [], { ...h.env, LOG_LEVEL: "debug" });
+    await child.waitFor(/"msg":"checked a range of pushes"/);
+    const signalled = performance.now();
+    child.kill("SIGTERM");
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    const exitMs = performance.now() - signalled;
+    expect(exitMs).toBeLessThan(10_000);
+
+    // What the check verified before the signal was acked; everything else is back, in push order.
+    const report = child
+      .stdout()
+      .split("\n")
+      .filter((l) => l.includes('"msg":"check failed"'))
+      .map((l) => JSON.parse(l) as { verified: number; error: string })[0];
+    expect(report?.error).toBe("check stopped");
+    const left = pushIdsIn(await h.broker.peek());
+    expect(report!.verified + left.length).toBe(1000);
+    expect(report!.verified).toBeLessThan(1000);
+    expect(left).toEqual(Array.from({ length: left.length }, (_, i) => 1000 - left.length + 1 + i));
+  });
+
+  it("stops at start-up with exit code 2 and one line per configuration problem, showing no secret", async () => {
+    const child = spawnCommand("report-lag", [], {
+      PULSE_USERNAME: "monitor",
+      PULSE_PASSWORD: "pulse-password-never-shown",
+      PULSE_URL: "amqps://x:pulse-password-never-shown@pulse.mozilla.org",
+      PHABRICATOR_API_TOKEN: "api-token never-shown",
+      PORT: "eighty",
+    });
+    expect(await child.exited).toEqual({ code: 2, signal: null });
+    expect(child.stdout()).toBe("");
+    expect(child.stderr().trim().split("\n")).toEqual([
+      expect.stringMatching(/^configuration error: PULSE_URL: must not carry credentials/),
+      expect.stringMatching(/^configuration error: PHABRICATOR_API_TOKEN: must be a single word/),
+      expect.stringMatching(/^configuration error: PORT: must be a whole number/),
+      expect.stringMatching(/^configuration error: PULSE_QUEUE_NAME: not set/),
+      expect.stringMatching(/^configuration error: REPOSITORIES: not set/),
+    ]);
+    expect(child.stderr()).not.toContain("never-shown");
+  });
+
+  it("--check-config exits 0 on a valid configuration, without connecting anywhere", async () => {
+    const child = spawnCommand("report-lag", ["--check-config"], {
+      PULSE_USERNAME: "monitor",
+      PULSE_PASSWORD: "x",
+      PULSE_QUEUE_NAME: "q",
+      REPOSITORIES: `${AUTOLAND}=MOZILLACENTRAL`,
+      PULSE_URL: "amqps://127.0.0.1:1",
+    });
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(child.stdout()).toContain("configuration is valid");
+  });
+});
+
+describe("bin/display-lag", () => {
+  it("tells for each changeset whether the mirror has it, and for how long it has been missing", async () => {
+    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`, "mozilla-central=MOZILLACENTRAL"], token: false });
+    const t = Math.floor(Date.now() / 1000) - 2 * 86_400;
+    await h.push(AUTOLAND, 1, t);
+    await h.push(AUTOLAND, 2, t, { mirrored: false });
+    const [mirrored] = commitsOf(AUTOLAND, 1);
+    const [missing] = commitsOf(AUTOLAND, 2);
+    const child = spawnCommand("display-lag", [mirrored!, missing!.slice(0, 12), "0123456789ab"], h.env);
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    const lines = child.stdout().trim().split("\n");
+    expect(lines[0]).toBe(`${mirrored} ${AUTOLAND} MOZILLACENTRAL: in the mirror (push 1); replication lag (seconds): 0`);
+    expect(lines[1]).toMatch(new RegExp(`^${missing} ${AUTOLAND} MOZILLACENTRAL: NOT in the mirror \\(push 2, .*\\); replication lag \\(seconds\\): 1728\\d\\d$`));
+    expect(lines[2]).toBe("0123456789ab: not found in any monitored repository");
+  });
+
+  it("without NODE shows the queue head read-only", async () => {
+    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    await h.push(AUTOLAND, 1, Math.floor(Date.now() / 1000) - 100, { mirrored: false });
+    const before = await h.broker.peek();
+    const child = spawnCommand("display-lag", [], h.env);
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(child.stdout()).toMatch(/integration\/autoland MOZILLACENTRAL replication lag \(seconds\): 1\d\d \(1 push pending\)/);
+    expect(await h.broker.peek()).toEqual(before);
+  });
+
+  it("exits 1 when hg fails", async () => {
+    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    h.hg.fault = "500";
+    const child = spawnCommand("display-lag", ["0123456789ab"], { ...h.env, UPSTREAM_TIMEOUT_SECONDS: "1" });
+    expect((await child.exited).code).toBe(1);
+    expect(child.stderr()).toContain("HTTP 500");
+  });
+});
