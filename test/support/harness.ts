@@ -176,6 +176,7 @@ export async function startHarness(options: { repositories: string[]; token?: bo
 }
 
 export interface Spawned {
+  pid: number;
   stdout: () => string;
   stderr: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -199,6 +200,7 @@ export function spawnCommand(command: string, args: string[], env: Record<string
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
   return {
+    pid: child.pid as number,
     stdout: () => out,
     stderr: () => err,
     exited,

@@ -1,0 +1,13 @@
+// Keeps `npm run bench` from rotting: a small run must finish and print its table. It times nothing.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { expect, it } from "vitest";
+import { ROOT } from "./support/harness.ts";
+
+it("npm run bench works on a small backlog", async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, ["bench/run.ts", "--pushes", "200", "--latency", "0"], { cwd: ROOT, timeout: 60_000 });
+  expect(stdout).toMatch(/^\| drain, Conduit token \| [\d.]+ \| \d+ \| 0\.045 \| 1 \| 8 \| \d+ \| 200 \| 0 \| 0 \|$/m);
+  expect(stdout).toMatch(/^\| drain, no token \(HEAD\) \| [\d.]+ \| \d+ \| 4\.005 \| 1 \| 800 \| \d+ \| 200 \| 0 \| 0 \|$/m);
+  expect(stdout).toMatch(/^\| lagging from push 161, token \| .* \| 160 \| 40 \| 0 \|$/m);
+  expect(stdout).toMatch(/start: \/__lbheartbeat__ answers after [\d.]+ s; first check done after [\d.]+ s/);
+}, 90_000);
