@@ -1,0 +1,51 @@
+// What the Pulse connection refuses, and what it never says: TLS certificates are verified, and a
+// refused password appears nowhere in the output.
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:tls";
+import type { AddressInfo } from "node:net";
+import { afterEach, expect, it } from "vitest";
+import { startHarness, type Harness } from "./support/harness.ts";
+
+let h: Harness | undefined;
+let tlsServer: Server | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+  await new Promise<void>((resolve) => (tlsServer ? tlsServer.close(() => resolve()) : resolve()));
+  tlsServer = undefined;
+});
+
+it("refuses a broker whose TLS certificate it cannot verify, before sending anything", async () => {
+  h = await startHarness({ repositories: ["integration/autoland=MOZILLACENTRAL"], token: true });
+  let handshakes = 0;
+  tlsServer = createServer(
+    {
+      key: readFileSync(new URL("fixtures/tls/self-signed.key", import.meta.url)),
+      cert: readFileSync(new URL("fixtures/tls/self-signed.crt", import.meta.url)),
+    },
+    () => {
+      handshakes++;
+    },
+  );
+  tlsServer.on("tlsClientError", () => undefined);
+  await new Promise<void>((resolve) => tlsServer!.listen(0, "127.0.0.1", resolve));
+  const port = (tlsServer.address() as AddressInfo).port;
+
+  const result = await h.run(["--once"], { PULSE_URL: `amqps://127.0.0.1:${port}` });
+
+  expect(result.code).toBe(1);
+  expect(result.stdout).toMatch(/replication lag \(seconds\): unknown .*check failed: .*cannot connect to 127\.0\.0\.1:\d+: self-signed certificate/);
+  expect(handshakes).toBe(0);
+});
+
+it("reports a refused password without ever writing it", async () => {
+  h = await startHarness({ repositories: ["integration/autoland=MOZILLACENTRAL"], token: true });
+  const password = "wrong-pulse-password-7f3a";
+
+  const result = await h.run(["--once"], { PULSE_PASSWORD: password });
+
+  expect(result.code).toBe(1);
+  expect(result.stdout).toContain("ACCESS_REFUSED");
+  const everything = result.stdout + result.stderr + JSON.stringify(result.logs);
+  expect(everything).not.toContain(password);
+});
