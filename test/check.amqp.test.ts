@@ -1,18 +1,14 @@
 // The check against the real broker and the local fakes of hg and Phabricator, through the command
 // people run (`report-lag --once`, in-process).
-import { afterEach, describe, expect, it } from "vitest";
-import { startHarness, type Harness } from "./support/harness.ts";
+import { describe, expect, it } from "vitest";
+import { harnessPerTest } from "./support/per-test.ts";
 import { changegroupV1, changegroupV2, commitsOf, otherTypeV2 } from "./support/hgpush.ts";
 
 const AUTOLAND = "integration/autoland";
 const CENTRAL = "mozilla-central";
 const DAY = 86_400;
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+const harness = harnessPerTest();
 
 function lagOf(stdout: string, repository: string): number {
   const line = stdout.split("\n").find((l) => l.startsWith(`${repository} `));
@@ -28,7 +24,7 @@ describe.each([
   { mode: "without a token (HEAD per commit)", token: false },
 ])("report-lag --once $mode", ({ token }) => {
   it("reports 0 and acks every push when the mirror has every commit", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token });
     const t = nowSeconds() - 600;
     for (let id = 101; id <= 105; id++) await h.push(AUTOLAND, id, t + id);
 
@@ -53,7 +49,7 @@ describe.each([
   });
 
   it("reports the age of the oldest unmirrored push, whole days included, and keeps it and everything behind it queued in order", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token });
     const twoDaysAgo = nowSeconds() - 2 * DAY;
     await h.push(AUTOLAND, 200, twoDaysAgo - 60);
     await h.push(AUTOLAND, 201, twoDaysAgo, { mirrored: false });
@@ -74,7 +70,7 @@ describe.each([
   });
 
   it("acks the held-back pushes once the missing one reaches the mirror", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token });
     const t = nowSeconds() - 3600;
     const missing = await h.push(AUTOLAND, 300, t, { mirrored: false });
     await h.push(AUTOLAND, 301, t + 10);
@@ -92,7 +88,7 @@ describe.each([
 
 describe("report-lag --once", () => {
   it("reports 0 for an empty queue", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     const result = await h.run(["--once"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`${AUTOLAND} MOZILLACENTRAL replication lag (seconds): 0 (0 pushes pending)`);
@@ -100,7 +96,7 @@ describe("report-lag --once", () => {
   });
 
   it("skips other message types and empty pushes, sets malformed ones aside, and verifies the good ones", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     const t = nowSeconds() - 600;
     await h.broker.publish(AUTOLAND, otherTypeV2(h.hg.url, AUTOLAND, "obsolete.1"));
     await h.broker.publish(AUTOLAND, otherTypeV2(h.hg.url, AUTOLAND, "newrepo.1"));
@@ -126,7 +122,7 @@ describe("report-lag --once", () => {
   });
 
   it("verifies a push delivered twice once, and acks both copies", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     const t = nowSeconds() - 600;
     await h.push(AUTOLAND, 50, t);
     await h.broker.publish(AUTOLAND, changegroupV2(h.hg.url, AUTOLAND, [{ pushId: 50, time: t }]));
@@ -140,7 +136,7 @@ describe("report-lag --once", () => {
   });
 
   it("checks several repositories at once, each with its own lag", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`, `${CENTRAL}=MOZILLACENTRAL`, "releases/mozilla-beta=BETA"], token: true });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`, `${CENTRAL}=MOZILLACENTRAL`, "releases/mozilla-beta=BETA"], token: true });
     const t = nowSeconds() - 7200;
     await h.push(AUTOLAND, 1, t);
     await h.push(CENTRAL, 1, t + 100, { mirrored: false });
@@ -161,7 +157,7 @@ describe("report-lag --once", () => {
   });
 
   it("with --no-send leaves the queue exactly as it was, even when everything is mirrored", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     const t = nowSeconds() - 600;
     await h.push(AUTOLAND, 70, t);
     await h.broker.publish(AUTOLAND, otherTypeV2(h.hg.url, AUTOLAND, "obsolete.1"));
@@ -178,7 +174,7 @@ describe("report-lag --once", () => {
   });
 
   it("fails with exit code 1, and keeps every message, when hg.mozilla.org fails", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     await h.push(AUTOLAND, 5, nowSeconds() - 60);
     h.hg.fault = "500";
 
@@ -190,7 +186,7 @@ describe("report-lag --once", () => {
   });
 
   it("fails with exit code 1 when the token is refused, and keeps every message", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     await h.push(AUTOLAND, 5, nowSeconds() - 60);
 
     const result = await h.run(["--once"], { PHABRICATOR_API_TOKEN: "api-wrongwrongwrongwrongwrongwron" });

@@ -1,22 +1,19 @@
 // The commands as operators run them: bin/report-lag and bin/display-lag as child processes, against
 // the real broker and the local fakes.
-import { afterEach, describe, expect, it } from "vitest";
-import { spawnCommand, startHarness, type Harness } from "./support/harness.ts";
+import { describe, expect, it } from "vitest";
+import { spawnCommand } from "./support/harness.ts";
+import { harnessPerTest } from "./support/per-test.ts";
 import { commitsOf } from "./support/hgpush.ts";
 
 const AUTOLAND = "integration/autoland";
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+const harness = harnessPerTest();
 
 const pushIdsIn = (bodies: string[]) =>
   bodies.map((b) => (JSON.parse(b) as { payload: { data: { pushlog_pushes: Array<{ pushid: number }> } } }).payload.data.pushlog_pushes[0]?.pushid);
 
 describe("bin/report-lag", () => {
   it("--once prints one result line per repository and exits 0", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     await h.push(AUTOLAND, 1, Math.floor(Date.now() / 1000) - 60);
     const child = spawnCommand("report-lag", ["--once"], h.env);
     expect(await child.exited).toEqual({ code: 0, signal: null });
@@ -25,7 +22,7 @@ describe("bin/report-lag", () => {
   });
 
   it("--no-send --debug (the smoke test) shows what it read and found, changes nothing, and stops on SIGTERM", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     const t = Math.floor(Date.now() / 1000) - 600;
     await h.push(AUTOLAND, 1, t);
     await h.push(AUTOLAND, 2, t + 1, { mirrored: false });
@@ -42,7 +39,7 @@ describe("bin/report-lag", () => {
   });
 
   it("on SIGTERM in the middle of a check exits 0 within 10 s and loses nothing", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true, latencyMs: 150 });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true, latencyMs: 150 });
     await h.backlog(AUTOLAND, 1, 1000, Math.floor(Date.now() / 1000) - 3600);
     const child = spawnCommand("report-lag", [], { ...h.env, LOG_LEVEL: "debug" });
     await child.waitFor(/"msg":"checked a range of pushes"/);
@@ -100,7 +97,7 @@ describe("bin/report-lag", () => {
 
 describe("bin/display-lag", () => {
   it("tells for each changeset whether the mirror has it, and for how long it has been missing", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`, "mozilla-central=MOZILLACENTRAL"], token: false });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`, "mozilla-central=MOZILLACENTRAL"], token: false });
     const t = Math.floor(Date.now() / 1000) - 2 * 86_400;
     await h.push(AUTOLAND, 1, t);
     await h.push(AUTOLAND, 2, t, { mirrored: false });
@@ -115,7 +112,7 @@ describe("bin/display-lag", () => {
   });
 
   it("without NODE shows the queue head read-only", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     await h.push(AUTOLAND, 1, Math.floor(Date.now() / 1000) - 100, { mirrored: false });
     const before = await h.broker.peek();
     const child = spawnCommand("display-lag", [], h.env);
@@ -125,7 +122,7 @@ describe("bin/display-lag", () => {
   });
 
   it("exits 1 when hg fails", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     h.hg.fault = "500";
     const child = spawnCommand("display-lag", ["0123456789ab"], { ...h.env, UPSTREAM_TIMEOUT_SECONDS: "1" });
     expect((await child.exited).code).toBe(1);

@@ -4,19 +4,17 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:tls";
 import type { AddressInfo } from "node:net";
 import { afterEach, expect, it } from "vitest";
-import { startHarness, type Harness } from "./support/harness.ts";
+import { harnessPerTest } from "./support/per-test.ts";
 
-let h: Harness | undefined;
+const harness = harnessPerTest();
 let tlsServer: Server | undefined;
 afterEach(async () => {
-  await h?.close();
-  h = undefined;
   await new Promise<void>((resolve) => (tlsServer ? tlsServer.close(() => resolve()) : resolve()));
   tlsServer = undefined;
 });
 
 it("refuses a broker whose TLS certificate it cannot verify, before sending anything", async () => {
-  h = await startHarness({ repositories: ["integration/autoland=MOZILLACENTRAL"], token: true });
+  const h = await harness({ repositories: ["integration/autoland=MOZILLACENTRAL"], token: true });
   let handshakes = 0;
   tlsServer = createServer(
     {
@@ -39,7 +37,7 @@ it("refuses a broker whose TLS certificate it cannot verify, before sending anyt
 });
 
 it("reports a refused password without ever writing it", async () => {
-  h = await startHarness({ repositories: ["integration/autoland=MOZILLACENTRAL"], token: true });
+  const h = await harness({ repositories: ["integration/autoland=MOZILLACENTRAL"], token: true });
   const password = "wrong-pulse-password-7f3a";
 
   const result = await h.run(["--once"], { PULSE_PASSWORD: password });

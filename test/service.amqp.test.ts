@@ -1,13 +1,9 @@
 // The long-running service (in-process, real broker, local fakes): its HTTP endpoints and metrics.
-import { afterEach, describe, expect, it } from "vitest";
-import { startHarness, type Harness } from "./support/harness.ts";
+import { describe, expect, it } from "vitest";
+import { harnessPerTest } from "./support/per-test.ts";
 
 const AUTOLAND = "integration/autoland";
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+const harness = harnessPerTest();
 
 function sample(text: string, series: string): number {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `));
@@ -17,7 +13,7 @@ function sample(text: string, series: string): number {
 
 describe("report-lag (service)", () => {
   it("serves the lag, the pipeline counters and the heartbeats after its first check, and stops cleanly", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     const t = Math.floor(Date.now() / 1000) - 3600;
     await h.push(AUTOLAND, 1, t - 60);
     await h.push(AUTOLAND, 2, t, { mirrored: false });
@@ -64,7 +60,7 @@ describe("report-lag (service)", () => {
   });
 
   it("answers 503 on /__heartbeat__ and reports no lag (NaN) when its first check failed", async () => {
-    h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     await h.push(AUTOLAND, 1, Math.floor(Date.now() / 1000) - 60);
     h.hg.fault = "500";
     const svc = await h.start([], { UPSTREAM_TIMEOUT_SECONDS: "1" });

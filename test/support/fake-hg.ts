@@ -1,8 +1,8 @@
 // A local stand-in for hg.mozilla.org: json-pushes (version 2) and json-rev, in the shapes of
 // wire-formats §2, over real HTTP.
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
+import { listenLocal } from "./local-server.ts";
 
 export interface FakePush {
   pushId: number;
@@ -112,14 +112,8 @@ export async function startFakeHg(options: { latencyMs?: number } = {}): Promise
     replyJson(res, 404, { error: "not found" });
   }
 
-  const server = createServer((req, res) => {
-    void handle(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
+  const server = await listenLocal(handle);
+  fake.url = server.url;
+  fake.close = server.close;
   return fake;
 }

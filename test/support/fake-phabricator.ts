@@ -1,9 +1,9 @@
 // A local stand-in for Phabricator: Conduit's diffusion.commit.search (form-encoded request, the
 // {result, error_code, error_info} envelope, the 100-per-page limit, cursor paging) and the commit
 // pages that answer HEAD /r<CALLSIGN><node>, as wire-formats §4 describes them.
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
+import { listenLocal } from "./local-server.ts";
 
 export interface FakePhabricator {
   url: string;
@@ -134,14 +134,8 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
     res.end("not found");
   }
 
-  const server = createServer((req, res) => {
-    void handle(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
+  const server = await listenLocal(handle);
+  fake.url = server.url;
+  fake.close = server.close;
   return fake;
 }
