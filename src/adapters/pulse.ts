@@ -160,7 +160,7 @@ export class PulseClient {
     await this.withChannel(model, async (ch) => {
       if (readOnly) {
         await ch.checkQueue(queue).catch((error: unknown) => {
-          throw new PulseError(`queue ${queue} does not exist (read-only mode creates nothing): ${reason(error)}`, { cause: error });
+          throw new PulseError(`queue ${queue} does not exist (read-only mode creates nothing; run the service once to declare it): ${reason(error)}`, { cause: error });
         });
         return;
       }
