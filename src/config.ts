@@ -212,7 +212,7 @@ const schema = z.object({
     .trim()
     .default("info")
     .refine((v) => LOG_LEVELS.includes(v), { message: `LOG_LEVEL: must be one of ${LOG_LEVELS.join(", ")}` }),
-  UPSTREAM_TIMEOUT_SECONDS: intInRange("UPSTREAM_TIMEOUT_SECONDS", 1, 300).default(30),
+  UPSTREAM_TIMEOUT_SECONDS: intInRange("UPSTREAM_TIMEOUT_SECONDS", 1, 300).optional(),
   PHABRICATOR_HEAD_CONCURRENCY: intInRange("PHABRICATOR_HEAD_CONCURRENCY", 1, 64).default(16),
   MAX_MESSAGES_PER_CHECK: intInRange("MAX_MESSAGES_PER_CHECK", 1, 65535).default(10000),
 });
@@ -248,9 +248,9 @@ export function readConfig(env: Env): Config {
     checkIntervalMs = scheduleIntervalMs(value.CHECK_SCHEDULE);
     if (checkIntervalMs === undefined) {
       problems.push("CHECK_SCHEDULE: never runs twice; use a repeating expression, e.g. */5 * * * *");
-    } else if (value.UPSTREAM_TIMEOUT_SECONDS * 1000 * 4 > checkIntervalMs) {
+    } else if (value.UPSTREAM_TIMEOUT_SECONDS !== undefined && value.UPSTREAM_TIMEOUT_SECONDS * 1000 >= checkIntervalMs) {
       problems.push(
-        `UPSTREAM_TIMEOUT_SECONDS: ${value.UPSTREAM_TIMEOUT_SECONDS} s is too long for a check every ${checkIntervalMs / 1000} s; keep it under a quarter of the interval`,
+        `UPSTREAM_TIMEOUT_SECONDS: ${value.UPSTREAM_TIMEOUT_SECONDS} s is not shorter than the ${checkIntervalMs / 1000} s between checks; keep it well under the interval`,
       );
     }
     if (value.CODE_REVIEW_TRY_REPOSITORY && Array.isArray(repositories) && repositories.some((r) => r.path === value.CODE_REVIEW_TRY_REPOSITORY)) {
@@ -283,7 +283,8 @@ export function readConfig(env: Env): Config {
     codeReviewTryRepository: value.CODE_REVIEW_TRY_REPOSITORY,
     queueDepthQueues: value.QUEUE_DEPTH_QUEUES,
     logLevel: value.LOG_LEVEL,
-    upstreamTimeoutMs: value.UPSTREAM_TIMEOUT_SECONDS * 1000,
+    // Unset: 30 s, or a quarter of the interval for schedules faster than two minutes.
+    upstreamTimeoutMs: value.UPSTREAM_TIMEOUT_SECONDS !== undefined ? value.UPSTREAM_TIMEOUT_SECONDS * 1000 : Math.min(30_000, checkIntervalMs / 4),
     phabricatorHeadConcurrency: value.PHABRICATOR_HEAD_CONCURRENCY,
     maxMessagesPerCheck: value.MAX_MESSAGES_PER_CHECK,
   };
