@@ -1,6 +1,8 @@
 // `npm run bench`: the real service (bin/report-lag as a child process) against the local RabbitMQ
 // and local fakes of hg and Phabricator that answer after a set latency. Prints a table.
 //   node bench/run.ts [--pushes 5000] [--latency 20] [--commits 4] [--node-options=…] [--only token|head]
+//                     [--head-concurrency N] [--scrape-seconds 30] [--scrape-rate 100] [--checks 1000]
+// The steady-state run checks once a second, so --checks 1000 takes about 17 minutes.
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
@@ -14,6 +16,10 @@ const { values } = parseArgs({
     // e.g. --node-options=--max-old-space-size=128, to see how much of the RSS is a lazy GC
     "node-options": { type: "string", default: "" },
     only: { type: "string", default: "" },
+    "head-concurrency": { type: "string", default: "" },
+    "scrape-seconds": { type: "string", default: "30" },
+    "scrape-rate": { type: "string", default: "100" },
+    checks: { type: "string", default: "1000" },
   },
 });
 const pushes = Number(values.pushes);
@@ -52,7 +58,12 @@ async function drain(scenario: string, token: boolean, unmirroredFrom?: number):
     h.hg.latencyMs = latencyMs;
     h.phab.latencyMs = latencyMs;
     const started = performance.now();
-    const child = spawnCommand("report-lag", ["--once"], { ...h.env, LOG_LEVEL: "info", ...(values["node-options"] ? { NODE_OPTIONS: values["node-options"] } : {}) });
+    const child = spawnCommand("report-lag", ["--once"], {
+      ...h.env,
+      LOG_LEVEL: "info",
+      ...(values["node-options"] ? { NODE_OPTIONS: values["node-options"] } : {}),
+      ...(values["head-concurrency"] ? { PHABRICATOR_HEAD_CONCURRENCY: values["head-concurrency"] } : {}),
+    });
     let peak = 0;
     const poll = setInterval(() => {
       peak = Math.max(peak, peakRssMb(child.pid) ?? 0);
@@ -80,6 +91,97 @@ async function drain(scenario: string, token: boolean, unmirroredFrom?: number):
   }
 }
 
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function portOf(child: ReturnType<typeof spawnCommand>): number {
+  const line = child.stdout().split("\n").find((l) => l.includes('"msg":"listening"')) as string;
+  return (JSON.parse(line) as { port: number }).port;
+}
+
+/** /metrics latency at a fixed request rate, with ten repositories whose series are all populated. */
+async function scrape(): Promise<{ requests: number; p50: number; p99: number; max: number; errors: number; bytes: number }> {
+  const repos = Array.from({ length: 10 }, (_, i) => `integration/repo-${i}=REPO${i}`);
+  const h = await startHarness({ repositories: repos, token: true, latencyMs: 0 });
+  try {
+    for (const [i, repo] of repos.entries()) {
+      const path = repo.split("=")[0] as string;
+      await h.push(path, 1, Math.floor(Date.now() / 1000) - 600, { mirrored: i % 2 === 0 });
+      await h.push(path, 2, Math.floor(Date.now() / 1000) - 300);
+    }
+    const child = spawnCommand("report-lag", [], { ...h.env, LOG_LEVEL: "info", METRICS_TOKEN: "bench-token" });
+    await child.waitFor(/"msg":"check done"(.|\n)*"msg":"check done"(.|\n)*"msg":"check done"/);
+    const url = `http://127.0.0.1:${portOf(child)}/metrics`;
+    const headers = { authorization: "Bearer bench-token" };
+    const rate = Number(values["scrape-rate"]);
+    const total = Math.round(Number(values["scrape-seconds"]) * rate);
+    const latencies: number[] = [];
+    let errors = 0;
+    let bytes = 0;
+    const started = performance.now();
+    const inflight: Array<Promise<void>> = [];
+    for (let i = 0; i < total; i++) {
+      const due = started + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const t0 = performance.now();
+      inflight.push(
+        fetch(url, { headers }).then(
+          async (res) => {
+            const text = await res.text();
+            latencies.push(performance.now() - t0);
+            bytes = text.length;
+            if (res.status !== 200 || !text.includes("phabmon_replication_lag_seconds")) errors++;
+          },
+          () => {
+            errors++;
+          },
+        ),
+      );
+    }
+    await Promise.all(inflight);
+    child.kill("SIGTERM");
+    await child.exited;
+    latencies.sort((a, b) => a - b);
+    return { requests: total, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN, errors, bytes };
+  } finally {
+    await h.close();
+  }
+}
+
+/** RSS after many checks once a second with a push every few seconds. */
+async function steady(): Promise<{ checks: number; rssStartMb: number; rssEndMb: number; peakMb: number; minutes: number }> {
+  const h = await startHarness({ repositories: [`${REPO}=MOZILLACENTRAL`], token: true, latencyMs });
+  const target = Number(values.checks);
+  try {
+    const child = spawnCommand("report-lag", [], { ...h.env, LOG_LEVEL: "info", CHECK_SCHEDULE: "* * * * * *", PORT: "0" });
+    const done = () => child.stdout().split('"msg":"check done"').length - 1;
+    const started = performance.now();
+    const rss = () => {
+      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+      return match ? Number(match[1]) / 1024 : Number.NaN;
+    };
+    await child.waitFor(/"msg":"check done"/);
+    const rssStartMb = rss();
+    let pushId = 1;
+    let checks = 0;
+    while (checks < target) {
+      await h.push(REPO, pushId, Math.floor(Date.now() / 1000), { mirrored: true });
+      pushId++;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      checks = done();
+    }
+    const rssEndMb = rss();
+    const peakMb = peakRssMb(child.pid) ?? Number.NaN;
+    child.kill("SIGTERM");
+    await child.exited;
+    return { checks, rssStartMb, rssEndMb, peakMb, minutes: (performance.now() - started) / 60_000 };
+  } finally {
+    await h.close();
+  }
+}
+
 async function startup(): Promise<{ listeningS: number; firstCheckS: number }> {
   const h = await startHarness({ repositories: [`${REPO}=MOZILLACENTRAL`], token: true, latencyMs });
   try {
@@ -87,7 +189,7 @@ async function startup(): Promise<{ listeningS: number; firstCheckS: number }> {
     const started = performance.now();
     const child = spawnCommand("report-lag", [], { ...h.env, LOG_LEVEL: "info" });
     await child.waitFor(/"msg":"listening"/);
-    const port = (JSON.parse(child.stdout().split("\n").find((l) => l.includes('"msg":"listening"')) as string) as { port: number }).port;
+    const port = portOf(child);
     let listeningS = Number.NaN;
     for (;;) {
       const ok = await fetch(`http://127.0.0.1:${port}/__lbheartbeat__`).then((r) => r.ok, () => false);
@@ -117,6 +219,8 @@ const chosen = scenarios.filter(([, token]) => values.only === "" || (values.onl
 const rows: Row[] = [];
 for (const [name, token, from] of chosen) rows.push(await drain(name, token, from));
 const start = await startup();
+const scraped = await scrape();
+const steadyState = await steady();
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 console.log(`\nphabricator-repo-monitor benchmark: ${pushes} pushes x ${commits} commits, upstream latency ${latencyMs} ms per request`);
@@ -128,9 +232,16 @@ for (const r of rows) {
     `| ${r.scenario} | ${fmt(r.wallS)} | ${fmt(r.pushesPerS, 0)} | ${fmt(r.requestsPerPush, 3)} | ${r.hgRequests} | ${r.phabRequests} | ${fmt(r.peakRssMb, 0)} | ${r.acked} | ${r.leftQueued} | ${r.exit} |`,
   );
 }
-console.log(`\nstart: /__lbheartbeat__ answers after ${fmt(start.listeningS)} s; first check done after ${fmt(start.firstCheckS)} s\n`);
+console.log(`\nstart: /__lbheartbeat__ answers after ${fmt(start.listeningS)} s; first check done after ${fmt(start.firstCheckS)} s`);
+console.log(
+  `scrape: ${scraped.requests} GET /metrics at ${values["scrape-rate"]}/s, 10 repositories (${scraped.bytes} bytes): p50 ${fmt(scraped.p50)} ms, p99 ${fmt(scraped.p99)} ms, max ${fmt(scraped.max)} ms, ${scraped.errors} errors`,
+);
+console.log(
+  `steady state: ${steadyState.checks} checks (one a second, a push every 3 s, ${fmt(steadyState.minutes, 1)} min): RSS ${fmt(steadyState.rssStartMb, 0)} MB after start, ${fmt(steadyState.rssEndMb, 0)} MB at the end, peak ${fmt(steadyState.peakMb, 0)} MB\n`,
+);
 
 const wrong = rows.filter((r, i) => r.exit !== 0 || r.leftQueued !== chosen[i]?.[3]);
+if (scraped.errors > 0) wrong.push({ scenario: "scrape" } as Row);
 if (wrong.length > 0) {
   console.error(`benchmark runs ended wrongly: ${wrong.map((r) => r.scenario).join(", ")}`);
   process.exit(1);

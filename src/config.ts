@@ -213,7 +213,7 @@ const schema = z.object({
     .default("info")
     .refine((v) => LOG_LEVELS.includes(v), { message: `LOG_LEVEL: must be one of ${LOG_LEVELS.join(", ")}` }),
   UPSTREAM_TIMEOUT_SECONDS: intInRange("UPSTREAM_TIMEOUT_SECONDS", 1, 300).optional(),
-  PHABRICATOR_HEAD_CONCURRENCY: intInRange("PHABRICATOR_HEAD_CONCURRENCY", 1, 64).default(16),
+  PHABRICATOR_HEAD_CONCURRENCY: intInRange("PHABRICATOR_HEAD_CONCURRENCY", 1, 64).default(24),
   MAX_MESSAGES_PER_CHECK: intInRange("MAX_MESSAGES_PER_CHECK", 1, 65535).default(10000),
 });
 

@@ -84,13 +84,25 @@ export function createMonitor(deps: MonitorDeps) {
     const commits = new Map<number, PushCommits>();
     const mirrored = new Map<string, boolean>();
     let error: string | undefined;
-    for (const range of pushIdRanges(pushes.map((p) => p.pushId), PUSHLOG_SLICE)) {
+    const ranges = pushIdRanges(pushes.map((p) => p.pushId), PUSHLOG_SLICE);
+    const fetchRange = (index: number) => {
+      const range = ranges[index];
+      if (!range) return undefined;
+      const pending = deps.pushlog.fetchRange(repo.path, range, signal);
+      // Read later, or never when the walk stops first; either way its failure is not unhandled.
+      pending.catch(() => undefined);
+      return pending;
+    };
+    let next = fetchRange(0);
+    for (const [index, range] of ranges.entries()) {
       if (signal?.aborted) {
         error = "check stopped";
         break;
       }
       try {
-        const found = await deps.pushlog.fetchRange(repo.path, range, signal);
+        const found = await (next as Promise<Map<number, { changesets: string[] }>>);
+        // The next slice of the pushlog comes in while the mirror is asked about this one.
+        next = fetchRange(index + 1);
         const nodes: string[] = [];
         let complete = true;
         for (let id = range.startId + 1; id <= range.endId; id++) {
