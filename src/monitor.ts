@@ -76,8 +76,8 @@ export function createMonitor(deps: MonitorDeps) {
   const monitored = new Set(deps.repositories.map((r) => r.path));
   const { metrics, log } = deps;
 
-  function lagOf(repository: string, nowMs: number): number {
-    return lagSeconds(states.get(repository) ?? INITIAL_STATE, nowMs, staleAfterMs);
+  function lagOf(repository: string, nowMs: number, connected = true): number {
+    return lagSeconds(states.get(repository) ?? INITIAL_STATE, nowMs, staleAfterMs, connected);
   }
 
   async function verifyRepository(repo: Repository, pushes: readonly Push[], signal?: AbortSignal): Promise<Verification> {

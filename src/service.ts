@@ -45,7 +45,7 @@ export function buildApp(options: AppOptions): App {
     version: options.version.version,
     commit: options.version.commit,
     // The monitor is built below; the metrics only ask it at scrape time.
-    lag: { lagSeconds: (repository, at) => monitor.lagSeconds(repository, at) },
+    lag: { lagSeconds: (repository, at) => monitor.lagSeconds(repository, at, pulse.connected) },
     now,
     log: log.child({ component: "metrics" }),
   });

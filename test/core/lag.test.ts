@@ -53,6 +53,23 @@ describe("stateAfterCheck", () => {
     expect(lagSeconds(failedEmpty, T0 + 2 * MIN, STALE)).toBe(220);
   });
 
+  it("turns a zero into unknown when the latest check failed, and back once one completes", () => {
+    const ok = stateAfterCheck(INITIAL_STATE, { ok: true, unverified: [], atMs: T0 });
+    const brokerDown = stateAfterCheck(ok, { ok: false, unverified: undefined, atMs: T0 + MIN });
+    expect(lagSeconds(brokerDown, T0 + MIN, STALE)).toBeNaN();
+    const hgDown = stateAfterCheck(ok, { ok: false, unverified: [], atMs: T0 + MIN });
+    expect(lagSeconds(hgDown, T0 + MIN, STALE)).toBeNaN();
+    const back = stateAfterCheck(brokerDown, { ok: true, unverified: [], atMs: T0 + 2 * MIN });
+    expect(lagSeconds(back, T0 + 2 * MIN, STALE)).toBe(0);
+  });
+
+  it("reports no zero while disconnected from Pulse, but keeps a known lag", () => {
+    const ok = stateAfterCheck(INITIAL_STATE, { ok: true, unverified: [], atMs: T0 });
+    expect(lagSeconds(ok, T0, STALE, false)).toBeNaN();
+    const lagging = stateAfterCheck(INITIAL_STATE, { ok: true, unverified: [push(1, T0 / 1000 - 50)], atMs: T0 });
+    expect(lagSeconds(lagging, T0, STALE, false)).toBe(50);
+  });
+
   it("counts pending pushes", () => {
     const state = stateAfterCheck(INITIAL_STATE, { ok: true, unverified: [push(1, 1), push(2, 2)], atMs: T0 });
     expect(state.pendingPushes).toBe(2);

@@ -11,7 +11,11 @@ export interface FakePush {
   changesets: string[];
 }
 
-export type Fault = "none" | "500" | "hang" | "truncate";
+/**
+ * How the fake misbehaves: an HTTP 500, never answering, headers and half a body then silence
+ * (`stall`), or a whole response whose JSON is cut short (`truncate`).
+ */
+export type Fault = "none" | "500" | "hang" | "stall" | "truncate";
 
 export interface FakeHg {
   url: string;
@@ -52,6 +56,11 @@ export async function startFakeHg(options: { latencyMs?: number } = {}): Promise
     if (fake.latencyMs > 0) await sleep(fake.latencyMs);
     if (fake.fault === "500") return replyJson(res, 500, { error: "internal error" });
     if (fake.fault === "hang") return; // never answers
+    if (fake.fault === "stall") {
+      res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+      res.write('{"lastpushid": 1, "pushes": {');
+      return; // the rest never comes
+    }
     const pushesMatch = /^\/(.+)\/json-pushes$/.exec(url.pathname);
     if (pushesMatch) {
       const pushes = repos.get(pushesMatch[1] as string) ?? new Map<number, FakePush>();

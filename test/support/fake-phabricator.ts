@@ -4,6 +4,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { listenLocal } from "./local-server.ts";
+import type { Fault as HttpFault } from "./fake-hg.ts";
+
+/** The HTTP faults of the hg fake, plus a Conduit error envelope (HTTP 200, error_code set). */
+export type Fault = Exclude<HttpFault, "truncate"> | "conduit-error";
 
 export interface FakePhabricator {
   url: string;
@@ -14,6 +18,7 @@ export interface FakePhabricator {
   /** Every raw form body Conduit received, to check what travelled in them. */
   bodies: string[];
   latencyMs: number;
+  fault: Fault;
   close(): Promise<void>;
 }
 
@@ -39,6 +44,7 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
     requests: [],
     bodies: [],
     latencyMs: options.latencyMs ?? 0,
+    fault: "none",
     mirror(callsign, nodes) {
       let set = mirrors.get(callsign);
       if (!set) {
@@ -104,6 +110,17 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (fake.latencyMs > 0) await sleep(fake.latencyMs);
+    if (fake.fault === "500" || fake.fault === "hang" || fake.fault === "stall") {
+      fake.requests.push({ method: req.method ?? "GET", path: url.pathname });
+      if (fake.fault === "500") {
+        res.writeHead(500, { "content-type": "text/html" });
+        res.end("<html>Unhandled Exception</html>");
+      } else if (fake.fault === "stall") {
+        res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+        res.write('{"result": {"data": [');
+      }
+      return;
+    }
     const api = /^\/api\/([a-z.]+)$/.exec(url.pathname);
     if (api && req.method === "POST") {
       const raw = await readBody(req);
@@ -118,6 +135,9 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
       delete params.__conduit__;
       fake.requests.push({ method: "POST", path: url.pathname, params });
       if (conduit?.token !== fake.token) return envelope(res, null, "ERR-INVALID-AUTH", "API token is not valid.");
+      if (fake.fault === "conduit-error") {
+        return envelope(res, null, "ERR-CONDUIT-CORE", "Query (of class PhabricatorRepositoryQuery) overheated.");
+      }
       if (api[1] === "diffusion.commit.search") return commitSearch(res, params);
       return envelope(res, null, "ERR-CONDUIT-CALL", `Conduit method "${api[1]}" does not exist.`);
     }
