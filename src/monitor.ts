@@ -128,18 +128,7 @@ export function createMonitor(deps: MonitorDeps) {
   function account(deliveries: readonly Delivery[], decoded: readonly DecodedMessage[], atMs: number): void {
     decoded.forEach((message, index) => {
       const delivery = deliveries[index] as Delivery;
-      if (message.kind === "rejected") {
-        metrics.messagesRejected.inc({ reason: message.reason });
-        log.warn(
-          { reason: message.reason, detail: message.detail, routingKey: delivery.routingKey.slice(0, 200), body: preview(delivery.body) },
-          "set aside a malformed or foreign message",
-        );
-        return;
-      }
-      if (message.kind === "skipped") {
-        metrics.messagesSkipped.inc({ reason: message.reason });
-        log.debug({ reason: message.reason, routingKey: delivery.routingKey }, "skipped a message with nothing to verify");
-      }
+      if (message.kind === "rejected") return;
       const repository = message.repository;
       if (repository && monitored.has(repository) && !delivery.redelivered) {
         metrics.messagesReceived.inc({ repository });
@@ -170,7 +159,19 @@ export function createMonitor(deps: MonitorDeps) {
     account(session.deliveries, decoded, started);
     const plan = planCheck(decoded.map((message, index) => ({ index, decoded: message })), monitored);
     for (const aside of plan.setAside) {
-      if (aside.outcome === "duplicate") metrics.duplicateMessages.inc({ repository: aside.repository });
+      const delivery = session.deliveries[aside.index] as Delivery;
+      if (aside.outcome === "duplicate") {
+        metrics.duplicateMessages.inc({ repository: aside.repository });
+      } else if (aside.outcome === "skipped") {
+        metrics.messagesSkipped.inc({ reason: aside.reason });
+        log.debug({ reason: aside.reason, routingKey: delivery.routingKey }, "skipped a message with nothing to verify");
+      } else {
+        metrics.messagesRejected.inc({ reason: aside.reason });
+        log.warn(
+          { reason: aside.reason, detail: aside.detail, routingKey: delivery.routingKey.slice(0, 200), body: preview(delivery.body) },
+          "set aside a malformed or foreign message",
+        );
+      }
     }
 
     const verifications = await Promise.all(
