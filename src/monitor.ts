@@ -19,6 +19,7 @@ export const PUSHLOG_SLICE = 200;
 export interface QueueSession {
   readonly deliveries: readonly Delivery[];
   readonly depthAtStart: { messages: number; consumers: number };
+  readonly otherConsumers: number;
   settle(ack: readonly number[]): Promise<boolean>;
   abandon(): Promise<void>;
 }
@@ -152,6 +153,15 @@ export function createMonitor(deps: MonitorDeps) {
     }
     metrics.queueMessages.set({ queue: deps.queue }, session.depthAtStart.messages);
     metrics.queueConsumers.set({ queue: deps.queue }, session.depthAtStart.consumers);
+    if (session.otherConsumers > 0) {
+      // Another instance (Heroku starts the new dyno before stopping the old one) holds part of the
+      // queue. Verifying the rest could ack pushes queued behind one it holds, and an empty view would
+      // read as lag 0: hand everything back and say the check could not be done.
+      await session.abandon();
+      const error = `another consumer is reading ${deps.queue} (${session.otherConsumers}); everything was handed back`;
+      log.warn({ consumers: session.otherConsumers }, "check skipped: another consumer is reading the queue");
+      return finish(started, deps.repositories.map((repo) => ({ repo, ok: false, error, unverified: undefined, verification: undefined })), session.deliveries.length, error);
+    }
 
     const decoded = session.deliveries.map((d) =>
       decodeHgpushMessage({ body: d.body, contentType: d.contentType, routingKey: d.routingKey }, deps.hgUrl),

@@ -210,6 +210,10 @@ export class PulseClient {
         await ch.prefetch(Math.min(options.maxMessages, 65_535));
         await session.collect(Math.min(messageCount, options.maxMessages), options, () => this.options.onConsumerCancel?.());
       }
+      // Our consumer stays registered while we hold its deliveries, so that another instance sees
+      // it; anyone else counted is another reader, holding messages this check cannot see.
+      const after = await ch.checkQueue(this.options.queue);
+      session.otherConsumers = Math.max(consumerCount, after.consumerCount - (session.consuming ? 1 : 0));
     } catch (error) {
       await session.abandon();
       throw new PulseError(`cannot read queue ${this.options.queue}: ${reason(error)}`, { cause: error });
@@ -240,6 +244,14 @@ export class CheckSession {
   private closed = false;
   /** Set when the broker cancelled our consumer (the queue was deleted). */
   cancelled = false;
+  /** Consumers other than this check seen on the queue while it read it. */
+  otherConsumers = 0;
+  private consumerTag: string | undefined;
+  private collecting = false;
+
+  get consuming(): boolean {
+    return this.consumerTag !== undefined;
+  }
 
   constructor(channel: Channel, queue: string, log: Logger) {
     this.channel = channel;
@@ -257,6 +269,7 @@ export class CheckSession {
 
   async collect(expected: number, options: DrainOptions, onCancel: () => void): Promise<void> {
     const idleMs = options.idleMs ?? 1000;
+    this.collecting = true;
     let consuming: Promise<{ consumerTag: string }> | undefined;
     await new Promise<void>((resolve, reject) => {
       let timer = setTimeout(resolve, idleMs);
@@ -266,34 +279,36 @@ export class CheckSession {
       };
       options.signal?.addEventListener("abort", finish, { once: true });
       consuming = this.channel.consume(
-          this.queue,
-          (msg) => {
-            if (msg === null) {
-              this.cancelled = true;
-              onCancel();
-              finish();
-              return;
-            }
-            this.messages.push(msg);
-            this.deliveries.push({
-              index: this.deliveries.length,
-              routingKey: msg.fields.routingKey,
-              exchange: msg.fields.exchange,
-              body: msg.content,
-              contentType: typeof msg.properties.contentType === "string" ? msg.properties.contentType : undefined,
-              redelivered: msg.fields.redelivered,
-            });
-            if (this.deliveries.length >= expected) return finish();
-            clearTimeout(timer);
-            timer = setTimeout(finish, idleMs);
-          },
-          { noAck: false },
-        );
+        this.queue,
+        (msg) => {
+          if (msg === null) {
+            this.cancelled = true;
+            onCancel();
+            finish();
+            return;
+          }
+          // What arrives after the collection ended stays unacked and goes back at settle.
+          if (!this.collecting) return;
+          this.messages.push(msg);
+          this.deliveries.push({
+            index: this.deliveries.length,
+            routingKey: msg.fields.routingKey,
+            exchange: msg.fields.exchange,
+            body: msg.content,
+            contentType: typeof msg.properties.contentType === "string" ? msg.properties.contentType : undefined,
+            redelivered: msg.fields.redelivered,
+          });
+          if (this.deliveries.length >= expected) return finish();
+          clearTimeout(timer);
+          timer = setTimeout(finish, idleMs);
+        },
+        { noAck: false },
+      );
       consuming.catch(reject);
     });
-    // After cancel-ok nothing more is delivered; what arrived meanwhile is in the list and is settled too.
+    this.collecting = false;
     const { consumerTag } = await (consuming as Promise<{ consumerTag: string }>);
-    if (!this.cancelled && !this.failed) await this.channel.cancel(consumerTag);
+    if (!this.cancelled) this.consumerTag = consumerTag;
   }
 
   /**
@@ -305,6 +320,9 @@ export class CheckSession {
     if (this.closed) return false;
     try {
       if (this.failed) throw this.failure;
+      // Cancelled first, so that what nackAll hands back is not delivered to us again.
+      if (this.consumerTag !== undefined) await this.channel.cancel(this.consumerTag);
+      this.consumerTag = undefined;
       for (const index of ack) {
         const msg = this.messages[index];
         if (msg) this.channel.ack(msg);
