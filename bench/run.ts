@@ -1,6 +1,6 @@
 // `npm run bench`: the real service (bin/report-lag as a child process) against the local RabbitMQ
 // and local fakes of hg and Phabricator that answer after a set latency. Prints a table.
-//   node bench/run.ts [--pushes 5000] [--latency 20] [--commits 4] [--node-options=…] [--only token|head]
+//   node bench/run.ts [--pushes 5000] [--latency 20] [--commits 4] [--node-options=…] [--only token|head|steady]
 //                     [--head-concurrency N] [--scrape-seconds 30] [--scrape-rate 100] [--checks 1000]
 // The steady-state run checks once a second, so --checks 1000 takes about 17 minutes.
 import { readFileSync } from "node:fs";
@@ -215,12 +215,13 @@ const scenarios: Array<[string, boolean, number | undefined, number]> = [
   [`lagging from push ${lagFrom}, token`, true, lagFrom, pushes - lagFrom + 1],
   [`lagging from push ${lagFrom}, no token`, false, lagFrom, pushes - lagFrom + 1],
 ];
-const chosen = scenarios.filter(([, token]) => values.only === "" || (values.only === "token") === token);
+const chosen = values.only === "steady" ? [] : scenarios.filter(([, token]) => values.only === "" || (values.only === "token") === token);
 const rows: Row[] = [];
 for (const [name, token, from] of chosen) rows.push(await drain(name, token, from));
-const start = await startup();
-const scraped = await scrape();
-const steadyState = await steady();
+const everything = values.only === "";
+const start = everything ? await startup() : { listeningS: Number.NaN, firstCheckS: Number.NaN };
+const scraped = everything ? await scrape() : { requests: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN, errors: 0, bytes: 0 };
+const steadyState = everything || values.only === "steady" ? await steady() : { checks: 0, rssStartMb: Number.NaN, rssEndMb: Number.NaN, peakMb: Number.NaN, minutes: 0 };
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 console.log(`\nphabricator-repo-monitor benchmark: ${pushes} pushes x ${commits} commits, upstream latency ${latencyMs} ms per request`);

@@ -60,6 +60,7 @@ export class PulseClient {
   private stopping = false;
   private readonly stopController = new AbortController();
   private everConnected = false;
+  private background = false;
 
   constructor(options: PulseOptions) {
     this.options = options;
@@ -69,9 +70,18 @@ export class PulseClient {
     return this.model !== undefined;
   }
 
-  /** The live connection, connecting first if needed (one attempt). */
+  /**
+   * The live connection. Without keepConnected, connects first if needed (one attempt); with it, a
+   * caller never adds attempts of its own to the background loop's backoff.
+   */
   async connection(): Promise<ChannelModel> {
     if (this.model) return this.model;
+    if (this.connecting) return this.connecting;
+    if (this.background) throw new PulseError(`not connected to ${this.options.url.host}; reconnecting in the background`);
+    return this.connectNow();
+  }
+
+  private connectNow(): Promise<ChannelModel> {
     this.connecting ??= this.open().finally(() => {
       this.connecting = undefined;
     });
@@ -80,6 +90,7 @@ export class PulseClient {
 
   /** Keeps trying to connect in the background, with capped exponential backoff and jitter. */
   keepConnected(): void {
+    this.background = true;
     void this.reconnectLoop();
   }
 
@@ -88,7 +99,7 @@ export class PulseClient {
     const max = this.options.reconnectMaxMs ?? 60_000;
     for (let attempt = 0; !this.stopping && !this.model; attempt++) {
       try {
-        await this.connection();
+        await this.connectNow();
         return;
       } catch (error) {
         const delay = Math.min(max, min * 2 ** attempt) * (0.8 + 0.4 * Math.random());
@@ -271,9 +282,10 @@ export class CheckSession {
     const idleMs = options.idleMs ?? 1000;
     this.collecting = true;
     let consuming: Promise<{ consumerTag: string }> | undefined;
+    let finish = () => undefined as void;
     await new Promise<void>((resolve, reject) => {
       let timer = setTimeout(resolve, idleMs);
-      const finish = () => {
+      finish = () => {
         clearTimeout(timer);
         resolve();
       };
@@ -307,6 +319,9 @@ export class CheckSession {
       consuming.catch(reject);
     });
     this.collecting = false;
+    // The signal lives as long as the service: a listener left on it would keep this session, and
+    // every message it held, alive after the check (seen as RSS growing over 1,000 checks).
+    options.signal?.removeEventListener("abort", finish);
     const { consumerTag } = await (consuming as Promise<{ consumerTag: string }>);
     if (!this.cancelled) this.consumerTag = consumerTag;
   }

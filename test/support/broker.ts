@@ -22,22 +22,28 @@ export interface TestBroker {
   /** Bodies of every message in the queue, in order, leaving the queue exactly as it was. */
   peek(): Promise<string[]>;
   depth(): Promise<number>;
+  /** A new connection for the test's own use, after the broker was restarted under it. */
+  reconnect(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function openTestBroker(): Promise<TestBroker> {
-  const model = await connect(AMQP_URL);
+  let model = await connect(AMQP_URL);
+  model.on("error", () => undefined);
   const id = randomBytes(4).toString("hex");
   const exchange = `exchange/test-${id}/hgpushes`;
   const queueName = `monitor-${id}`;
   const queue = `queue/guest/${queueName}`;
   const setup = await model.createChannel();
-  await setup.assertExchange(exchange, "topic", { durable: false, autoDelete: false });
+  // Durable, as Pulse's exchanges are, so that it outlives a broker restart.
+  await setup.assertExchange(exchange, "topic", { durable: true, autoDelete: false });
   await setup.close();
-  const publisher = await model.createConfirmChannel();
+  let publisher = await model.createConfirmChannel();
 
   return {
-    model,
+    get model() {
+      return model;
+    },
     exchange,
     queueName,
     queue,
@@ -85,6 +91,12 @@ export async function openTestBroker(): Promise<TestBroker> {
       const { messageCount } = await ch.checkQueue(queue);
       await ch.close();
       return messageCount;
+    },
+    async reconnect() {
+      await model.close().catch(() => undefined);
+      model = await connect(AMQP_URL);
+      model.on("error", () => undefined);
+      publisher = await model.createConfirmChannel();
     },
     async close() {
       const ch = await model.createChannel();
