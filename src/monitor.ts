@@ -12,6 +12,7 @@ import { decodeHgpushMessage, type DecodedMessage, type Push } from "./core/hgpu
 import { planCheck, settleCheck } from "./core/check-plan.ts";
 import { pushIdRanges, walkPushes, type PushCommits, type StopReason } from "./core/push-walk.ts";
 import { INITIAL_STATE, lagSeconds, replicationDelays, stateAfterCheck, type RepositoryState } from "./core/lag.ts";
+import { idsAfter, mergePushes, missingPushIds } from "./core/pushlog-gaps.ts";
 
 /** Pushes per json-pushes request: 200 pushes of a few commits each is a response of tens of KB. */
 export const PUSHLOG_SLICE = 200;
@@ -20,6 +21,10 @@ export interface QueueSession {
   readonly deliveries: readonly Delivery[];
   readonly depthAtStart: { messages: number; consumers: number };
   readonly otherConsumers: number;
+  /** The queue was declared again before this check, after it had been deleted. */
+  readonly queueRecreated: boolean;
+  /** The broker cancelled the consumer during this check: the queue, and the messages read, are gone. */
+  readonly cancelled: boolean;
   settle(ack: readonly number[]): Promise<boolean>;
   abandon(): Promise<void>;
 }
@@ -73,6 +78,14 @@ function preview(body: Uint8Array): string {
 
 export function createMonitor(deps: MonitorDeps) {
   const states = new Map<string, RepositoryState>(deps.repositories.map((r) => [r.path, INITIAL_STATE]));
+  /** The highest push id seen per repository, from messages or the pushlog; the start of gap searches. */
+  const lastSeen = new Map<string, number>();
+  /**
+   * Unverified pushes with no message left on the queue (found in the pushlog, or read from a queue
+   * that was then deleted), kept here until verified. A restart forgets them; the next queue
+   * re-creation or hole in the push ids finds them again.
+   */
+  const held = new Map<string, Map<number, Push>>(deps.repositories.map((r) => [r.path, new Map()]));
   const staleAfterMs = 3 * deps.checkIntervalMs;
   const monitored = new Set(deps.repositories.map((r) => r.path));
   const { metrics, log } = deps;
@@ -124,6 +137,31 @@ export function createMonitor(deps: MonitorDeps) {
     }
     const walk = walkPushes(pushes, (p) => commits.get(p.pushId), (n) => mirrored.get(n));
     return { ...walk, ...(error === undefined ? {} : { error }) };
+  }
+
+  /** Pushes the pushlog has that never came over Pulse: holes in the ids, and after a re-created queue, everything newer. */
+  async function findGapPushes(repo: Repository, present: readonly Push[], queueLost: boolean, signal?: AbortSignal): Promise<Push[]> {
+    const seen = lastSeen.get(repo.path);
+    if (seen === undefined) return [];
+    const ids = new Set(missingPushIds(seen, present.map((p) => p.pushId)));
+    if (queueLost) {
+      const newest = Math.max(seen, ...present.map((p) => p.pushId));
+      for (const id of idsAfter(newest, await deps.pushlog.lastPushId(repo.path, signal))) ids.add(id);
+    }
+    const kept = held.get(repo.path) as Map<number, Push>;
+    const wanted = [...ids].filter((id) => !kept.has(id));
+    const found: Push[] = [];
+    for (const range of pushIdRanges(wanted, PUSHLOG_SLICE)) {
+      for (const push of (await deps.pushlog.fetchRange(repo.path, range, signal)).values()) {
+        if (ids.has(push.pushId)) found.push({ repository: repo.path, pushId: push.pushId, pushTime: push.date, user: push.user });
+      }
+    }
+    if (found.length > 0) {
+      metrics.pushlogGapPushes.inc({ repository: repo.path }, found.length);
+      log.warn({ repository: repo.path, pushIds: found.map((p) => p.pushId).slice(0, 50), count: found.length }, "found pushes in the pushlog that never arrived over Pulse");
+      for (const push of found) kept.set(push.pushId, push);
+    }
+    return found;
   }
 
   function account(deliveries: readonly Delivery[], decoded: readonly DecodedMessage[], atMs: number): void {
@@ -184,10 +222,27 @@ export function createMonitor(deps: MonitorDeps) {
       }
     }
 
+    const queueLost = session.queueRecreated || session.cancelled;
     const verifications = await Promise.all(
       deps.repositories.map(async (repo) => {
-        const pushes = plan.pushesByRepository.get(repo.path) ?? [];
-        return { repo, pushes, verification: pushes.length === 0 ? { verified: [] } : await verifyRepository(repo, pushes, signal) };
+        const fromMessages = plan.pushesByRepository.get(repo.path) ?? [];
+        let gapError: string | undefined;
+        await findGapPushes(repo, fromMessages, queueLost, signal).catch((err: unknown) => {
+          gapError = `looking for pushes that never arrived: ${(err as Error).message}`;
+        });
+        const kept = held.get(repo.path) as Map<number, Push>;
+        const pushes = mergePushes(fromMessages, kept.values());
+        const verification: Verification = pushes.length === 0 ? { verified: [] } : await verifyRepository(repo, pushes, signal);
+        for (const push of verification.verified) kept.delete(push.pushId);
+        if (session.cancelled) {
+          // Their messages went with the deleted queue: only this process remembers them now.
+          const done = new Set(verification.verified.map((p) => p.pushId));
+          for (const push of fromMessages) if (!done.has(push.pushId)) kept.set(push.pushId, push);
+        }
+        const newest = Math.max(lastSeen.get(repo.path) ?? 0, ...pushes.map((p) => p.pushId));
+        if (newest > 0) lastSeen.set(repo.path, newest);
+        if (gapError !== undefined && verification.error === undefined) verification.error = gapError;
+        return { repo, pushes, verification };
       }),
     );
     const verifiedIds = new Map(verifications.map(({ repo, verification }) => [repo.path, new Set(verification.verified.map((p) => p.pushId))]));

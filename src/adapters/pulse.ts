@@ -61,6 +61,9 @@ export class PulseClient {
   private readonly stopController = new AbortController();
   private everConnected = false;
   private background = false;
+  private queueDeclared = false;
+  /** Set when the queue was re-created; the next check takes it (and backfills from the pushlog). */
+  private queueRecreated = false;
 
   constructor(options: PulseOptions) {
     this.options = options;
@@ -160,9 +163,22 @@ export class PulseClient {
     return model;
   }
 
-  /** Checks the exchange passively (Pulse forbids declaring it) and declares and binds our queue. */
+  /**
+   * Checks the exchange passively (Pulse forbids declaring it) and declares and binds our queue,
+   * noting when the queue had to be created again after it had been there.
+   */
   private async prepareTopology(model: ChannelModel): Promise<void> {
     const { exchange, queue, bindings, readOnly } = this.options;
+    if (!readOnly) {
+      const existed = await this.withChannel(model, (ch) => ch.checkQueue(queue)).then(
+        () => true,
+        () => false,
+      );
+      if (!existed && this.queueDeclared) {
+        this.queueRecreated = true;
+        this.options.log.warn({ queue }, "our queue was gone (deleted by PulseGuardian?); declaring it again and looking for lost pushes in the pushlog");
+      }
+    }
     await this.withChannel(model, async (ch) => {
       await ch.checkExchange(exchange).catch((error: unknown) => {
         throw new PulseError(`exchange ${exchange} cannot be used: ${reason(error)}`, { cause: error });
@@ -177,6 +193,7 @@ export class PulseClient {
       }
       await ch.assertQueue(queue, { durable: true, autoDelete: false, exclusive: false });
       for (const key of bindings) await ch.bindQueue(queue, exchange, key);
+      this.queueDeclared = true;
     });
   }
 
@@ -212,6 +229,8 @@ export class PulseClient {
     }
     const ch = await model.createChannel();
     const session = new CheckSession(ch, this.options.queue, this.options.log);
+    session.queueRecreated = this.queueRecreated;
+    this.queueRecreated = false;
     ch.on("error", (error: unknown) => session.fail(error));
     ch.on("close", () => session.fail(new PulseError("channel closed")));
     try {
@@ -227,6 +246,7 @@ export class PulseClient {
       session.otherConsumers = Math.max(consumerCount, after.consumerCount - (session.consuming ? 1 : 0));
     } catch (error) {
       await session.abandon();
+      this.queueRecreated ||= session.queueRecreated;
       throw new PulseError(`cannot read queue ${this.options.queue}: ${reason(error)}`, { cause: error });
     }
     return session;
@@ -257,6 +277,8 @@ export class CheckSession {
   cancelled = false;
   /** Consumers other than this check seen on the queue while it read it. */
   otherConsumers = 0;
+  /** The queue had been deleted and was declared again before this check: messages may be lost. */
+  queueRecreated = false;
   private consumerTag: string | undefined;
   private collecting = false;
 

@@ -45,6 +45,8 @@ const revision = z.object({
 
 export interface PushlogClient {
   fetchRange(repository: string, range: PushlogRange, signal?: AbortSignal): Promise<Map<number, PushlogPush>>;
+  /** The id of the last push the pushlog has (replicated). */
+  lastPushId(repository: string, signal?: AbortSignal): Promise<number>;
   /** The push that brought `node` into `repository`, or undefined when the repository lacks it. */
   fetchRevision(repository: string, node: string, signal?: AbortSignal): Promise<{ node: string; pushId: number; pushTime: number } | undefined>;
 }
@@ -73,6 +75,20 @@ export function createPushlogClient(upstream: Upstream): PushlogClient {
         }
       }
       return pushes;
+    },
+    async lastPushId(repository, signal) {
+      // An empty range: only lastpushid comes back.
+      const path = pushlogPath(repository, { startId: 0, endId: 0 });
+      const { text } = await upstream.request({ method: "GET", path, signal, headers: { accept: "application/json" } });
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new UpstreamError("hgmo", `GET ${path.split("?")[0]}: the body is not JSON (${text.length} bytes)`);
+      }
+      const parsed = pushesV2.safeParse(body);
+      if (!parsed.success) throw new UpstreamError("hgmo", `GET ${path.split("?")[0]}: unexpected json-pushes shape`);
+      return parsed.data.lastpushid;
     },
     async fetchRevision(repository, node, signal) {
       const repo = repository.split("/").map(encodeURIComponent).join("/");
