@@ -75,6 +75,7 @@ export function buildApp(options: AppOptions): App {
     bindings: config.repositories.map((r) => r.path),
     readOnly: options.readOnly,
     log: pulseLog,
+    connectTimeoutMs: Math.max(1000, Math.min(30_000, config.checkIntervalMs / 4)),
     onConnectedChange: (connected) => metrics.pulseConnected.set(connected ? 1 : 0),
     onReconnect: () => metrics.pulseReconnects.inc(),
     onConsumerCancel: () => {

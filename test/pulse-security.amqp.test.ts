@@ -2,7 +2,7 @@
 // refused password appears nowhere in the output.
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:tls";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { afterEach, expect, it } from "vitest";
 import { harnessPerTest } from "./support/per-test.ts";
 
@@ -34,6 +34,23 @@ it("refuses a broker whose TLS certificate it cannot verify, before sending anyt
   expect(result.code).toBe(1);
   expect(result.stdout).toMatch(/replication lag \(seconds\): unknown .*check failed: .*cannot connect to 127\.0\.0\.1:\d+: self-signed certificate/);
   expect(handshakes).toBe(0);
+});
+
+it("gives up on a peer that accepts the connection and never speaks AMQP", async () => {
+  const h = await harness({ repositories: ["integration/autoland=MOZILLACENTRAL"], token: true });
+  const silent = createNetServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (silent.address() as AddressInfo).port;
+    const started = performance.now();
+    // A check every 4 s: connecting may take a quarter of that, 1 s.
+    const result = await h.run(["--once"], { PULSE_URL: `amqp://127.0.0.1:${port}`, CHECK_SCHEDULE: "*/4 * * * * *", UPSTREAM_TIMEOUT_SECONDS: "1" });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/check failed: .*cannot connect to 127\.0\.0\.1:\d+: no AMQP handshake within 1 s/);
+    expect(performance.now() - started).toBeLessThan(3000);
+  } finally {
+    silent.close();
+  }
 });
 
 it("reports a refused password without ever writing it", async () => {

@@ -16,6 +16,8 @@ export interface PulseOptions {
   readOnly: boolean;
   log: Logger;
   heartbeatSeconds?: number;
+  /** Bound on connecting, TLS and the AMQP handshake together. */
+  connectTimeoutMs?: number;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   onConnectedChange?: (connected: boolean) => void;
@@ -123,8 +125,12 @@ export class PulseClient {
     const tls = url.protocol === "amqps:";
     const vhost = url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : "/";
     let model: ChannelModel;
+    const timeoutMs = this.options.connectTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      model = await connect(
+      // amqplib's socket timeout does not cover the handshake: a peer that accepts the connection and
+      // then says nothing would hold the check forever.
+      const attempt = connect(
         {
           protocol: tls ? "amqps" : "amqp",
           hostname: url.hostname,
@@ -135,10 +141,22 @@ export class PulseClient {
           heartbeat: this.options.heartbeatSeconds ?? 30,
         },
         // Node verifies the broker's certificate by default; servername makes SNI match the host.
-        tls ? { servername: url.hostname, timeout: 30_000 } : { timeout: 30_000 },
+        tls ? { servername: url.hostname, timeout: timeoutMs } : { timeout: timeoutMs },
       );
+      model = await Promise.race([
+        attempt,
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => {
+            // Should the handshake finish after all, that connection is closed, not leaked.
+            attempt.then((late) => late.close()).catch(() => undefined);
+            reject(new Error(`no AMQP handshake within ${timeoutMs / 1000} s`));
+          }, timeoutMs);
+        }),
+      ]);
     } catch (error) {
       throw new PulseError(`cannot connect to ${url.host}: ${reason(error)}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
     try {
       await this.prepareTopology(model);
