@@ -4,7 +4,9 @@ import type { AddressInfo } from "node:net";
 
 export async function listenLocal(handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
-    void handle(req, res);
+    // A client that goes away mid-request (the service stopping) rejects the body read: that is the
+    // client's doing, not the fake's.
+    handle(req, res).catch(() => res.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
