@@ -158,7 +158,14 @@ async function steady(): Promise<{ checks: number; rssStartMb: number; rssEndMb:
   const h = await startHarness({ repositories: [`${REPO}=MOZILLACENTRAL`], token: true, latencyMs });
   const target = Number(values.checks);
   try {
-    const child = spawnCommand("report-lag", [], { ...h.env, LOG_LEVEL: "info", CHECK_SCHEDULE: "* * * * * *", PORT: "0" });
+    const child = spawnCommand("report-lag", [], {
+      ...h.env,
+      LOG_LEVEL: "info",
+      CHECK_SCHEDULE: "* * * * * *",
+      PORT: "0",
+      // glibc's malloc arenas are a usual suspect for RSS that grows while the heap does not.
+      ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
+    });
     const done = () => child.stdout().split('"msg":"check done"').length - 1;
     const started = performance.now();
     const rss = () => {

@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { afterEach, expect, it } from "vitest";
 import { harnessPerTest } from "./support/per-test.ts";
 import type { StartedService } from "./support/harness.ts";
+import { scrapeSample } from "./support/scrape.ts";
 
 const AUTOLAND = "integration/autoland";
 const harness = harnessPerTest();
@@ -20,10 +21,7 @@ afterEach(() => {
   rabbitmqctl("await_startup");
 });
 
-async function metric(svc: StartedService, series: string): Promise<string | undefined> {
-  const text = await (await fetch(`${svc.url}/metrics`)).text();
-  return text.split("\n").find((l) => l.startsWith(`${series} `))?.slice(series.length + 1);
-}
+const metric = (svc: StartedService, series: string) => scrapeSample(svc.url, series);
 
 async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

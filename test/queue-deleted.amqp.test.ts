@@ -3,6 +3,7 @@
 import { expect, it } from "vitest";
 import { harnessPerTest } from "./support/per-test.ts";
 import type { Harness, StartedService } from "./support/harness.ts";
+import { scrapeSample } from "./support/scrape.ts";
 import { changegroupV2, commitsOf } from "./support/hgpush.ts";
 
 const AUTOLAND = "integration/autoland";
@@ -14,10 +15,7 @@ async function deleteQueue(h: Harness): Promise<void> {
   await ch.close();
 }
 
-async function metric(svc: StartedService, series: string): Promise<number> {
-  const text = await (await fetch(`${svc.url}/metrics`)).text();
-  return Number(text.split("\n").find((l) => l.startsWith(`${series} `))?.slice(series.length + 1));
-}
+const metric = async (svc: StartedService, series: string) => Number(await scrapeSample(svc.url, series));
 
 it("deleted between checks: re-declared and re-bound, the pushes published meanwhile found in the pushlog and checked", async () => {
   const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });

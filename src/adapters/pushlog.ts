@@ -51,24 +51,31 @@ export interface PushlogClient {
   fetchRevision(repository: string, node: string, signal?: AbortSignal): Promise<{ node: string; pushId: number; pushTime: number } | undefined>;
 }
 
+/** JSON.parse with an error that names the request, never the body. */
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UpstreamError("hgmo", `${what}: the body is not JSON (${text.length} bytes)`);
+  }
+}
+
 export function createPushlogClient(upstream: Upstream): PushlogClient {
+  async function getPushes(repository: string, range: PushlogRange, signal?: AbortSignal): Promise<z.infer<typeof pushesV2>> {
+    const path = pushlogPath(repository, range);
+    const what = `GET ${path.split("?")[0]}`;
+    const { text } = await upstream.request({ method: "GET", path, signal, headers: { accept: "application/json" } });
+    const parsed = pushesV2.safeParse(parseJson(text, what));
+    if (!parsed.success) {
+      throw new UpstreamError("hgmo", `${what}: unexpected json-pushes shape at ${parsed.error.issues[0]?.path.join(".")}`);
+    }
+    return parsed.data;
+  }
+
   return {
     async fetchRange(repository, range, signal) {
-      const path = pushlogPath(repository, range);
-      const { text } = await upstream.request({ method: "GET", path, signal, headers: { accept: "application/json" } });
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new UpstreamError("hgmo", `GET ${path.split("?")[0]}: the body is not JSON (${text.length} bytes)`);
-      }
-      const parsed = pushesV2.safeParse(body);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new UpstreamError("hgmo", `GET ${path.split("?")[0]}: unexpected json-pushes shape at ${issue?.path.join(".")}`);
-      }
       const pushes = new Map<number, PushlogPush>();
-      for (const [id, push] of Object.entries(parsed.data.pushes)) {
+      for (const [id, push] of Object.entries((await getPushes(repository, range, signal)).pushes)) {
         const pushId = Number(id);
         if (pushId > range.startId && pushId <= range.endId) {
           pushes.set(pushId, { pushId, date: push.date, user: push.user, changesets: push.changesets });
@@ -78,30 +85,14 @@ export function createPushlogClient(upstream: Upstream): PushlogClient {
     },
     async lastPushId(repository, signal) {
       // An empty range: only lastpushid comes back.
-      const path = pushlogPath(repository, { startId: 0, endId: 0 });
-      const { text } = await upstream.request({ method: "GET", path, signal, headers: { accept: "application/json" } });
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new UpstreamError("hgmo", `GET ${path.split("?")[0]}: the body is not JSON (${text.length} bytes)`);
-      }
-      const parsed = pushesV2.safeParse(body);
-      if (!parsed.success) throw new UpstreamError("hgmo", `GET ${path.split("?")[0]}: unexpected json-pushes shape`);
-      return parsed.data.lastpushid;
+      return (await getPushes(repository, { startId: 0, endId: 0 }, signal)).lastpushid;
     },
     async fetchRevision(repository, node, signal) {
       const repo = repository.split("/").map(encodeURIComponent).join("/");
       const path = `/${repo}/json-rev/${encodeURIComponent(node)}`;
       const { status, text } = await upstream.request({ method: "GET", path, signal, accept: [200, 404] });
       if (status === 404) return undefined;
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new UpstreamError("hgmo", `GET ${path}: the body is not JSON`);
-      }
-      const parsed = revision.safeParse(body);
+      const parsed = revision.safeParse(parseJson(text, `GET ${path}`));
       if (!parsed.success) throw new UpstreamError("hgmo", `GET ${path}: unexpected json-rev shape`);
       return { node: parsed.data.node, pushId: parsed.data.pushid, pushTime: parsed.data.pushdate[0] };
     },
