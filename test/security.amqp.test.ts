@@ -97,6 +97,10 @@ it("writes no secret anywhere under faults, and asks no host but HG_URL and PHAB
   } finally {
     child.kill("SIGKILL");
     await evil.close();
+    // The service declared a queue of this test's own user; the harness only removes its own.
+    const ch = await h.broker.model.createChannel();
+    await ch.deleteQueue(`queue/${user}/${env.PULSE_QUEUE_NAME}`).catch(() => undefined);
+    await ch.close().catch(() => undefined);
   }
 }, 90_000);
 
