@@ -99,9 +99,8 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       throw new UpstreamError(service, `refused a request outside ${base.origin}`);
     }
     const what = `${req.method} ${url.pathname}`;
-    // Each attempt is bounded by headersTimeout/bodyTimeout and the attempts by maxRetries. No
-    // AbortSignal.timeout per request: its timer keeps the signal alive for the whole deadline, and
-    // 20,000 HEADs of a backlog made that hundreds of MB.
+    // Each attempt is bounded by headersTimeout/bodyTimeout and the attempts by maxRetries, so the
+    // caller's signal (the service stopping) is the only other bound a request needs.
     let res: Dispatcher.ResponseData;
     try {
       res = await request(url, {
