@@ -141,8 +141,6 @@ export async function runOnce(app: App, signal?: AbortSignal): Promise<CheckRepo
 export interface RunningService {
   server: Server;
   port: number;
-  /** Resolves when a check started by the schedule (or at start) ends. */
-  checkNow(): Promise<CheckReport | undefined>;
   stop(options?: { graceMs?: number }): Promise<void>;
 }
 
@@ -221,7 +219,6 @@ export async function startService(
   return {
     server,
     port,
-    checkNow,
     async stop({ graceMs = 7000 } = {}) {
       if (stopping) return;
       stopping = true;

@@ -1,6 +1,7 @@
 // The Pulse edge: one AMQP connection, rebuilt with backoff when it fails, and a short-lived channel
 // per check that takes what is waiting, then acks what was verified and hands the rest back in order.
 // No delivery is held between checks: RabbitMQ closes a channel that holds one for 30 minutes.
+import { setTimeout as sleep } from "node:timers/promises";
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
 import type { Logger } from "pino";
 
@@ -109,13 +110,9 @@ export class PulseClient {
       } catch (error) {
         const delay = Math.min(max, min * 2 ** attempt) * (0.8 + 0.4 * Math.random());
         this.options.log.warn({ err: reason(error), retryInMs: Math.round(delay) }, "pulse connection failed");
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          this.stopController.signal.addEventListener("abort", () => {
-            clearTimeout(timer);
-            resolve();
-          }, { once: true });
-        });
+        // Through timers/promises: its listener on the stop signal goes when the wait ends, where a
+        // hand-added one would stay for every attempt of a long outage.
+        await sleep(delay, undefined, { signal: this.stopController.signal }).catch(() => undefined);
       }
     }
   }
@@ -197,12 +194,11 @@ export class PulseClient {
         this.options.log.warn({ queue }, "our queue was gone (deleted by PulseGuardian?); declaring it again and looking for lost pushes in the pushlog");
       }
     }
+    // A failed passive check closes the channel, but nothing else is done on it after a failure.
     await this.withChannel(model, async (ch) => {
       await ch.checkExchange(exchange).catch((error: unknown) => {
         throw new PulseError(`exchange ${exchange} cannot be used: ${reason(error)}`, { cause: error });
       });
-    });
-    await this.withChannel(model, async (ch) => {
       if (readOnly) {
         await ch.checkQueue(queue).catch((error: unknown) => {
           throw new PulseError(`queue ${queue} does not exist (read-only mode creates nothing; run the service once to declare it): ${reason(error)}`, { cause: error });
@@ -329,6 +325,8 @@ export class CheckSession {
         clearTimeout(timer);
         resolve();
       };
+      // A signal that fired before the check got here fires no event.
+      if (options.signal?.aborted) finish();
       options.signal?.addEventListener("abort", finish, { once: true });
       consuming = this.channel.consume(
         this.queue,
