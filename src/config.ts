@@ -18,6 +18,8 @@ export interface Config {
     queueName: string;
     /** `queue/<user>/<name>`: the durable queue the service owns. */
     queue: string;
+    /** `queue/<user>/<name>/try`: the queue of Try pushes, declared only when the pipeline is measured. */
+    tryQueue: string;
   };
   repositories: Repository[];
   hgUrl: string;
@@ -217,6 +219,16 @@ const schema = z.object({
   MAX_MESSAGES_PER_CHECK: intInRange("MAX_MESSAGES_PER_CHECK", 1, 65535).default(10000),
 });
 
+/**
+ * Why the code-review pipeline metrics are off, or undefined when they are on. They need Try's pushes
+ * and Conduit (diffs and build targets have no public page to HEAD).
+ */
+export function pipelineOffReason(config: Pick<Config, "codeReviewTryRepository" | "phabricatorApiToken">): string | undefined {
+  if (!config.codeReviewTryRepository) return "CODE_REVIEW_TRY_REPOSITORY is not set";
+  if (!config.phabricatorApiToken) return "PHABRICATOR_API_TOKEN is not set; diffs and Harbormaster build targets can only be read through Conduit";
+  return undefined;
+}
+
 /** Reads and validates the configuration; throws ConfigError listing every problem. */
 export function readConfig(env: Env): Config {
   // An empty variable counts as unset, as it does in most shells' .env habits.
@@ -271,6 +283,7 @@ export function readConfig(env: Env): Config {
       exchange: value.PULSE_EXCHANGE,
       queueName,
       queue: `queue/${username}/${queueName}`,
+      tryQueue: `queue/${username}/${queueName}/try`,
     },
     repositories,
     hgUrl: value.HG_URL,

@@ -6,10 +6,17 @@ import type { Repository } from "./config.ts";
 /** Seconds; a boundary at each alert threshold (15 min, 1 h) and out to the two-day lags seen before. */
 const DELAY_BUCKETS = [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400, 172800];
 const UPSTREAM_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Seconds; boundaries at the 12 and 15 minutes of a good day's review, and out to the 24 h bound. */
+const PIPELINE_BUCKETS = [60, 120, 300, 480, 600, 720, 900, 1200, 1800, 2700, 3600, 7200, 14400, 43200, 86400];
 
 export interface LagSource {
   /** Lag in seconds for each repository at the instant of the scrape; NaN when unknown. */
   lagSeconds(repository: string, nowMs: number): number;
+}
+
+export interface ReviewSource {
+  /** Reviews in flight and the age of the oldest at the instant of the scrape; undefined when unknown. */
+  inFlight(nowMs: number): { count: number; oldestSeconds: number } | undefined;
 }
 
 export function createMetrics(options: {
@@ -17,6 +24,10 @@ export function createMetrics(options: {
   version: string;
   commit: string;
   lag: LagSource;
+  /** Set when the code-review pipeline is measured; its metrics are exported only then. */
+  reviews?: ReviewSource;
+  /** Called by a scrape before it reports queue depths, to refresh readings that are too old. */
+  beforeQueueScrape?: () => Promise<void>;
   now?: () => number;
   log?: { warn: (obj: object, msg: string) => void };
 }) {
@@ -25,6 +36,22 @@ export function createMetrics(options: {
   collectDefaultMetrics({ register: registry });
 
   const repoLabels = ["repository", "callsign"] as const;
+  const pipeline = options.reviews ? [registry] : [];
+  const refreshQueues = async () => {
+    try {
+      await options.beforeQueueScrape?.();
+    } catch (error) {
+      options.log?.warn({ err: (error as Error).message }, "queue depth collector failed");
+    }
+  };
+  const inFlight = () => {
+    try {
+      return options.reviews?.inFlight(now());
+    } catch (error) {
+      options.log?.warn({ err: (error as Error).message }, "review collector failed");
+      return undefined;
+    }
+  };
   const metrics = {
     registry,
     replicationLag: new Gauge({
@@ -139,12 +166,75 @@ export function createMetrics(options: {
       help: "Messages waiting in a watched Pulse queue (PulseGuardian warns at 2000 and deletes at 8000).",
       labelNames: ["queue"],
       registers: [registry],
+      collect: refreshQueues,
     }),
     queueConsumers: new Gauge({
       name: "phabmon_queue_consumers",
       help: "Consumers of a watched Pulse queue.",
       labelNames: ["queue"],
       registers: [registry],
+      collect: refreshQueues,
+    }),
+    tryPushLatency: new Histogram({
+      name: "phabmon_try_push_latency_seconds",
+      help: "Per code-review diff: from the diff's creation in Phabricator (dateCreated) to the time of the code-review bot's Try push that carries it.",
+      buckets: PIPELINE_BUCKETS,
+      registers: pipeline,
+    }),
+    reviewDuration: new Histogram({
+      name: "phabmon_review_duration_seconds",
+      help: "Per code-review diff: from the diff's creation to the completion (epochCompleted) of its Harbormaster build target, by outcome.",
+      labelNames: ["outcome"],
+      buckets: PIPELINE_BUCKETS,
+      registers: pipeline,
+    }),
+    reviewsInFlight: new Gauge({
+      name: "phabmon_reviews_in_flight",
+      help: "Diffs pushed to Try (or found waiting at start-up) whose build target has no result yet; NaN until the service knows.",
+      registers: pipeline,
+      collect() {
+        this.set(inFlight()?.count ?? Number.NaN);
+      },
+    }),
+    oldestReviewInFlight: new Gauge({
+      name: "phabmon_oldest_review_in_flight_seconds",
+      help: "Age, from its diff's creation, of the oldest review in flight; 0 when none is; NaN until the service knows.",
+      registers: pipeline,
+      collect() {
+        this.set(inFlight()?.oldestSeconds ?? Number.NaN);
+      },
+    }),
+    tryPushes: new Counter({
+      name: "phabmon_try_pushes_total",
+      help: "Try pushes read, by kind: code_review (the bot's, measured) or other (people's own, not measured).",
+      labelNames: ["kind"],
+      registers: pipeline,
+    }),
+    reviewsDropped: new Counter({
+      name: "phabmon_reviews_dropped_total",
+      help: "Reviews that stopped being tracked without a measure: expired (no result within 24 h), overflow (too many in flight), aborted (the build target was aborted).",
+      labelNames: ["reason"],
+      registers: pipeline,
+    }),
+    reviewsRecovered: new Counter({
+      name: "phabmon_reviews_recovered_total",
+      help: "Reviews in flight found again at start-up from build targets still waiting for a result.",
+      registers: pipeline,
+    }),
+    pipelineChecks: new Counter({
+      name: "phabmon_pipeline_checks_total",
+      help: "Checks of the code-review pipeline, completed or failed.",
+      registers: pipeline,
+    }),
+    pipelineCheckFailures: new Counter({
+      name: "phabmon_pipeline_check_failures_total",
+      help: "Checks of the code-review pipeline that could not complete (broker, hg or Phabricator failure).",
+      registers: pipeline,
+    }),
+    lastPipelineCheckSuccess: new Gauge({
+      name: "phabmon_last_pipeline_check_success_timestamp_seconds",
+      help: "Unix time of the last check of the code-review pipeline that completed.",
+      registers: pipeline,
     }),
     upstreamDuration: new Histogram({
       name: "phabmon_upstream_request_duration_seconds",
@@ -178,6 +268,14 @@ export function createMetrics(options: {
   metrics.pulseReconnects.inc(0);
   metrics.pulseConsumerCancels.inc(0);
   for (const service of ["hgmo", "phabricator"]) metrics.upstreamFailures.inc({ service }, 0);
+  if (options.reviews) {
+    for (const kind of ["code_review", "other"]) metrics.tryPushes.inc({ kind }, 0);
+    for (const reason of ["expired", "overflow", "aborted"]) metrics.reviewsDropped.inc({ reason }, 0);
+    metrics.reviewsRecovered.inc(0);
+    metrics.pipelineChecks.inc(0);
+    metrics.pipelineCheckFailures.inc(0);
+    for (const outcome of ["passed", "failed"]) metrics.reviewDuration.zero({ outcome });
+  }
   for (const { path, callsign } of options.repositories) {
     metrics.pushesVerified.inc({ repository: path, callsign }, 0);
     metrics.checks.inc({ repository: path }, 0);

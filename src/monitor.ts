@@ -8,11 +8,12 @@ import type { Delivery, DrainOptions } from "./adapters/pulse.ts";
 import type { PushlogClient } from "./adapters/pushlog.ts";
 import type { MirrorChecker } from "./adapters/phabricator.ts";
 import type { Metrics } from "./metrics.ts";
-import { decodeHgpushMessage, type DecodedMessage, type Push } from "./core/hgpush-message.ts";
+import { decodeHgpushMessage, type Push } from "./core/hgpush-message.ts";
 import { planCheck, settleCheck } from "./core/check-plan.ts";
 import { pushIdRanges, walkPushes, type PushCommits, type StopReason } from "./core/push-walk.ts";
 import { INITIAL_STATE, lagSeconds, replicationDelays, stateAfterCheck, type RepositoryState } from "./core/lag.ts";
 import { idsAfter, mergePushes, missingPushIds } from "./core/pushlog-gaps.ts";
+import { accountMessages } from "./message-accounting.ts";
 
 /** Pushes per json-pushes request: 200 pushes of a few commits each is a response of tens of KB. */
 export const PUSHLOG_SLICE = 200;
@@ -37,7 +38,10 @@ export interface MonitorDeps {
   maxMessagesPerCheck: number;
   readOnly: boolean;
   drain: (options: DrainOptions) => Promise<QueueSession>;
+  /** Reads a queue's depth now and records it for the metrics. */
   queueDepth: (queue: string) => Promise<{ messages: number; consumers: number }>;
+  /** Records a depth read along the way. */
+  recordDepth: (queue: string, depth: { messages: number; consumers: number }) => void;
   pushlog: PushlogClient;
   mirror: MirrorChecker;
   metrics: Metrics;
@@ -69,11 +73,6 @@ interface Verification {
   verified: Push[];
   stoppedAt?: { push: Push; reason: StopReason };
   error?: string;
-}
-
-/** Truncated, so one huge or hostile body cannot flood the log. */
-function preview(body: Uint8Array): string {
-  return Buffer.from(body.subarray(0, 300)).toString("utf8");
 }
 
 export function createMonitor(deps: MonitorDeps) {
@@ -164,21 +163,6 @@ export function createMonitor(deps: MonitorDeps) {
     return found;
   }
 
-  function account(deliveries: readonly Delivery[], decoded: readonly DecodedMessage[], atMs: number): void {
-    decoded.forEach((message, index) => {
-      const delivery = deliveries[index] as Delivery;
-      if (message.kind === "rejected") return;
-      const repository = message.repository;
-      if (repository && monitored.has(repository) && !delivery.redelivered) {
-        metrics.messagesReceived.inc({ repository });
-        metrics.lastPushReceived.set({ repository }, atMs / 1000);
-      }
-      if (message.kind === "pushes") {
-        log.debug({ repository, pushIds: message.pushes.map((p) => p.pushId), redelivered: delivery.redelivered }, "read a push message");
-      }
-    });
-  }
-
   async function runCheck(signal?: AbortSignal): Promise<CheckReport> {
     const started = deps.now();
     let session: QueueSession;
@@ -189,8 +173,7 @@ export function createMonitor(deps: MonitorDeps) {
       log.error({ err: error }, "check failed: cannot read the queue");
       return finish(started, deps.repositories.map((repo) => ({ repo, ok: false, error, unverified: undefined, verification: undefined })), 0, error);
     }
-    metrics.queueMessages.set({ queue: deps.queue }, session.depthAtStart.messages);
-    metrics.queueConsumers.set({ queue: deps.queue }, session.depthAtStart.consumers);
+    deps.recordDepth(deps.queue, session.depthAtStart);
     if (session.otherConsumers > 0) {
       // Another instance (Heroku starts the new dyno before stopping the old one) holds part of the
       // queue. Verifying the rest could ack pushes queued behind one it holds, and an empty view would
@@ -204,23 +187,8 @@ export function createMonitor(deps: MonitorDeps) {
     const decoded = session.deliveries.map((d) =>
       decodeHgpushMessage({ body: d.body, contentType: d.contentType, routingKey: d.routingKey }, deps.hgUrl),
     );
-    account(session.deliveries, decoded, started);
     const plan = planCheck(decoded.map((message, index) => ({ index, decoded: message })), monitored);
-    for (const aside of plan.setAside) {
-      const delivery = session.deliveries[aside.index] as Delivery;
-      if (aside.outcome === "duplicate") {
-        metrics.duplicateMessages.inc({ repository: aside.repository });
-      } else if (aside.outcome === "skipped") {
-        metrics.messagesSkipped.inc({ reason: aside.reason });
-        log.debug({ reason: aside.reason, routingKey: delivery.routingKey }, "skipped a message with nothing to verify");
-      } else {
-        metrics.messagesRejected.inc({ reason: aside.reason });
-        log.warn(
-          { reason: aside.reason, detail: aside.detail, routingKey: delivery.routingKey.slice(0, 200), body: preview(delivery.body) },
-          "set aside a malformed or foreign message",
-        );
-      }
-    }
+    accountMessages(session.deliveries, decoded, plan, { monitored, metrics, log, atMs: started });
 
     const queueLost = session.queueRecreated || session.cancelled;
     const verifications = await Promise.all(
@@ -256,13 +224,7 @@ export function createMonitor(deps: MonitorDeps) {
         settleError = "the broker did not take the acks; the messages stay queued";
       }
     }
-    await deps.queueDepth(deps.queue).then(
-      (depth) => {
-        metrics.queueMessages.set({ queue: deps.queue }, depth.messages);
-        metrics.queueConsumers.set({ queue: deps.queue }, depth.consumers);
-      },
-      (err: unknown) => log.debug({ err: (err as Error).message }, "could not read the queue depth after the check"),
-    );
+    await deps.queueDepth(deps.queue).catch((err: unknown) => log.debug({ err: (err as Error).message }, "could not read the queue depth after the check"));
     const at = deps.now();
     const outcomes = verifications.map(({ repo, pushes, verification }) => {
       const acked = !deps.readOnly && settleError === undefined;

@@ -5,13 +5,16 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import cron, { type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
-import type { Config } from "./config.ts";
+import { pipelineOffReason, type Config } from "./config.ts";
 import { PulseClient } from "./adapters/pulse.ts";
 import { createUpstream, type Upstream } from "./adapters/upstream.ts";
 import { createPushlogClient } from "./adapters/pushlog.ts";
 import { conduitMirrorChecker, createConduitClient, headMirrorChecker, type MirrorChecker } from "./adapters/phabricator.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createMonitor, type CheckReport, type Monitor } from "./monitor.ts";
+import { createPipeline, type Pipeline, type PipelineReport } from "./pipeline.ts";
+import { createQueueDepths, type QueueDepths } from "./queue-depths.ts";
+import { createReviewLookup } from "./adapters/review-lookup.ts";
 import { createHttpServer } from "./server.ts";
 import type { VersionInfo } from "./version.ts";
 
@@ -30,6 +33,9 @@ export interface App {
   log: Logger;
   pulse: PulseClient;
   monitor: Monitor;
+  /** Undefined when the code-review pipeline is not measured (see pipelineOffReason). */
+  pipeline: Pipeline | undefined;
+  queueDepths: QueueDepths;
   metrics: Metrics;
   hg: Upstream;
   phabricator: Upstream;
@@ -40,12 +46,16 @@ export interface App {
 export function buildApp(options: AppOptions): App {
   const { config, log } = options;
   const now = options.now ?? Date.now;
+  const pipelineOff = pipelineOffReason(config);
+  const tryRepository = pipelineOff === undefined ? config.codeReviewTryRepository : undefined;
   const metrics = createMetrics({
     repositories: config.repositories,
     version: options.version.version,
     commit: options.version.commit,
     // The monitor is built below; the metrics only ask it at scrape time.
     lag: { lagSeconds: (repository, at) => monitor.lagSeconds(repository, at, pulse.connected) },
+    ...(tryRepository === undefined ? {} : { reviews: { inFlight: (at: number) => pipeline?.inFlight(at) } }),
+    beforeQueueScrape: () => queueDepths.forScrape(),
     now,
     log: log.child({ component: "metrics" }),
   });
@@ -61,9 +71,9 @@ export function buildApp(options: AppOptions): App {
     observe,
     connections: Math.max(8, config.phabricatorHeadConcurrency),
   });
-  const mirror = config.phabricatorApiToken
-    ? conduitMirrorChecker(createConduitClient(phabricator, config.phabricatorApiToken))
-    : headMirrorChecker(phabricator, config.phabricatorHeadConcurrency);
+  const conduit = config.phabricatorApiToken ? createConduitClient(phabricator, config.phabricatorApiToken) : undefined;
+  const mirror = conduit ? conduitMirrorChecker(conduit) : headMirrorChecker(phabricator, config.phabricatorHeadConcurrency);
+  const pushlog = createPushlogClient(hg);
 
   const pulseLog = log.child({ component: "pulse" });
   const pulse = new PulseClient({
@@ -71,8 +81,10 @@ export function buildApp(options: AppOptions): App {
     username: config.pulse.username,
     password: config.pulse.password,
     exchange: config.pulse.exchange,
-    queue: config.pulse.queue,
-    bindings: config.repositories.map((r) => r.path),
+    queues: [
+      { name: config.pulse.queue, bindings: config.repositories.map((r) => r.path) },
+      ...(tryRepository === undefined ? [] : [{ name: config.pulse.tryQueue, bindings: [tryRepository] }]),
+    ],
     readOnly: options.readOnly,
     log: pulseLog,
     connectTimeoutMs: Math.max(1000, Math.min(30_000, config.checkIntervalMs / 4)),
@@ -80,8 +92,18 @@ export function buildApp(options: AppOptions): App {
     onReconnect: () => metrics.pulseReconnects.inc(),
     onConsumerCancel: () => {
       metrics.pulseConsumerCancels.inc();
-      pulseLog.warn({ queue: config.pulse.queue }, "the broker cancelled our consumer (queue deleted?)");
+      pulseLog.warn("the broker cancelled our consumer (queue deleted?)");
     },
+  });
+  const ownQueues = [config.pulse.queue, ...(tryRepository === undefined ? [] : [config.pulse.tryQueue])];
+  const queueDepths = createQueueDepths({
+    own: ownQueues,
+    others: config.queueDepthQueues,
+    read: (queue) => pulse.queueDepth(queue),
+    messages: metrics.queueMessages,
+    consumers: metrics.queueConsumers,
+    log: log.child({ component: "queues" }),
+    now,
   });
 
   const monitor: Monitor = createMonitor({
@@ -92,8 +114,9 @@ export function buildApp(options: AppOptions): App {
     maxMessagesPerCheck: config.maxMessagesPerCheck,
     readOnly: options.readOnly,
     drain: (opts) => pulse.drain(opts),
-    queueDepth: (queue) => pulse.queueDepth(queue),
-    pushlog: createPushlogClient(hg),
+    queueDepth: (queue) => queueDepths.readOne(queue),
+    recordDepth: (queue, depth) => queueDepths.record(queue, depth),
+    pushlog,
     mirror,
     metrics,
     log: log.child({ component: "check" }),
@@ -101,11 +124,42 @@ export function buildApp(options: AppOptions): App {
     ...(options.drainIdleMs === undefined ? {} : { drainIdleMs: options.drainIdleMs }),
   });
 
+  const pipeline =
+    tryRepository === undefined || conduit === undefined
+      ? undefined
+      : createPipeline({
+          tryRepository,
+          hgUrl: config.hgUrl,
+          queue: config.pulse.tryQueue,
+          checkIntervalMs: config.checkIntervalMs,
+          maxMessagesPerCheck: config.maxMessagesPerCheck,
+          readOnly: options.readOnly,
+          drain: (opts) => pulse.drain(opts),
+          recordDepth: (queue, depth) => queueDepths.record(queue, depth),
+          pushlog,
+          reviews: createReviewLookup(conduit),
+          metrics,
+          log: log.child({ component: "pipeline" }),
+          now,
+          ...(options.drainIdleMs === undefined ? {} : { drainIdleMs: options.drainIdleMs }),
+        });
+  if (pipelineOff !== undefined) {
+    log.warn(
+      {
+        reason: pipelineOff,
+        off: ["phabmon_try_push_latency_seconds", "phabmon_review_duration_seconds", "phabmon_reviews_in_flight", "phabmon_oldest_review_in_flight_seconds"],
+      },
+      `code-review pipeline metrics are off: ${pipelineOff}`,
+    );
+  }
+
   log.info(
     {
       repositories: config.repositories,
-      queue: config.pulse.queue,
+      queues: ownQueues,
+      watchedQueues: config.queueDepthQueues,
       exchange: config.pulse.exchange,
+      codeReviewPipeline: tryRepository === undefined ? `off (${pipelineOff})` : `on (Try repository ${tryRepository})`,
       mirrorCheck: mirror.kind === "conduit" ? "diffusion.commit.search (token set)" : "HEAD per commit (no PHABRICATOR_API_TOKEN)",
       schedule: config.checkSchedule,
       readOnly: options.readOnly,
@@ -118,6 +172,8 @@ export function buildApp(options: AppOptions): App {
     log,
     pulse,
     monitor,
+    pipeline,
+    queueDepths,
     metrics,
     hg,
     phabricator,
@@ -129,10 +185,29 @@ export function buildApp(options: AppOptions): App {
   };
 }
 
+export interface CheckResult {
+  replication: CheckReport;
+  pipeline: PipelineReport | undefined;
+  /** Every check completed (lagging or not). */
+  ok: boolean;
+}
+
+/**
+ * The replication check, then the pipeline's: Try traffic is on its own queue and waits its turn, so
+ * it never holds up the replication check.
+ */
+export async function runChecks(app: App, signal?: AbortSignal): Promise<CheckResult> {
+  const replication = await app.monitor.runCheck(signal);
+  const pipeline = app.pipeline && !signal?.aborted ? await app.pipeline.runCheck(signal) : undefined;
+  // The scrape-time depths of the queues watched for others are refreshed with each check too.
+  if (app.config.queueDepthQueues.length > 0 && !signal?.aborted) await app.queueDepths.refresh();
+  return { replication, pipeline, ok: replication.ok && (pipeline?.ok ?? true) };
+}
+
 /** One check, then close everything. */
-export async function runOnce(app: App, signal?: AbortSignal): Promise<CheckReport> {
+export async function runOnce(app: App, signal?: AbortSignal): Promise<CheckResult> {
   try {
-    return await app.monitor.runCheck(signal);
+    return await runChecks(app, signal);
   } finally {
     await app.close();
   }
@@ -146,7 +221,7 @@ export interface RunningService {
 
 export async function startService(
   app: App,
-  options: { port: number; metricsToken: string | undefined; version: VersionInfo; onReport?: (report: CheckReport) => void; now?: () => number },
+  options: { port: number; metricsToken: string | undefined; version: VersionInfo; onReport?: (result: CheckResult) => void; now?: () => number },
 ): Promise<RunningService> {
   const { log, config, pulse, monitor } = app;
   const now = options.now ?? Date.now;
@@ -186,18 +261,17 @@ export async function startService(
 
   pulse.keepConnected();
 
-  let running: Promise<CheckReport | undefined> | undefined;
+  let running: Promise<CheckResult | undefined> | undefined;
   let stopping = false;
   const controller = new AbortController();
 
-  function checkNow(): Promise<CheckReport | undefined> {
+  function checkNow(): Promise<CheckResult | undefined> {
     if (stopping) return Promise.resolve(undefined);
     if (running) {
       log.warn("a check is still running; this one is skipped");
       return running;
     }
-    running = monitor
-      .runCheck(controller.signal)
+    running = runChecks(app, controller.signal)
       .then((report) => {
         options.onReport?.(report);
         return report;

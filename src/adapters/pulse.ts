@@ -10,9 +10,8 @@ export interface PulseOptions {
   username: string;
   password: string;
   exchange: string;
-  queue: string;
-  /** Routing keys to bind the queue to (hg paths). */
-  bindings: readonly string[];
+  /** The durable queues the service owns, each with the routing keys (hg paths) bound to it; the first is the main one. */
+  queues: readonly QueueSpec[];
   /** Declare nothing and bind nothing: only check that the exchange and queue exist. */
   readOnly: boolean;
   log: Logger;
@@ -26,6 +25,11 @@ export interface PulseOptions {
   onConsumerCancel?: () => void;
 }
 
+export interface QueueSpec {
+  name: string;
+  bindings: readonly string[];
+}
+
 export interface Delivery {
   /** Place in delivery order within the check. */
   index: number;
@@ -37,6 +41,8 @@ export interface Delivery {
 }
 
 export interface DrainOptions {
+  /** One of the queues of PulseOptions; the main one when absent. */
+  queue?: string;
   maxMessages: number;
   /** Stop waiting for more once nothing has arrived for this long. */
   idleMs?: number;
@@ -64,9 +70,9 @@ export class PulseClient {
   private readonly stopController = new AbortController();
   private everConnected = false;
   private background = false;
-  private queueDeclared = false;
-  /** Set when the queue was re-created; the next check takes it (and backfills from the pushlog). */
-  private queueRecreated = false;
+  private readonly declared = new Set<string>();
+  /** Queues that were re-created; the next check of each takes the flag (and backfills from the pushlog). */
+  private readonly recreated = new Set<string>();
 
   constructor(options: PulseOptions) {
     this.options = options;
@@ -173,7 +179,7 @@ export class PulseClient {
     });
     this.model = model;
     this.options.onConnectedChange?.(true);
-    log.info({ host: url.host, vhost, queue: this.options.queue, reconnected: this.everConnected }, "connected to pulse");
+    log.info({ host: url.host, vhost, queues: this.options.queues.map((q) => q.name), reconnected: this.everConnected }, "connected to pulse");
     this.everConnected = true;
     return model;
   }
@@ -182,15 +188,19 @@ export class PulseClient {
    * Checks the exchange passively (Pulse forbids declaring it) and declares and binds our queue,
    * noting when the queue had to be created again after it had been there.
    */
-  private async prepareTopology(model: ChannelModel): Promise<void> {
-    const { exchange, queue, bindings, readOnly } = this.options;
+  private async prepareTopology(model: ChannelModel, queues: readonly QueueSpec[] = this.options.queues): Promise<void> {
+    for (const spec of queues) await this.prepareQueue(model, spec);
+  }
+
+  private async prepareQueue(model: ChannelModel, { name: queue, bindings }: QueueSpec): Promise<void> {
+    const { exchange, readOnly } = this.options;
     if (!readOnly) {
       const existed = await this.withChannel(model, (ch) => ch.checkQueue(queue)).then(
         () => true,
         () => false,
       );
-      if (!existed && this.queueDeclared) {
-        this.queueRecreated = true;
+      if (!existed && this.declared.has(queue)) {
+        this.recreated.add(queue);
         this.options.log.warn({ queue }, "our queue was gone (deleted by PulseGuardian?); declaring it again and looking for lost pushes in the pushlog");
       }
     }
@@ -207,7 +217,7 @@ export class PulseClient {
       }
       await ch.assertQueue(queue, { durable: true, autoDelete: false, exclusive: false });
       for (const key of bindings) await ch.bindQueue(queue, exchange, key);
-      this.queueDeclared = true;
+      this.declared.add(queue);
     });
   }
 
@@ -236,19 +246,21 @@ export class PulseClient {
    * must end the session with `settle` or `abandon`.
    */
   async drain(options: DrainOptions): Promise<CheckSession> {
+    const spec = options.queue === undefined ? this.options.queues[0] : this.options.queues.find((q) => q.name === options.queue);
+    if (!spec) throw new PulseError(`${options.queue ?? "(none)"} is not one of the service's queues`);
+    const queue = spec.name;
     const model = await this.connection();
     if (!this.options.readOnly) {
       // Re-asserting is idempotent and rebuilds a queue deleted under us (PulseGuardian does that).
-      await this.prepareTopology(model);
+      await this.prepareTopology(model, [spec]);
     }
     const ch = await model.createChannel();
-    const session = new CheckSession(ch, this.options.queue, this.options.log);
-    session.queueRecreated = this.queueRecreated;
-    this.queueRecreated = false;
+    const session = new CheckSession(ch, queue, this.options.log);
+    session.queueRecreated = this.recreated.delete(queue);
     ch.on("error", (error: unknown) => session.fail(error));
     ch.on("close", () => session.fail(new PulseError("channel closed")));
     try {
-      const { messageCount, consumerCount } = await ch.checkQueue(this.options.queue);
+      const { messageCount, consumerCount } = await ch.checkQueue(queue);
       session.depthAtStart = { messages: messageCount, consumers: consumerCount };
       if (messageCount > 0) {
         await ch.prefetch(Math.min(options.maxMessages, 65_535));
@@ -256,12 +268,12 @@ export class PulseClient {
       }
       // Our consumer stays registered while we hold its deliveries, so that another instance sees
       // it; anyone else counted is another reader, holding messages this check cannot see.
-      const after = await ch.checkQueue(this.options.queue);
+      const after = await ch.checkQueue(queue);
       session.otherConsumers = Math.max(consumerCount, after.consumerCount - (session.consuming ? 1 : 0));
     } catch (error) {
       await session.abandon();
-      this.queueRecreated ||= session.queueRecreated;
-      throw new PulseError(`cannot read queue ${this.options.queue}: ${reason(error)}`, { cause: error });
+      if (session.queueRecreated) this.recreated.add(queue);
+      throw new PulseError(`cannot read queue ${queue}: ${reason(error)}`, { cause: error });
     }
     return session;
   }

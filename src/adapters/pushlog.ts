@@ -31,9 +31,24 @@ export interface PushlogRange {
   endId: number;
 }
 
-export function pushlogPath(repository: string, range: PushlogRange): string {
+export function pushlogPath(repository: string, range: PushlogRange, full = false): string {
   const repo = repository.split("/").map(encodeURIComponent).join("/");
-  return `/${repo}/json-pushes?version=2&startID=${range.startId}&endID=${range.endId}`;
+  // `full` is on whenever the key is present (wire-formats §2.1), so it is left out, never set to 0.
+  return `/${repo}/json-pushes?version=2${full ? "&full=1" : ""}&startID=${range.startId}&endID=${range.endId}`;
+}
+
+// full=1 changeset objects (wire-formats §2.3); only what the code-review pipeline reads is checked.
+const fullChangeset = z.object({ node: NODE, author: z.string(), desc: z.string() });
+const fullPushesV2 = z.object({
+  lastpushid: z.number().int().nonnegative(),
+  pushes: z.record(z.string().regex(/^\d+$/), z.object({ user: z.string(), date: z.number(), changesets: z.array(fullChangeset) })),
+});
+
+export interface FullPush {
+  pushId: number;
+  date: number;
+  user: string;
+  changesets: Array<z.infer<typeof fullChangeset>>;
 }
 
 const revision = z.object({
@@ -47,6 +62,10 @@ export interface PushlogClient {
   fetchRange(repository: string, range: PushlogRange, signal?: AbortSignal): Promise<Map<number, PushlogPush>>;
   /** The id of the last push the pushlog has (replicated). */
   lastPushId(repository: string, signal?: AbortSignal): Promise<number>;
+  /** Like fetchRange, with each changeset's author and description (full=1). */
+  fetchFullRange(repository: string, range: PushlogRange, signal?: AbortSignal): Promise<Map<number, FullPush>>;
+  /** The pushes of a time window (exclusive bounds, Unix seconds), with only their tip changeset in full. */
+  fetchTipsBetween(repository: string, startSec: number, endSec: number, signal?: AbortSignal): Promise<FullPush[]>;
   /** The push that brought `node` into `repository`, or undefined when the repository lacks it. */
   fetchRevision(repository: string, node: string, signal?: AbortSignal): Promise<{ node: string; pushId: number; pushTime: number } | undefined>;
 }
@@ -61,16 +80,17 @@ function parseJson(text: string, what: string): unknown {
 }
 
 export function createPushlogClient(upstream: Upstream): PushlogClient {
-  async function getPushes(repository: string, range: PushlogRange, signal?: AbortSignal): Promise<z.infer<typeof pushesV2>> {
-    const path = pushlogPath(repository, range);
+  async function get<T>(path: string, shape: z.ZodType<T>, signal?: AbortSignal): Promise<T> {
     const what = `GET ${path.split("?")[0]}`;
     const { text } = await upstream.request({ method: "GET", path, signal, headers: { accept: "application/json" } });
-    const parsed = pushesV2.safeParse(parseJson(text, what));
+    const parsed = shape.safeParse(parseJson(text, what));
     if (!parsed.success) {
       throw new UpstreamError("hgmo", `${what}: unexpected json-pushes shape at ${parsed.error.issues[0]?.path.join(".")}`);
     }
     return parsed.data;
   }
+  const getPushes = (repository: string, range: PushlogRange, signal?: AbortSignal) => get(pushlogPath(repository, range), pushesV2, signal);
+  const toFull = (id: string, push: z.infer<typeof fullPushesV2>["pushes"][string]): FullPush => ({ pushId: Number(id), date: push.date, user: push.user, changesets: push.changesets });
 
   return {
     async fetchRange(repository, range, signal) {
@@ -82,6 +102,23 @@ export function createPushlogClient(upstream: Upstream): PushlogClient {
         }
       }
       return pushes;
+    },
+    async fetchFullRange(repository, range, signal) {
+      const pushes = new Map<number, FullPush>();
+      for (const [id, push] of Object.entries((await get(pushlogPath(repository, range, true), fullPushesV2, signal)).pushes)) {
+        const full = toFull(id, push);
+        if (full.pushId > range.startId && full.pushId <= range.endId) pushes.set(full.pushId, full);
+      }
+      return pushes;
+    },
+    async fetchTipsBetween(repository, startSec, endSec, signal) {
+      const repo = repository.split("/").map(encodeURIComponent).join("/");
+      // Mercurial reads "<unix seconds> <offset>" as a date; the bounds are exclusive.
+      const range = new URLSearchParams({ version: "2", full: "1", tipsonly: "1", startdate: `${Math.floor(startSec)} 0`, enddate: `${Math.ceil(endSec)} 0` });
+      const body = await get(`/${repo}/json-pushes?${range.toString()}`, fullPushesV2, signal);
+      return Object.entries(body.pushes)
+        .map(([id, push]) => toFull(id, push))
+        .sort((a, b) => a.pushId - b.pushId);
     },
     async lastPushId(repository, signal) {
       // An empty range: only lastpushid comes back.

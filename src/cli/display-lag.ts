@@ -4,17 +4,22 @@ import { parseArgs } from "node:util";
 import { ConfigError, readConfig, type Config } from "../config.ts";
 import { createLogger } from "../logger.ts";
 import { formatReport } from "../monitor.ts";
-import { buildApp, runOnce } from "../service.ts";
+import { buildApp } from "../service.ts";
 import { createPushlogClient } from "../adapters/pushlog.ts";
+import { createConduitClient } from "../adapters/phabricator.ts";
+import { createReviewLookup } from "../adapters/review-lookup.ts";
+import { formatReviewStatus, lookupReviewStatus, parseDiffRef } from "../review-status.ts";
 import { versionInfo } from "../version.ts";
 import { loadDotenv, type Io } from "./io.ts";
 import type { App } from "../service.ts";
 
-const USAGE = `Usage: display-lag [--debug] [NODE...]
+const USAGE = `Usage: display-lag [--debug] [NODE | D123 | PHID-DIFF-...]...
 
 For each hg changeset id (12 to 40 hex digits): which monitored repository has it, whether the
 Phabricator mirror has it, and if not, for how long it has been missing (since its push).
-Without NODE: the state of the queue head, read-only (nothing is acked or declared).
+For each diff (a revision's D-number, for its active diff, or a PHID-DIFF): where it stands in the
+code-review pipeline: created, pushed to Try, result, and the durations (needs PHABRICATOR_API_TOKEN).
+Without arguments: the state of the queue head, read-only (nothing is acked or declared).
 `;
 
 async function describeNode(app: App, node: string, nowMs: number): Promise<string[]> {
@@ -46,9 +51,9 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
     io.stdout(USAGE);
     return 0;
   }
-  const bad = parsed.positionals.filter((n) => !/^[0-9a-f]{12,40}$/.test(n));
+  const bad = parsed.positionals.filter((n) => !/^[0-9a-f]{12,40}$/.test(n) && !parseDiffRef(n));
   if (bad.length > 0) {
-    io.stderr(`display-lag: not a changeset id: ${bad.join(" ")}\n`);
+    io.stderr(`display-lag: not a changeset id, D-number or PHID-DIFF: ${bad.join(" ")}\n`);
     return 2;
   }
   loadDotenv(io);
@@ -60,18 +65,35 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
     for (const problem of error.problems) io.stderr(`configuration error: ${problem}\n`);
     return 2;
   }
+  const token = config.phabricatorApiToken;
+  if (!token && parsed.positionals.some((p) => parseDiffRef(p))) {
+    io.stderr("configuration error: PHABRICATOR_API_TOKEN: not set; a diff can only be looked up through Conduit\n");
+    return 2;
+  }
   const log = createLogger({ level: parsed.values.debug ? "debug" : "warn", pretty: io.isTTY, ...(io.logDestination ? { destination: io.logDestination } : {}) });
   const app = buildApp({ config, log, version: versionInfo(io.env), readOnly: true, ...(io.drainIdleMs === undefined ? {} : { drainIdleMs: io.drainIdleMs }) });
 
   if (parsed.positionals.length === 0) {
-    const report = await runOnce(app);
-    for (const repo of report.repositories) io.stdout(`${formatReport(repo)}\n`);
-    return report.ok ? 0 : 1;
+    try {
+      const report = await app.monitor.runCheck();
+      for (const repo of report.repositories) io.stdout(`${formatReport(repo)}\n`);
+      return report.ok ? 0 : 1;
+    } finally {
+      await app.close();
+    }
   }
   try {
     const now = Date.now();
-    for (const node of parsed.positionals) {
-      for (const line of await describeNode(app, node, now)) io.stdout(`${line}\n`);
+    const pushlog = createPushlogClient(app.hg);
+    for (const arg of parsed.positionals) {
+      const lines =
+        parseDiffRef(arg) && token
+          ? formatReviewStatus(
+              await lookupReviewStatus(arg, { reviews: createReviewLookup(createConduitClient(app.phabricator, token)), pushlog, tryRepository: config.codeReviewTryRepository, nowMs: now }),
+              now,
+            )
+          : await describeNode(app, arg, now);
+      for (const line of lines) io.stdout(`${line}\n`);
     }
     return 0;
   } catch (error) {

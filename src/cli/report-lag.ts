@@ -1,9 +1,10 @@
 // `report-lag`: the service, or one check with --once. Returns the exit code; bin/report-lag exits with it.
 import { parseArgs } from "node:util";
-import { ConfigError, readConfig, type Config } from "../config.ts";
+import { ConfigError, pipelineOffReason, readConfig, type Config } from "../config.ts";
 import { createLogger } from "../logger.ts";
-import { formatReport, type CheckReport } from "../monitor.ts";
-import { buildApp, runOnce, startService } from "../service.ts";
+import { formatReport } from "../monitor.ts";
+import { formatPipelineReport } from "../pipeline.ts";
+import { buildApp, runOnce, startService, type CheckResult } from "../service.ts";
 import { versionInfo } from "../version.ts";
 import { loadDotenv, type Io, onShutdownSignal } from "./io.ts";
 
@@ -65,14 +66,17 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
   }
   if (values["check-config"]) {
     const repos = config.repositories.map((r) => `${r.path}=${r.callsign}`).join(", ");
+    const off = pipelineOffReason(config);
     io.stdout(`configuration is valid: queue ${config.pulse.queue} on ${config.pulse.url.host}, repositories ${repos}\n`);
+    io.stdout(off === undefined ? `code-review pipeline metrics: on (Try repository ${config.codeReviewTryRepository}, queue ${config.pulse.tryQueue})\n` : `code-review pipeline metrics: off (${off})\n`);
     return 0;
   }
 
   const readOnly = values["no-send"];
   const log = createLogger({ level: values.debug ? "debug" : config.logLevel, pretty: values.debug && io.isTTY, ...(io.logDestination ? { destination: io.logDestination } : {}) });
-  const print = (report: CheckReport) => {
-    for (const repo of report.repositories) io.stdout(`${formatReport(repo)}\n`);
+  const print = (result: CheckResult) => {
+    for (const repo of result.replication.repositories) io.stdout(`${formatReport(repo)}\n`);
+    if (result.pipeline && config.codeReviewTryRepository) io.stdout(`${formatPipelineReport(config.codeReviewTryRepository, result.pipeline)}\n`);
   };
   const app = buildApp({ config, log, version, readOnly, ...(io.drainIdleMs === undefined ? {} : { drainIdleMs: io.drainIdleMs }) });
 

@@ -17,11 +17,13 @@ export interface TestBroker {
   publish(routingKey: string, body: unknown, options?: { contentType?: string; raw?: Buffer }): Promise<void>;
   /** Many messages, one confirm wait at the end. */
   publishMany(messages: ReadonlyArray<{ routingKey: string; body: unknown }>): Promise<void>;
-  /** Declares and binds the service's queue, as the service would, so messages published before it starts are kept. */
-  prepareQueue(routingKeys: readonly string[]): Promise<void>;
+  /** The service's Try queue, `<queue>/try`. */
+  tryQueue: string;
+  /** Declares and binds the service's queue (or another), as the service would, so messages published before it starts are kept. */
+  prepareQueue(routingKeys: readonly string[], queue?: string): Promise<void>;
   /** Bodies of every message in the queue, in order, leaving the queue exactly as it was. */
   peek(): Promise<string[]>;
-  depth(): Promise<number>;
+  depth(queue?: string): Promise<number>;
   /** A new connection for the test's own use, after the broker was restarted under it. */
   reconnect(): Promise<void>;
   close(): Promise<void>;
@@ -47,6 +49,7 @@ export async function openTestBroker(): Promise<TestBroker> {
     exchange,
     queueName,
     queue,
+    tryQueue: `${queue}/try`,
     async publish(routingKey, body, options = {}) {
       const content = options.raw ?? Buffer.from(JSON.stringify(body));
       publisher.publish(exchange, routingKey, content, {
@@ -62,10 +65,10 @@ export async function openTestBroker(): Promise<TestBroker> {
       }
       await publisher.waitForConfirms();
     },
-    async prepareQueue(routingKeys) {
+    async prepareQueue(routingKeys, name = queue) {
       const ch = await model.createChannel();
-      await ch.assertQueue(queue, { durable: true, autoDelete: false, exclusive: false });
-      for (const key of routingKeys) await ch.bindQueue(queue, exchange, key);
+      await ch.assertQueue(name, { durable: true, autoDelete: false, exclusive: false });
+      for (const key of routingKeys) await ch.bindQueue(name, exchange, key);
       await ch.close();
     },
     async peek() {
@@ -86,9 +89,9 @@ export async function openTestBroker(): Promise<TestBroker> {
       await ch.close();
       return bodies;
     },
-    async depth() {
+    async depth(name = queue) {
       const ch = await model.createChannel();
-      const { messageCount } = await ch.checkQueue(queue);
+      const { messageCount } = await ch.checkQueue(name);
       await ch.close();
       return messageCount;
     },
@@ -101,6 +104,7 @@ export async function openTestBroker(): Promise<TestBroker> {
     async close() {
       const ch = await model.createChannel();
       await ch.deleteQueue(queue).catch(() => undefined);
+      await ch.deleteQueue(`${queue}/try`).catch(() => undefined);
       await ch.deleteExchange(exchange).catch(() => undefined);
       await ch.close().catch(() => undefined);
       await model.close();

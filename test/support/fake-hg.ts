@@ -1,5 +1,5 @@
-// A local stand-in for hg.mozilla.org: json-pushes (version 2) and json-rev, in the shapes of
-// wire-formats §2, over real HTTP.
+// A local stand-in for hg.mozilla.org: json-pushes (version 2, with full=1, tipsonly=1 and the
+// id and date bounds) and json-rev, in the shapes of wire-formats §2, over real HTTP.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { listenLocal } from "./local-server.ts";
@@ -9,6 +9,14 @@ export interface FakePush {
   date: number;
   user: string;
   changesets: string[];
+  /** Author and description of each changeset, for full=1; a fixture's defaults otherwise. */
+  details?: Array<{ author: string; desc: string; files?: string[] }>;
+}
+
+/** Mercurial's "<unix seconds> <offset>" date form, the one the service sends. */
+function hgDate(value: string | null): number | undefined {
+  const match = value === null ? null : /^(\d+) (-?\d+)$/.exec(value);
+  return match ? Number(match[1]) : undefined;
 }
 
 /**
@@ -65,21 +73,47 @@ export async function startFakeHg(options: { latencyMs?: number } = {}): Promise
     if (pushesMatch) {
       const pushes = repos.get(pushesMatch[1] as string) ?? new Map<number, FakePush>();
       if (url.searchParams.get("version") !== "2") return replyJson(res, 500, { error: "version parameter must be 1 or 2" });
-      const start = Number(url.searchParams.get("startID") ?? 0);
-      const end = Number(url.searchParams.get("endID") ?? Number.MAX_SAFE_INTEGER);
+      const params = url.searchParams;
+      // Date bounds come before id bounds, and both date bounds are exclusive (wire-formats §2.1).
+      const startDate = hgDate(params.get("startdate"));
+      const endDate = hgDate(params.get("enddate"));
+      if ((params.has("startdate") && startDate === undefined) || (params.has("enddate") && endDate === undefined)) {
+        return replyJson(res, 500, { error: "invalid date" });
+      }
+      const start = Number(params.get("startID") ?? 0);
+      const end = Number(params.get("endID") ?? Number.MAX_SAFE_INTEGER);
+      const inRange = (push: FakePush) =>
+        (startDate !== undefined ? push.date > startDate : push.pushId > start) && (endDate !== undefined ? push.date < endDate : push.pushId <= end);
+      const full = params.has("full");
+      const tipsOnly = params.get("tipsonly") === "1";
       const body: { lastpushid: number; pushes: Record<string, unknown> } = {
         lastpushid: Math.max(0, ...pushes.keys()),
         pushes: {},
       };
       for (const push of pushes.values()) {
-        if (push.pushId > start && push.pushId <= end) {
-          body.pushes[String(push.pushId)] = {
-            changesets: push.changesets,
-            date: push.date,
-            git_changesets: push.changesets.map(() => null),
-            user: push.user,
-          };
-        }
+        if (!inRange(push)) continue;
+        const indexes = push.changesets.map((_, i) => i).slice(tipsOnly ? -1 : 0);
+        body.pushes[String(push.pushId)] = {
+          changesets: indexes.map((i) => {
+            const node = push.changesets[i] as string;
+            if (!full) return node;
+            const detail = push.details?.[i] ?? { author: "Fixture <fixture@example.com>", desc: `fixture ${i}` };
+            return {
+              author: detail.author,
+              branch: "default",
+              desc: detail.desc,
+              files: detail.files ?? ["README"],
+              git_node: null,
+              git_parents: [null],
+              node,
+              parents: [i === 0 ? "0".repeat(40) : push.changesets[i - 1]],
+              tags: [],
+            };
+          }),
+          date: push.date,
+          git_changesets: indexes.map(() => null),
+          user: push.user,
+        };
       }
       if (fake.fault === "truncate") {
         const text = JSON.stringify(body);

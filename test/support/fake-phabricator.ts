@@ -1,6 +1,7 @@
-// A local stand-in for Phabricator: Conduit's diffusion.commit.search (form-encoded request, the
-// {result, error_code, error_info} envelope, the 100-per-page limit, cursor paging) and the commit
-// pages that answer HEAD /r<CALLSIGN><node>, as wire-formats §4 describes them.
+// A local stand-in for Phabricator, as wire-formats §4 describes it: Conduit (form-encoded request, the
+// {result, error_code, error_info} envelope, the 100-per-page limit, cursor paging with `after`)
+// for diffusion.commit.search, differential.diff.search, differential.revision.search and the three
+// harbormaster.*.search methods; and the commit pages that answer HEAD /r<CALLSIGN><node>.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { listenLocal } from "./local-server.ts";
@@ -9,11 +10,31 @@ import type { Fault as HttpFault } from "./fake-hg.ts";
 /** The HTTP faults of the hg fake, plus a Conduit error envelope (HTTP 200, error_code set). */
 export type Fault = Exclude<HttpFault, "truncate"> | "conduit-error";
 
+export interface FakeTarget {
+  phid: string;
+  buildPHID: string;
+  status: string;
+  epochCompleted: number | null;
+  buildGeneration: number;
+  dateCreated: number;
+}
+
 export interface FakePhabricator {
   url: string;
   token: string;
   /** Marks commits as present in the mirror of `callsign`. */
   mirror(callsign: string, nodes: readonly string[]): void;
+  /** A diff (and its revision, when `revisionId` is given). */
+  addDiff(diff: { phid: string; id: number; dateCreated: number; revisionId?: number }): void;
+  /** A buildable for the diff with one build and its code-review target, waiting for a message. */
+  addBuild(diffPHID: string, options?: { created?: number; targets?: number }): { buildPHID: string; targetPHIDs: string[] };
+  /** What the code-review bot's harbormaster.sendmessage pass/fail does to a target. */
+  finishTarget(targetPHID: string, outcome: "passed" | "failed" | "aborted", epochCompleted: number): void;
+  /** A restart of the build: a new generation of its targets, waiting again. */
+  restartBuild(buildPHID: string, at: number): string[];
+  targets: Map<string, FakeTarget>;
+  /** Conduit calls by method name. */
+  calls(method?: string): number;
   requests: Array<{ method: string; path: string; params?: Record<string, unknown> }>;
   /** Every raw form body Conduit received, to check what travelled in them. */
   bodies: string[];
@@ -38,6 +59,19 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
   const mirrors = new Map<string, Set<string>>();
   let nextId = 1000;
   const ids = new Map<string, number>();
+  const diffs = new Map<string, { phid: string; id: number; dateCreated: number; revisionPHID: string | null }>();
+  const revisions = new Map<number, { id: number; phid: string; diffPHID: string; dateCreated: number }>();
+  const buildables = new Map<string, { id: number; phid: string; objectPHID: string; dateCreated: number }>();
+  const builds = new Map<string, { id: number; phid: string; buildablePHID: string; dateCreated: number }>();
+  const targets = new Map<string, FakeTarget & { id: number }>();
+  let serial = 0;
+  const phidOf = (type: string) => `PHID-${type}-${(++serial).toString(36).padStart(20, "0")}`;
+  const makeTargets = (buildPHID: string, count: number, generation: number, at: number) =>
+    Array.from({ length: count }, () => {
+      const phid = phidOf("HMBT");
+      targets.set(phid, { id: ++nextId, phid, buildPHID, status: "target/waiting", epochCompleted: null, buildGeneration: generation, dateCreated: at });
+      return phid;
+    });
   const fake: FakePhabricator = {
     url: "",
     token: options.token ?? "api-fakefakefakefakefakefakefake",
@@ -56,8 +90,159 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
         if (!ids.has(node)) ids.set(node, nextId++);
       }
     },
+    addDiff({ phid, id, dateCreated, revisionId }) {
+      let revisionPHID: string | null = null;
+      if (revisionId !== undefined) {
+        revisionPHID = revisions.get(revisionId)?.phid ?? phidOf("DREV");
+        revisions.set(revisionId, { id: revisionId, phid: revisionPHID, diffPHID: phid, dateCreated });
+      }
+      diffs.set(phid, { phid, id, dateCreated, revisionPHID });
+    },
+    addBuild(diffPHID, options = {}) {
+      const at = options.created ?? diffs.get(diffPHID)?.dateCreated ?? 1714564800;
+      const buildable = { id: ++nextId, phid: phidOf("HMBB"), objectPHID: diffPHID, dateCreated: at };
+      buildables.set(buildable.phid, buildable);
+      const build = { id: ++nextId, phid: phidOf("HMBD"), buildablePHID: buildable.phid, dateCreated: at };
+      builds.set(build.phid, build);
+      return { buildPHID: build.phid, targetPHIDs: makeTargets(build.phid, options.targets ?? 1, 1, at) };
+    },
+    finishTarget(phid, outcome, epochCompleted) {
+      const target = targets.get(phid);
+      if (!target) throw new Error(`no target ${phid}`);
+      target.status = `target/${outcome}`;
+      target.epochCompleted = epochCompleted;
+    },
+    restartBuild(buildPHID, at) {
+      const current = [...targets.values()].filter((t) => t.buildPHID === buildPHID);
+      const generation = Math.max(...current.map((t) => t.buildGeneration)) + 1;
+      return makeTargets(buildPHID, current.filter((t) => t.buildGeneration === generation - 1).length, generation, at);
+    },
+    targets,
+    calls: (method) => fake.requests.filter((r) => r.path.startsWith("/api/") && (method === undefined || r.path === `/api/${method}`)).length,
     close: () => Promise.resolve(),
   };
+
+  type Row = { id: number; type: string; phid: string; fields: Record<string, unknown> };
+  const constraintsOf = (params: Record<string, unknown>) => (params.constraints ?? {}) as Record<string, unknown>;
+  const list = (value: unknown): unknown[] | undefined => (Array.isArray(value) ? value : undefined);
+
+  /** The generic *.search of §4.2: known constraints only, 1–100 rows a page, newest first, `after` cursor. */
+  function search(res: ServerResponse, params: Record<string, unknown>, rows: Row[], known: string[], keep: (row: Row, c: Record<string, unknown>) => boolean): void {
+    const constraints = constraintsOf(params);
+    for (const key of Object.keys(constraints)) {
+      if (![...known, "ids", "phids"].includes(key)) {
+        return envelope(res, null, "ERR-CONDUIT-CORE", `Constraint "${key}" is not a valid constraint for this query.`);
+      }
+    }
+    const limit = typeof params.limit === "number" ? params.limit : 100;
+    if (limit > 100) {
+      return envelope(res, null, "ERR-CONDUIT-CORE", `Maximum page size for Conduit API method calls is 100, but this call specified ${limit}.`);
+    }
+    const ids = list(constraints.ids);
+    const phids = list(constraints.phids);
+    const matching = rows
+      .filter((r) => (!ids || ids.includes(r.id)) && (!phids || phids.includes(r.phid)) && keep(r, constraints))
+      .sort((a, b) => b.id - a.id);
+    const after = typeof params.after === "string" ? Number(params.after) : undefined;
+    const rest = matching.filter((r) => after === undefined || r.id < after);
+    const page = rest.slice(0, limit);
+    envelope(res, {
+      data: page.map((r) => ({ ...r, attachments: {} })),
+      maps: {},
+      query: { queryKey: null },
+      cursor: { limit, after: rest.length > page.length ? String(page.at(-1)?.id) : null, before: null, order: null },
+    });
+  }
+
+  function conduitSearch(method: string, res: ServerResponse, params: Record<string, unknown>): boolean {
+    const stamps = (at: number) => ({ dateCreated: at, dateModified: at });
+    switch (method) {
+      case "differential.diff.search":
+        search(
+          res,
+          params,
+          [...diffs.values()].map((d) => ({
+            id: d.id,
+            type: "DIFF",
+            phid: d.phid,
+            fields: { revisionPHID: d.revisionPHID, authorPHID: "PHID-USER-aaaaaaaaaaaaaaaaaaaa", repositoryPHID: "PHID-REPO-saax4qdxlbbhahhp2kg5", refs: [], ...stamps(d.dateCreated), policy: { view: "public" } },
+          })),
+          ["revisionPHIDs"],
+          (r, c) => !list(c.revisionPHIDs) || (list(c.revisionPHIDs) ?? []).includes(r.fields.revisionPHID),
+        );
+        return true;
+      case "differential.revision.search":
+        search(
+          res,
+          params,
+          [...revisions.values()].map((r) => ({
+            id: r.id,
+            type: "DREV",
+            phid: r.phid,
+            fields: { title: `Revision ${r.id}`, diffPHID: r.diffPHID, status: { value: "needs-review", name: "Needs Review", closed: false, "color.ansi": "magenta" }, ...stamps(r.dateCreated) },
+          })),
+          ["responsiblePHIDs", "authorPHIDs", "reviewerPHIDs", "repositoryPHIDs", "statuses", "createdStart", "createdEnd", "modifiedStart", "modifiedEnd", "affectedPaths"],
+          () => true,
+        );
+        return true;
+      case "harbormaster.buildable.search":
+        search(
+          res,
+          params,
+          [...buildables.values()].map((b) => ({
+            id: b.id,
+            type: "HMBB",
+            phid: b.phid,
+            fields: { objectPHID: b.objectPHID, containerPHID: null, buildableStatus: { value: "building" }, isManual: false, uri: `/B${b.id}`, ...stamps(b.dateCreated) },
+          })),
+          ["objectPHIDs", "containerPHIDs", "statuses", "manual"],
+          (r, c) => !list(c.objectPHIDs) || (list(c.objectPHIDs) ?? []).includes(r.fields.objectPHID),
+        );
+        return true;
+      case "harbormaster.build.search":
+        search(
+          res,
+          params,
+          [...builds.values()].map((b) => ({
+            id: b.id,
+            type: "HMBD",
+            phid: b.phid,
+            fields: { buildablePHID: b.buildablePHID, buildPlanPHID: "PHID-HMCP-codereview0000000000", buildStatus: { value: "building", name: "Building", "color.ansi": "blue" }, initiatorPHID: null, name: "Code Review", ...stamps(b.dateCreated), policy: { view: "public" } },
+          })),
+          ["plans", "buildables", "statuses", "initiators"],
+          (r, c) => !list(c.buildables) || (list(c.buildables) ?? []).includes(r.fields.buildablePHID),
+        );
+        return true;
+      case "harbormaster.target.search":
+        search(
+          res,
+          params,
+          [...targets.values()].map((t) => ({
+            id: t.id,
+            type: "HMBT",
+            phid: t.phid,
+            fields: {
+              name: "Make HTTP Request",
+              buildPHID: t.buildPHID,
+              buildStepPHID: "PHID-HMCS-codereview0000000000",
+              status: { value: t.status, name: t.status },
+              epochStarted: t.dateCreated,
+              epochCompleted: t.epochCompleted,
+              buildGeneration: t.buildGeneration,
+              ...stamps(t.dateCreated),
+            },
+          })),
+          ["buildPHIDs", "statuses", "createdStart", "createdEnd", "startedStart", "startedEnd", "completedStart", "completedEnd"],
+          (r, c) =>
+            (!list(c.buildPHIDs) || (list(c.buildPHIDs) ?? []).includes(r.fields.buildPHID)) &&
+            (!list(c.statuses) || (list(c.statuses) ?? []).includes((r.fields.status as { value: string }).value)) &&
+            (typeof c.createdStart !== "number" || (r.fields.dateCreated as number) >= c.createdStart),
+        );
+        return true;
+      default:
+        return false;
+    }
+  }
 
   function commitSearch(res: ServerResponse, params: Record<string, unknown>): void {
     const constraints = (params.constraints ?? {}) as { repositories?: string[]; identifiers?: string[] };
@@ -139,6 +324,7 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
         return envelope(res, null, "ERR-CONDUIT-CORE", "Query (of class PhabricatorRepositoryQuery) overheated.");
       }
       if (api[1] === "diffusion.commit.search") return commitSearch(res, params);
+      if (conduitSearch(api[1] as string, res, params)) return;
       return envelope(res, null, "ERR-CONDUIT-CALL", `Conduit method "${api[1]}" does not exist.`);
     }
     fake.requests.push({ method: req.method ?? "GET", path: url.pathname });

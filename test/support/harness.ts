@@ -29,6 +29,11 @@ export interface Harness {
   env: Record<string, string>;
   /** Adds a push to the pushlog, optionally mirrors its commits, and publishes its message. */
   push(repository: string, pushId: number, time: number, options?: { mirrored?: boolean; callsign?: string; commits?: number }): Promise<string[]>;
+  /**
+   * A Try push by the code-review bot: a stacked patch and the try_task_config commit naming `diffPHID`
+   * (wire-formats §5.1). Without `diffPHID`, a push people made themselves. Published unless `publish` is false.
+   */
+  tryPush(pushId: number, time: number, diffPHID?: string, options?: { revisionId?: number; publish?: boolean }): Promise<void>;
   /** `count` consecutive pushes from `firstId`, all mirrored unless `unmirroredFrom` says where that stops. */
   backlog(repository: string, firstId: number, count: number, time: number, options?: { unmirroredFrom?: number; commits?: number }): Promise<void>;
   run(argv: string[], extraEnv?: Record<string, string | undefined>, command?: "report-lag" | "display-lag", hooks?: RunHooks): Promise<RunResult>;
@@ -63,7 +68,10 @@ export function collectingStream(lines: Array<Record<string, unknown>>, onLine?:
   });
 }
 
-export async function startHarness(options: { repositories: string[]; token?: boolean; latencyMs?: number }): Promise<Harness> {
+export const TRY = "try";
+const BOT = "code review bot <release-mgmt-analysis@mozilla.com>";
+
+export async function startHarness(options: { repositories: string[]; token?: boolean; latencyMs?: number; tryRepository?: boolean }): Promise<Harness> {
   const broker = await openTestBroker();
   const hg = await startFakeHg({ latencyMs: options.latencyMs ?? 0 });
   const phab = await startFakePhabricator({ latencyMs: options.latencyMs ?? 0 });
@@ -82,7 +90,11 @@ export async function startHarness(options: { repositories: string[]; token?: bo
     PORT: "0",
     LOG_LEVEL: "debug",
   };
-  if (options.token) env.PHABRICATOR_API_TOKEN = phab.token;
+  if (options.token || options.tryRepository) env.PHABRICATOR_API_TOKEN = phab.token;
+  if (options.tryRepository) {
+    env.CODE_REVIEW_TRY_REPOSITORY = TRY;
+    await broker.prepareQueue([TRY], broker.tryQueue);
+  }
   const callsigns = new Map(options.repositories.map((r) => r.split("=") as [string, string]));
   await broker.prepareQueue([...callsigns.keys()]);
 
@@ -97,6 +109,21 @@ export async function startHarness(options: { repositories: string[]; token?: bo
       if (opts.mirrored ?? true) phab.mirror(opts.callsign ?? (callsigns.get(repository) as string), changesets);
       await broker.publish(repository, changegroupV2(hg.url, repository, [{ pushId, time }]));
       return changesets;
+    },
+    async tryPush(pushId, time, diffPHID, opts = {}) {
+      const changesets = commitsOf(TRY, pushId, 2);
+      const revision = opts.revisionId ?? 1;
+      const details = diffPHID
+        ? [
+            { author: "Dev <dev@example.com>", desc: `Bug 1 - a patch\n\nDifferential Revision: https://phabricator.services.mozilla.com/D${revision}\nDifferential Diff: PHID-DIFF-patch${pushId}` },
+            { author: BOT, desc: `try_task_config for https://phabricator.services.mozilla.com/D${revision}\nDifferential Diff: ${diffPHID}`, files: ["try_task_config.json"] },
+          ]
+        : [
+            { author: "Dev <dev@example.com>", desc: "Bug 2 - trying something" },
+            { author: "Dev <dev@example.com>", desc: "try_task_config for build", files: ["try_task_config.json"] },
+          ];
+      hg.addPush(TRY, { pushId, date: time, user: diffPHID ? "reviewbot" : "dev@example.com", changesets, details });
+      if (opts.publish ?? true) await broker.publish(TRY, changegroupV2(hg.url, TRY, [{ pushId, time }]));
     },
     async start(argv, extraEnv = {}) {
       let handler: ((signal: string) => void) | undefined;

@@ -1,0 +1,49 @@
+// What every check does with the messages it read, whichever queue they came from: count the new
+// ones, and count and log (once, truncated) the ones set aside. Shared by the replication check and
+// the code-review pipeline check.
+import type { Logger } from "pino";
+import type { Delivery } from "./adapters/pulse.ts";
+import type { CheckPlan } from "./core/check-plan.ts";
+import type { DecodedMessage } from "./core/hgpush-message.ts";
+import type { Metrics } from "./metrics.ts";
+
+/** Truncated, so one huge or hostile body cannot flood the log. */
+function preview(body: Uint8Array): string {
+  return Buffer.from(body.subarray(0, 300)).toString("utf8");
+}
+
+export function accountMessages(
+  deliveries: readonly Delivery[],
+  decoded: readonly DecodedMessage[],
+  plan: CheckPlan,
+  context: { monitored: ReadonlySet<string>; metrics: Metrics; log: Logger; atMs: number },
+): void {
+  const { metrics, log, monitored } = context;
+  decoded.forEach((message, index) => {
+    const delivery = deliveries[index] as Delivery;
+    if (message.kind === "rejected") return;
+    const repository = message.repository;
+    if (repository && monitored.has(repository) && !delivery.redelivered) {
+      metrics.messagesReceived.inc({ repository });
+      metrics.lastPushReceived.set({ repository }, context.atMs / 1000);
+    }
+    if (message.kind === "pushes") {
+      log.debug({ repository, pushIds: message.pushes.map((p) => p.pushId), redelivered: delivery.redelivered }, "read a push message");
+    }
+  });
+  for (const aside of plan.setAside) {
+    const delivery = deliveries[aside.index] as Delivery;
+    if (aside.outcome === "duplicate") {
+      metrics.duplicateMessages.inc({ repository: aside.repository });
+    } else if (aside.outcome === "skipped") {
+      metrics.messagesSkipped.inc({ reason: aside.reason });
+      log.debug({ reason: aside.reason, routingKey: delivery.routingKey }, "skipped a message with nothing to verify");
+    } else {
+      metrics.messagesRejected.inc({ reason: aside.reason });
+      log.warn(
+        { reason: aside.reason, detail: aside.detail, routingKey: delivery.routingKey.slice(0, 200), body: preview(delivery.body) },
+        "set aside a malformed or foreign message",
+      );
+    }
+  }
+}
