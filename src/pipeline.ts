@@ -145,7 +145,7 @@ export function createPipeline(deps: PipelineDeps) {
       book = tracked.book;
       drop(tracked.overflow, "overflow");
       if (found.length > 0) log.info({ diffs: found.length, started: tracked.started, repeated: tracked.repeated }, "read code-review Try pushes");
-      lastSeenPushId = Math.max(lastSeenPushId ?? 0, ...read);
+      if (read.size > 0) lastSeenPushId = Math.max(lastSeenPushId ?? 0, ...read);
 
       // A push the pushlog does not list yet keeps its message on the queue for the next check.
       const settlement = settleCheck(plan, new Map([[deps.tryRepository, read]]), session.deliveries.length);

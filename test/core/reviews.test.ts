@@ -44,8 +44,9 @@ describe("targetState", () => {
 
 describe("the review book", () => {
   it("measures Try push latency once both ends are known, and review time when the target ends", () => {
-    let { book, started } = trackTryPushes(EMPTY_BOOK, [{ diffPHID: "PHID-DIFF-a", revisionId: 7, push: push(10, S0 + 300) }], T0);
-    expect(started).toBe(1);
+    const tracked = trackTryPushes(EMPTY_BOOK, [{ diffPHID: "PHID-DIFF-a", revisionId: 7, push: push(10, S0 + 300) }], T0);
+    expect(tracked.started).toBe(1);
+    let book = tracked.book;
     expect(takeLatencies(book).latencies).toEqual([]); // creation time not known yet
     book = describeReviews(book, { created: new Map([["PHID-DIFF-a", S0]]) });
     const taken = takeLatencies(book);
