@@ -238,6 +238,8 @@ export async function startService(
         body: {
           status: healthy ? "ok" : "error",
           pulse: { connected: pulse.connected },
+          // Reported, not judged: the pipeline's health is Try's and Phabricator's, not this service's.
+          codeReviewPipeline: app.pipeline ? { reviewsInFlight: app.pipeline.inFlight(now()) ?? null } : "off",
           checks: Object.fromEntries(
             checks.map((c) => [
               c.repository,

@@ -203,4 +203,57 @@ describe("code-review pipeline", () => {
     expect(done).toBeGreaterThanOrEqual(0);
     expect(firstPipeline).toBeGreaterThan(done);
   });
+
+  it("says at start-up which metrics are off and why when there is no Conduit token, and exports none of them", async () => {
+    const h = await pipelineHarness();
+    const noToken = { PHABRICATOR_API_TOKEN: undefined };
+    const check = await h.run(["--check-config"], noToken);
+    expect(check.code).toBe(0);
+    expect(check.stdout).toContain("code-review pipeline metrics: off (PHABRICATOR_API_TOKEN is not set;");
+    expect((await h.run(["--check-config"])).stdout).toContain(`code-review pipeline metrics: on (Try repository try, queue ${h.broker.tryQueue})`);
+
+    const svc = await h.start([], noToken);
+    const off = await svc.waitForLog("code-review pipeline metrics are off: PHABRICATOR_API_TOKEN is not set; diffs and Harbormaster build targets can only be read through Conduit");
+    expect(off.off).toEqual(["phabmon_try_push_latency_seconds", "phabmon_review_duration_seconds", "phabmon_reviews_in_flight", "phabmon_oldest_review_in_flight_seconds"]);
+    await svc.waitForLog("check done");
+    const text = await metrics(svc.url);
+    expect(text).not.toContain("phabmon_reviews_in_flight");
+    expect(text).not.toContain("phabmon_try_push_latency_seconds");
+    expect(text).not.toContain(h.broker.tryQueue);
+    svc.signal();
+    await svc.finished;
+  });
+
+  it("display-lag shows where a diff stands: created, pushed to Try, result and durations", async () => {
+    const h = await pipelineHarness();
+    const created = now() - 5000;
+    h.phab.addDiff({ phid: "PHID-DIFF-shown", id: 4242, dateCreated: created, revisionId: 777 });
+    const { targetPHIDs } = h.phab.addBuild("PHID-DIFF-shown");
+    h.phab.addDiff({ phid: "PHID-DIFF-waiting", id: 4243, dateCreated: created });
+    h.phab.addBuild("PHID-DIFF-waiting");
+    // Other Try pushes around it, in the pushlog only.
+    await h.tryPush(900, created + 100, undefined, { publish: false });
+    await h.tryPush(901, created + 245, "PHID-DIFF-shown", { revisionId: 777, publish: false });
+    await h.tryPush(902, created + 300, "PHID-DIFF-other", { publish: false });
+    h.phab.finishTarget(targetPHIDs[0] as string, "failed", created + 1000);
+
+    const shown = await h.run(["D777", "PHID-DIFF-waiting", "D999"], {}, "display-lag");
+    expect(shown.code).toBe(0);
+    const iso = (s: number) => new Date(s * 1000).toISOString().replace(".000Z", "Z");
+    expect(shown.stdout.split("\n")).toEqual([
+      `D777 PHID-DIFF-shown (diff 4242): created ${iso(created)}`,
+      expect.stringMatching(/^ {2}pushed to Try: push 901 \([0-9a-f]{12}\) at .*; Try push latency \(seconds\): 245$/),
+      `  result: failed at ${iso(created + 1000)}; review time (seconds): 1000`,
+      `PHID-DIFF-waiting (diff 4243): created ${iso(created)}`,
+      "  pushed to Try: no code-review Try push found in the 24 h after it was created",
+      expect.stringMatching(/^ {2}result: none yet; in flight for \(seconds\): 50\d\d$/),
+      "D999: no such revision (or it is not visible to this token)",
+      "",
+    ]);
+    expect(h.hg.requests.some((r) => r.includes("tipsonly=1"))).toBe(true);
+
+    const refused = await h.run(["D777"], { PHABRICATOR_API_TOKEN: undefined }, "display-lag");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe("configuration error: PHABRICATOR_API_TOKEN: not set; a diff can only be looked up through Conduit\n");
+  });
 });
