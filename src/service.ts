@@ -144,7 +144,8 @@ export function buildApp(options: AppOptions): App {
           ...(options.drainIdleMs === undefined ? {} : { drainIdleMs: options.drainIdleMs }),
         });
   if (pipelineOff !== undefined) {
-    log.warn(
+    // Leaving Try unset is a choice; setting it without a token is a mistake worth a warning.
+    log[config.codeReviewTryRepository ? "warn" : "info"](
       {
         reason: pipelineOff,
         off: ["phabmon_try_push_latency_seconds", "phabmon_review_duration_seconds", "phabmon_reviews_in_flight", "phabmon_oldest_review_in_flight_seconds"],
