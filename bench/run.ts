@@ -1,12 +1,13 @@
 // `npm run bench`: the real service (bin/report-lag as a child process) against the local RabbitMQ
 // and local fakes of hg and Phabricator that answer after a set latency. Prints a table.
-//   node bench/run.ts [--pushes 5000] [--latency 20] [--commits 4] [--node-options=…] [--only token|head|steady]
-//                     [--head-concurrency N] [--scrape-seconds 30] [--scrape-rate 100] [--checks 1000]
+//   node bench/run.ts [--pushes 5000] [--latency 20] [--commits 4] [--node-options=…] [--only token|head|steady|pipeline|scrape]
+//                     [--head-concurrency N] [--scrape-seconds 30] [--scrape-rate 100] [--checks 1000] [--diffs 500]
 // The steady-state run checks once a second, so --checks 1000 takes about 17 minutes.
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
-import { spawnCommand, startHarness } from "../test/support/harness.ts";
+import { spawnCommand, startHarness, TRY } from "../test/support/harness.ts";
+import { changegroupV2 } from "../test/support/hgpush.ts";
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     "scrape-seconds": { type: "string", default: "30" },
     "scrape-rate": { type: "string", default: "100" },
     checks: { type: "string", default: "1000" },
+    diffs: { type: "string", default: "500" },
   },
 });
 const pushes = Number(values.pushes);
@@ -103,15 +105,27 @@ function portOf(child: ReturnType<typeof spawnCommand>): number {
 /** /metrics latency at a fixed request rate, with ten repositories whose series are all populated. */
 async function scrape(): Promise<{ requests: number; p50: number; p99: number; max: number; errors: number; bytes: number }> {
   const repos = Array.from({ length: 10 }, (_, i) => `integration/repo-${i}=REPO${i}`);
-  const h = await startHarness({ repositories: repos, token: true, latencyMs: 0 });
+  const h = await startHarness({ repositories: repos, tryRepository: true, latencyMs: 0 });
   try {
     for (const [i, repo] of repos.entries()) {
       const path = repo.split("=")[0] as string;
       await h.push(path, 1, Math.floor(Date.now() / 1000) - 600, { mirrored: i % 2 === 0 });
       await h.push(path, 2, Math.floor(Date.now() / 1000) - 300);
     }
-    const child = spawnCommand("report-lag", [], { ...h.env, LOG_LEVEL: "info", METRICS_TOKEN: "bench-token" });
-    await child.waitFor(/"msg":"check done"(.|\n)*"msg":"check done"(.|\n)*"msg":"check done"/);
+    // The pipeline metrics populated too: 20 reviews, 10 of them finished (one of each outcome every other).
+    const created = Math.floor(Date.now() / 1000) - 1800;
+    for (let i = 0; i < 20; i++) {
+      const phid = `PHID-DIFF-scrape${i}`;
+      h.phab.addDiff({ phid, id: 100 + i, dateCreated: created });
+      const { targetPHIDs } = h.phab.addBuild(phid);
+      if (i < 10) h.phab.finishTarget(targetPHIDs[0] as string, i % 2 === 0 ? "passed" : "failed", created + 900);
+      await h.tryPush(1 + i, created + 300, phid);
+    }
+    await h.tryPush(21, created + 300);
+    const watched = [`${h.broker.queue}-watched-a`, `${h.broker.queue}-watched-b`];
+    for (const queue of watched) await h.broker.prepareQueue([`${queue}-key`], queue);
+    const child = spawnCommand("report-lag", [], { ...h.env, LOG_LEVEL: "info", METRICS_TOKEN: "bench-token", QUEUE_DEPTH_QUEUES: watched.join(",") });
+    await child.waitFor(/"msg":"code-review pipeline check done"/);
     const url = `http://127.0.0.1:${portOf(child)}/metrics`;
     const headers = { authorization: "Bearer bench-token" };
     const rate = Number(values["scrape-rate"]);
@@ -132,7 +146,7 @@ async function scrape(): Promise<{ requests: number; p50: number; p99: number; m
             const text = await res.text();
             latencies.push(performance.now() - t0);
             bytes = text.length;
-            if (res.status !== 200 || !text.includes("phabmon_replication_lag_seconds")) errors++;
+            if (res.status !== 200 || !text.includes("phabmon_replication_lag_seconds") || !text.includes('phabmon_review_duration_seconds_count{outcome="failed"} 5')) errors++;
           },
           () => {
             errors++;
@@ -145,6 +159,61 @@ async function scrape(): Promise<{ requests: number; p50: number; p99: number; m
     await child.exited;
     latencies.sort((a, b) => a - b);
     return { requests: total, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN, errors, bytes };
+  } finally {
+    await h.close();
+  }
+}
+
+interface PipelineFigures {
+  diffs: number;
+  burst: { conduitCalls: number; hgRequests: number; ms: number };
+  inFlight: { conduitCalls: number; ms: number };
+}
+
+/** The pipeline check of the running service: the one that reads a burst of bot Try pushes, and the next, with them all in flight. */
+async function pipeline(): Promise<PipelineFigures> {
+  const diffs = Number(values.diffs);
+  const h = await startHarness({ repositories: [`${REPO}=MOZILLACENTRAL`], tryRepository: true, latencyMs: 0 });
+  try {
+    const child = spawnCommand("report-lag", [], { ...h.env, LOG_LEVEL: "info", CHECK_SCHEDULE: "*/5 * * * * *" });
+    const done = () =>
+      child
+        .stdout()
+        .split("\n")
+        .filter((l) => l.includes('"msg":"code-review pipeline check done"'))
+        .map((l) => JSON.parse(l) as { durationMs: number; tryPushes: { codeReview: number }; inFlight: number });
+    await child.waitFor(/"msg":"code-review pipeline check done"/);
+    // Created after start-up, so that the service learns of them from Try, not by reading them back.
+    const created = Math.floor(Date.now() / 1000) - 1200;
+    const messages = [];
+    for (let i = 0; i < diffs; i++) {
+      const phid = `PHID-DIFF-bench${i}`;
+      h.phab.addDiff({ phid, id: 1000 + i, dateCreated: created });
+      h.phab.addBuild(phid);
+      await h.tryPush(1000 + i, created + 300, phid, { publish: false });
+      messages.push({ routingKey: TRY, body: changegroupV2(h.hg.url, TRY, [{ pushId: 1000 + i, time: created + 300 }]) });
+    }
+    h.hg.latencyMs = latencyMs;
+    h.phab.latencyMs = latencyMs;
+    // Published just after a check, so that the next check reads them all.
+    await h.broker.publishMany(messages);
+    const seen = done().length;
+    // Conduit calls and hg requests counted at each check's end; the replication check before it makes none (its queue is empty).
+    const marks: Array<{ calls: number; hg: number }> = [{ calls: h.phab.calls(), hg: h.hg.requests.length }];
+    while (done().length < seen + 3) {
+      if (done().length > seen + marks.length - 1) marks.push({ calls: h.phab.calls(), hg: h.hg.requests.length });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    child.kill("SIGTERM");
+    await child.exited;
+    const checks = done().slice(seen);
+    const burstIndex = checks.findIndex((c) => c.tryPushes.codeReview === diffs);
+    const at = (i: number) => marks[i] ?? { calls: Number.NaN, hg: Number.NaN };
+    return {
+      diffs,
+      burst: { conduitCalls: at(burstIndex + 1).calls - at(burstIndex).calls, hgRequests: at(burstIndex + 1).hg - at(burstIndex).hg, ms: checks[burstIndex]?.durationMs ?? Number.NaN },
+      inFlight: { conduitCalls: at(burstIndex + 2).calls - at(burstIndex + 1).calls, ms: checks[burstIndex + 1]?.durationMs ?? Number.NaN },
+    };
   } finally {
     await h.close();
   }
@@ -230,12 +299,13 @@ const scenarios: Array<[string, boolean, number | undefined, number]> = [
   [`lagging from push ${lagFrom}, token`, true, lagFrom, pushes - lagFrom + 1],
   [`lagging from push ${lagFrom}, no token`, false, lagFrom, pushes - lagFrom + 1],
 ];
-const chosen = values.only === "steady" ? [] : scenarios.filter(([, token]) => values.only === "" || (values.only === "token") === token);
+const chosen = ["steady", "pipeline", "scrape"].includes(values.only) ? [] : scenarios.filter(([, token]) => values.only === "" || (values.only === "token") === token);
 const rows: Row[] = [];
 for (const [name, token, from] of chosen) rows.push(await drain(name, token, from));
 const everything = values.only === "";
-const start = everything ? await startup() : { listeningS: Number.NaN, firstCheckS: Number.NaN };
-const scraped = everything ? await scrape() : { requests: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN, errors: 0, bytes: 0 };
+const start = everything || values.only === "scrape" ? await startup() : { listeningS: Number.NaN, firstCheckS: Number.NaN };
+const scraped = everything || values.only === "scrape" ? await scrape() : { requests: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN, errors: 0, bytes: 0 };
+const pipelined = everything || values.only === "pipeline" ? await pipeline() : undefined;
 const steadyState = everything || values.only === "steady" ? await steady() : { checks: 0, rssStartMb: Number.NaN, rssEndMb: Number.NaN, peakMb: Number.NaN, minutes: 0 };
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
@@ -252,6 +322,11 @@ console.log(`\nstart: /__lbheartbeat__ answers after ${fmt(start.listeningS)} s;
 console.log(
   `scrape: ${scraped.requests} GET /metrics at ${values["scrape-rate"]}/s, 10 repositories (${scraped.bytes} bytes): p50 ${fmt(scraped.p50)} ms, p99 ${fmt(scraped.p99)} ms, max ${fmt(scraped.max)} ms, ${scraped.errors} errors`,
 );
+if (pipelined) {
+  console.log(
+    `pipeline: the check that read ${pipelined.diffs} code-review Try pushes: ${pipelined.burst.conduitCalls} Conduit calls, ${pipelined.burst.hgRequests} hg requests, ${pipelined.burst.ms} ms; the next, with ${pipelined.diffs} reviews in flight: ${pipelined.inFlight.conduitCalls} Conduit calls, ${pipelined.inFlight.ms} ms`,
+  );
+}
 console.log(
   `steady state: ${steadyState.checks} checks (one a second, a push every 3 s, ${fmt(steadyState.minutes, 1)} min): RSS ${fmt(steadyState.rssStartMb, 0)} MB after start, ${fmt(steadyState.rssEndMb, 0)} MB at the end, peak ${fmt(steadyState.peakMb, 0)} MB; V8 heap ${fmt(heapUsedMb, 0)} MB used of ${fmt(heapTotalMb, 0)} MB\n`,
 );

@@ -5,11 +5,12 @@ import { expect, it } from "vitest";
 import { ROOT } from "./support/harness.ts";
 
 it("npm run bench works on a small backlog", async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, ["bench/run.ts", "--pushes", "200", "--latency", "0", "--scrape-seconds", "1", "--checks", "5"], { cwd: ROOT, timeout: 60_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, ["bench/run.ts", "--pushes", "200", "--latency", "0", "--scrape-seconds", "1", "--checks", "5", "--diffs", "20"], { cwd: ROOT, timeout: 60_000 });
   expect(stdout).toMatch(/^\| drain, Conduit token \| [\d.]+ \| \d+ \| 0\.045 \| 1 \| 8 \| \d+ \| 200 \| 0 \| 0 \|$/m);
   expect(stdout).toMatch(/^\| drain, no token \(HEAD\) \| [\d.]+ \| \d+ \| 4\.005 \| 1 \| 800 \| \d+ \| 200 \| 0 \| 0 \|$/m);
   expect(stdout).toMatch(/^\| lagging from push 161, token \| .* \| 160 \| 40 \| 0 \|$/m);
   expect(stdout).toMatch(/start: \/__lbheartbeat__ answers after [\d.]+ s; first check done after [\d.]+ s/);
   expect(stdout).toMatch(/scrape: 100 GET \/metrics at 100\/s, 10 repositories \(\d+ bytes\): p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms, 0 errors/);
+  expect(stdout).toMatch(/^pipeline: the check that read 20 code-review Try pushes: \d+ Conduit calls, 1 hg requests, \d+ ms; the next, with 20 reviews in flight: 1 Conduit calls, \d+ ms$/m);
   expect(stdout).toMatch(/steady state: \d+ checks \(one a second/);
 }, 90_000);
