@@ -1,0 +1,121 @@
+// The operations kit as code: dashboards built from grafana/src, every expression parsed by promtool,
+// alert rules checked and unit-tested by promtool, each with a runbook in the README.
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DASHBOARDS, renderDashboard } from "../grafana/src/dashboards.ts";
+import { ROOT } from "./support/harness.ts";
+import { RULE_TESTS, RULES, alertRules, checkExpressions, dashboardExpressions, promtool } from "./support/promtool.ts";
+
+import type { DashboardJson } from "./support/promtool.ts";
+
+function committed(file: string): string {
+  return readFileSync(join(ROOT, "grafana/dashboards", file), "utf8");
+}
+
+describe("Grafana dashboards", () => {
+  it("are committed exactly as grafana/src/dashboards.ts builds them (run `npm run dashboards`)", () => {
+    expect(readdirSync(join(ROOT, "grafana/dashboards")).sort()).toEqual(Object.keys(DASHBOARDS).sort());
+    for (const [file, build] of Object.entries(DASHBOARDS)) expect(committed(file), file).toBe(renderDashboard(build));
+  });
+
+  it("each have a Prometheus datasource variable and a label variable, and every query uses the datasource variable", () => {
+    for (const file of Object.keys(DASHBOARDS)) {
+      const json = JSON.parse(committed(file)) as DashboardJson;
+      expect(json.templating.list[0]).toMatchObject({ type: "datasource", name: "datasource", query: "prometheus" });
+      expect(json.templating.list[1]).toMatchObject({ type: "query" });
+      const targets = json.panels.flatMap((p) => p.targets ?? []);
+      expect(targets.length).toBeGreaterThan(5);
+      for (const target of targets) expect(target.datasource.uid).toBe("${datasource}");
+    }
+  });
+
+  it("have the panels the issue lists", () => {
+    const titles = Object.keys(DASHBOARDS).flatMap((file) => (JSON.parse(committed(file)) as DashboardJson).panels.map((p) => `${p.type}: ${p.title}`));
+    for (const expected of [
+      "timeseries: Replication lag",
+      "timeseries: Replication delay quantiles",
+      "heatmap: Replication delay distribution",
+      "timeseries: Pending pushes",
+      "timeseries: Checks",
+      "timeseries: Age of the last successful check",
+      "stat: Pulse connected",
+      "timeseries: Pulse reconnects and consumer cancels",
+      "timeseries: Upstream request latency",
+      "timeseries: Upstream request failures",
+      "timeseries: Rejected messages",
+      "timeseries: Queue depth",
+      "timeseries: Try push latency",
+      "timeseries: End-to-end review time",
+      "timeseries: Reviews in flight",
+      "timeseries: Oldest review in flight",
+      "timeseries: Review outcomes",
+    ]) {
+      expect(titles).toContain(expected);
+    }
+  });
+
+  it("query only expressions that promtool parses", async () => {
+    const result = await checkExpressions(dashboardExpressions());
+    expect(result.output).toContain("SUCCESS");
+    expect(result.code).toBe(0);
+    // And the check is a real one: a broken expression fails it.
+    expect((await checkExpressions(["sum by (le (rate(phabmon_checks_total[5m]))"])).code).not.toBe(0);
+  });
+});
+
+describe("alert rules", () => {
+  it("pass promtool check rules and their promtool unit tests", async () => {
+    const check = await promtool(["check", "rules", RULES]);
+    expect(check.output).toContain("SUCCESS: 10 rules found");
+    expect(check.code).toBe(0);
+    const test = await promtool(["test", "rules", RULE_TESTS]);
+    expect(test.output).toContain("SUCCESS");
+    expect(test.code).toBe(0);
+  });
+
+  it("each has a for:, a severity, a summary, a description, a runbook in the README, and a firing and a quiet test", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const anchors = new Set([...readme.matchAll(/^#{2,4} (.+)$/gm)].map((m) => (m[1] as string).toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-")));
+    const tests = readFileSync(RULE_TESTS, "utf8");
+    const rules = alertRules();
+    expect(rules.map((r) => r.name)).toEqual([
+      "PhabmonReplicationLagHigh",
+      "PhabmonReplicationLagCritical",
+      "PhabmonChecksFailing",
+      "PhabmonCheckStale",
+      "PhabmonDown",
+      "PhabmonPulseDisconnected",
+      "PhabmonQueueNearDeletion",
+      "PhabmonTryPushLatencyHigh",
+      "PhabmonReviewTimeHigh",
+      "PhabmonReviewsStuck",
+    ]);
+    for (const rule of rules) {
+      expect(rule.block, rule.name).toMatch(/\n {8}for: \d+m\n/);
+      expect(rule.block, rule.name).toMatch(/\n {10}severity: (warning|critical)\n/);
+      expect(rule.block, rule.name).toMatch(/\n {10}summary: "/);
+      expect(rule.block, rule.name).toMatch(/\n {10}description: "/);
+      const anchor = /runbook_url: "https:\/\/github\.com\/mozilla-conduit\/phabricator-repo-monitor\/blob\/main\/README\.md#([a-z0-9-]+)"/.exec(rule.block)?.[1];
+      expect(anchor, rule.name).toBe(rule.name.toLowerCase());
+      expect(anchors.has(anchor as string), `README has no section for #${anchor}`).toBe(true);
+      // Firing: an exp_alerts list with an alert; quiet: an empty one.
+      const cases = [...tests.matchAll(new RegExp(`alertname: ${rule.name}\\n {8}exp_alerts:( \\[\\])?`, "g"))];
+      expect(cases.some((c) => c[1] === " []"), `${rule.name} never tested quiet`).toBe(true);
+      expect(cases.some((c) => c[1] === undefined), `${rule.name} never tested firing`).toBe(true);
+    }
+  });
+});
+
+describe("Grafana provisioning", () => {
+  it("points a file provider at the dashboards and defines the Prometheus datasource the dashboards default to", () => {
+    const provider = readFileSync(join(ROOT, "grafana/provisioning/dashboards/phabricator-repo-monitor.yml"), "utf8");
+    expect(provider).toMatch(/^apiVersion: 1$/m);
+    expect(provider).toMatch(/type: file/);
+    expect(provider).toMatch(/path: \/etc\/grafana\/dashboards\/phabricator-repo-monitor/);
+    const datasource = readFileSync(join(ROOT, "grafana/provisioning/datasources/prometheus.yml"), "utf8");
+    expect(datasource).toMatch(/^apiVersion: 1$/m);
+    expect(datasource).toMatch(/type: prometheus/);
+    expect(datasource).toMatch(/url: \$\{PROMETHEUS_URL\}/);
+  });
+});
