@@ -30,24 +30,28 @@ export interface QueueSession {
   abandon(): Promise<void>;
 }
 
-export interface MonitorDeps {
-  repositories: readonly Repository[];
+/** What a check that reads one of our queues needs, whichever check it is. */
+export interface QueueCheckDeps {
   hgUrl: string;
   queue: string;
   checkIntervalMs: number;
   maxMessagesPerCheck: number;
   readOnly: boolean;
   drain: (options: DrainOptions) => Promise<QueueSession>;
-  /** Reads a queue's depth now and records it for the metrics. */
-  queueDepth: (queue: string) => Promise<{ messages: number; consumers: number }>;
   /** Records a depth read along the way. */
   recordDepth: (queue: string, depth: { messages: number; consumers: number }) => void;
   pushlog: PushlogClient;
-  mirror: MirrorChecker;
   metrics: Metrics;
   log: Logger;
   now: () => number;
   drainIdleMs?: number;
+}
+
+export interface MonitorDeps extends QueueCheckDeps {
+  repositories: readonly Repository[];
+  /** Reads a queue's depth now and records it for the metrics. */
+  queueDepth: (queue: string) => Promise<{ messages: number; consumers: number }>;
+  mirror: MirrorChecker;
 }
 
 export interface RepositoryReport {

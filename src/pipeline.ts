@@ -3,12 +3,8 @@
 // Harbormaster build target. It has its own queue and runs after the replication check, so Try
 // traffic can neither delay nor reorder that check. The decisions are core/review-commit.ts and
 // core/reviews.ts; this module moves data between them, Pulse, the pushlog and Conduit.
-import type { Logger } from "pino";
-import type { DrainOptions } from "./adapters/pulse.ts";
-import type { PushlogClient } from "./adapters/pushlog.ts";
 import type { DiffFacts, ReviewLookup } from "./adapters/review-lookup.ts";
-import type { Metrics } from "./metrics.ts";
-import type { QueueSession } from "./monitor.ts";
+import type { QueueCheckDeps } from "./monitor.ts";
 import { planCheck, settleCheck } from "./core/check-plan.ts";
 import { decodeHgpushMessage } from "./core/hgpush-message.ts";
 import { pushIdRanges } from "./core/push-walk.ts";
@@ -36,22 +32,9 @@ export const TRY_SLICE = 50;
 /** Push ids missing between two messages that are looked up in the pushlog, at most, per check. */
 const MAX_GAP = 1000;
 
-export interface PipelineDeps {
+export interface PipelineDeps extends QueueCheckDeps {
   tryRepository: string;
-  hgUrl: string;
-  /** The Try queue, e.g. `queue/<user>/<name>/try`. */
-  queue: string;
-  checkIntervalMs: number;
-  maxMessagesPerCheck: number;
-  readOnly: boolean;
-  drain: (options: DrainOptions) => Promise<QueueSession>;
-  recordDepth: (queue: string, depth: { messages: number; consumers: number }) => void;
-  pushlog: PushlogClient;
   reviews: ReviewLookup;
-  metrics: Metrics;
-  log: Logger;
-  now: () => number;
-  drainIdleMs?: number;
 }
 
 export interface PipelineReport {
