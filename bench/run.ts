@@ -3,7 +3,7 @@
 //   node bench/run.ts [--pushes 5000] [--latency 20] [--commits 4] [--node-options=…] [--only token|head|steady|pipeline|scrape]
 //                     [--head-concurrency N] [--scrape-seconds 30] [--scrape-rate 100] [--checks 1000] [--diffs 500]
 // The steady-state run checks once a second, so --checks 1000 takes about 17 minutes.
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { spawnCommand, startHarness, TRY } from "../test/support/harness.ts";
@@ -223,7 +223,7 @@ let heapUsedMb = Number.NaN;
 let heapTotalMb = Number.NaN;
 
 /** RSS after many checks once a second with a push every few seconds. */
-async function steady(): Promise<{ checks: number; rssStartMb: number; rssEndMb: number; peakMb: number; minutes: number }> {
+async function steady(): Promise<{ checks: number; rssStartMb: number; rssEndMb: number; peakMb: number; minutes: number; fds: { start: number; peak: number; end: number } }> {
   const h = await startHarness({ repositories: [`${REPO}=MOZILLACENTRAL`], token: true, latencyMs });
   const target = Number(values.checks);
   try {
@@ -241,17 +241,22 @@ async function steady(): Promise<{ checks: number; rssStartMb: number; rssEndMb:
       const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
       return match ? Number(match[1]) / 1024 : Number.NaN;
     };
+    const openFds = () => readdirSync(`/proc/${child.pid}/fd`).length;
     await child.waitFor(/"msg":"check done"/);
     const rssStartMb = rss();
+    const fds = { start: openFds(), peak: 0, end: 0 };
+    fds.peak = fds.start;
     let pushId = 1;
     let checks = 0;
     while (checks < target) {
+      fds.peak = Math.max(fds.peak, openFds());
       await h.push(REPO, pushId, Math.floor(Date.now() / 1000), { mirrored: true });
       pushId++;
       await new Promise((resolve) => setTimeout(resolve, 3000));
       checks = done();
     }
     const rssEndMb = rss();
+    fds.end = openFds();
     const peakMb = peakRssMb(child.pid) ?? Number.NaN;
     // Whether RSS growth is live data or heap V8 keeps in reserve: its own figures, from /metrics.
     const metrics = await (await fetch(`http://127.0.0.1:${portOf(child)}/metrics`)).text();
@@ -260,7 +265,7 @@ async function steady(): Promise<{ checks: number; rssStartMb: number; rssEndMb:
     heapTotalMb = heap("nodejs_heap_size_total_bytes");
     child.kill("SIGTERM");
     await child.exited;
-    return { checks, rssStartMb, rssEndMb, peakMb, minutes: (performance.now() - started) / 60_000 };
+    return { checks, rssStartMb, rssEndMb, peakMb, minutes: (performance.now() - started) / 60_000, fds };
   } finally {
     await h.close();
   }
@@ -306,7 +311,7 @@ const everything = values.only === "";
 const start = everything || values.only === "scrape" ? await startup() : { listeningS: Number.NaN, firstCheckS: Number.NaN };
 const scraped = everything || values.only === "scrape" ? await scrape() : { requests: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN, errors: 0, bytes: 0 };
 const pipelined = everything || values.only === "pipeline" ? await pipeline() : undefined;
-const steadyState = everything || values.only === "steady" ? await steady() : { checks: 0, rssStartMb: Number.NaN, rssEndMb: Number.NaN, peakMb: Number.NaN, minutes: 0 };
+const steadyState = everything || values.only === "steady" ? await steady() : { checks: 0, rssStartMb: Number.NaN, rssEndMb: Number.NaN, peakMb: Number.NaN, minutes: 0, fds: { start: Number.NaN, peak: Number.NaN, end: Number.NaN } };
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 console.log(`\nphabricator-repo-monitor benchmark: ${pushes} pushes x ${commits} commits, upstream latency ${latencyMs} ms per request`);
@@ -328,7 +333,7 @@ if (pipelined) {
   );
 }
 console.log(
-  `steady state: ${steadyState.checks} checks (one a second, a push every 3 s, ${fmt(steadyState.minutes, 1)} min): RSS ${fmt(steadyState.rssStartMb, 0)} MB after start, ${fmt(steadyState.rssEndMb, 0)} MB at the end, peak ${fmt(steadyState.peakMb, 0)} MB; V8 heap ${fmt(heapUsedMb, 0)} MB used of ${fmt(heapTotalMb, 0)} MB\n`,
+  `steady state: ${steadyState.checks} checks (one a second, a push every 3 s, ${fmt(steadyState.minutes, 1)} min): RSS ${fmt(steadyState.rssStartMb, 0)} MB after start, ${fmt(steadyState.rssEndMb, 0)} MB at the end, peak ${fmt(steadyState.peakMb, 0)} MB; open fds ${steadyState.fds.start} → ${steadyState.fds.end} (peak ${steadyState.fds.peak}); V8 heap ${fmt(heapUsedMb, 0)} MB used of ${fmt(heapTotalMb, 0)} MB\n`,
 );
 
 const wrong = rows.filter((r, i) => r.exit !== 0 || r.leftQueued !== chosen[i]?.[3]);
