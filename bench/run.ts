@@ -3,8 +3,10 @@
 //   node bench/run.ts [--pushes 5000] [--latency 20] [--commits 4] [--node-options=…] [--only token|head|steady|pipeline|scrape]
 //                     [--head-concurrency N] [--scrape-seconds 30] [--scrape-rate 100] [--checks 1000] [--diffs 500]
 // The steady-state run checks once a second, so --checks 1000 takes about 17 minutes.
+import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { spawnCommand, startHarness, TRY } from "../test/support/harness.ts";
 import { changegroupV2 } from "../test/support/hgpush.ts";
@@ -103,7 +105,35 @@ function portOf(child: ReturnType<typeof spawnCommand>): number {
 }
 
 /** /metrics latency at a fixed request rate, with ten repositories whose series are all populated. */
-async function scrape(): Promise<{ requests: number; p50: number; p99: number; max: number; errors: number; bytes: number }> {
+/** Runs bench/scrape-load.ts in a process of its own and returns what it measured. */
+async function scrapeLoad(args: string[]): Promise<{ latencies: number[]; errors: number; bytes: number }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, "scrape-load.ts"), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  if (code !== 0) throw new Error(`scrape-load exited with ${String(code)}`);
+  return JSON.parse(out) as { latencies: number[]; errors: number; bytes: number };
+}
+
+interface Latencies {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** The same load on a bare Node server answering as many bytes: what the machine and the client cost. */
+async function bareServerFloor(bytes: number, rate: number): Promise<Latencies> {
+  const server = spawn(process.execPath, [join(import.meta.dirname, "static-server.ts"), String(bytes)], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const port = await new Promise<string>((resolve) => server.stdout.setEncoding("utf8").once("data", (chunk: string) => resolve(chunk.trim())));
+    const { latencies } = await scrapeLoad(["--url", `http://127.0.0.1:${port}/metrics`, "--rate", String(rate), "--seconds", values["scrape-seconds"]]);
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN };
+  } finally {
+    server.kill();
+  }
+}
+
+async function scrape(): Promise<{ requests: number; p50: number; p99: number; max: number; errors: number; bytes: number; floor: Latencies }> {
   const repos = Array.from({ length: 10 }, (_, i) => `integration/repo-${i}=REPO${i}`);
   const h = await startHarness({ repositories: repos, tryRepository: true, latencyMs: 0 });
   try {
@@ -126,39 +156,27 @@ async function scrape(): Promise<{ requests: number; p50: number; p99: number; m
     for (const queue of watched) await h.broker.prepareQueue([`${queue}-key`], queue);
     const child = spawnCommand("report-lag", [], { ...h.env, LOG_LEVEL: "info", METRICS_TOKEN: "bench-token", QUEUE_DEPTH_QUEUES: watched.join(",") });
     await child.waitFor(/"msg":"code-review pipeline check done"/);
-    const url = `http://127.0.0.1:${portOf(child)}/metrics`;
-    const headers = { authorization: "Bearer bench-token" };
     const rate = Number(values["scrape-rate"]);
     const total = Math.round(Number(values["scrape-seconds"]) * rate);
-    const latencies: number[] = [];
-    let errors = 0;
-    let bytes = 0;
-    const started = performance.now();
-    const inflight: Array<Promise<void>> = [];
-    for (let i = 0; i < total; i++) {
-      const due = started + (i * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      const t0 = performance.now();
-      inflight.push(
-        fetch(url, { headers }).then(
-          async (res) => {
-            const text = await res.text();
-            latencies.push(performance.now() - t0);
-            bytes = text.length;
-            if (res.status !== 200 || !text.includes("phabmon_replication_lag_seconds") || !text.includes('phabmon_review_duration_seconds_count{outcome="failed"} 5')) errors++;
-          },
-          () => {
-            errors++;
-          },
-        ),
-      );
-    }
-    await Promise.all(inflight);
+    const load = await scrapeLoad([
+      "--url",
+      `http://127.0.0.1:${portOf(child)}/metrics`,
+      "--token",
+      "bench-token",
+      "--rate",
+      String(rate),
+      "--seconds",
+      values["scrape-seconds"],
+      "--expect",
+      "phabmon_replication_lag_seconds",
+      "--expect",
+      'phabmon_review_duration_seconds_count{outcome="failed"} 5',
+    ]);
     child.kill("SIGTERM");
     await child.exited;
-    latencies.sort((a, b) => a - b);
-    return { requests: total, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN, errors, bytes };
+    const { latencies, errors, bytes } = load;
+    const floor = await bareServerFloor(bytes, rate);
+    return { requests: total, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN, errors, bytes, floor };
   } finally {
     await h.close();
   }
@@ -223,7 +241,19 @@ let heapUsedMb = Number.NaN;
 let heapTotalMb = Number.NaN;
 
 /** RSS after many checks once a second with a push every few seconds. */
-async function steady(): Promise<{ checks: number; rssStartMb: number; rssEndMb: number; peakMb: number; minutes: number; fds: { start: number; peak: number; end: number } }> {
+interface SteadyState {
+  checks: number;
+  rssStartMb: number;
+  rssAt1000Mb: number;
+  rssEndMb: number;
+  anonMb: number;
+  fileMb: number;
+  peakMb: number;
+  minutes: number;
+  fds: { start: number; peak: number; end: number };
+}
+
+async function steady(): Promise<SteadyState> {
   const h = await startHarness({ repositories: [`${REPO}=MOZILLACENTRAL`], token: true, latencyMs });
   const target = Number(values.checks);
   try {
@@ -234,13 +264,15 @@ async function steady(): Promise<{ checks: number; rssStartMb: number; rssEndMb:
       PORT: "0",
       // glibc's malloc arenas are a usual suspect for RSS that grows while the heap does not.
       ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
+      ...(values["node-options"] ? { NODE_OPTIONS: values["node-options"] } : {}),
     });
     const done = () => child.stdout().split('"msg":"check done"').length - 1;
     const started = performance.now();
-    const rss = () => {
-      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+    const status = (field: "VmRSS" | "RssAnon" | "RssFile") => {
+      const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
       return match ? Number(match[1]) / 1024 : Number.NaN;
     };
+    const rss = () => status("VmRSS");
     const openFds = () => readdirSync(`/proc/${child.pid}/fd`).length;
     await child.waitFor(/"msg":"check done"/);
     const rssStartMb = rss();
@@ -248,7 +280,9 @@ async function steady(): Promise<{ checks: number; rssStartMb: number; rssEndMb:
     fds.peak = fds.start;
     let pushId = 1;
     let checks = 0;
+    let rssAt1000Mb = Number.NaN;
     while (checks < target) {
+      if (checks >= 1000 && Number.isNaN(rssAt1000Mb)) rssAt1000Mb = rss();
       fds.peak = Math.max(fds.peak, openFds());
       await h.push(REPO, pushId, Math.floor(Date.now() / 1000), { mirrored: true });
       pushId++;
@@ -256,6 +290,9 @@ async function steady(): Promise<{ checks: number; rssStartMb: number; rssEndMb:
       checks = done();
     }
     const rssEndMb = rss();
+    // File-backed pages are mostly the node binary's own code, clean and shared; anonymous is the process's.
+    const anonMb = status("RssAnon");
+    const fileMb = status("RssFile");
     fds.end = openFds();
     const peakMb = peakRssMb(child.pid) ?? Number.NaN;
     // Whether RSS growth is live data or heap V8 keeps in reserve: its own figures, from /metrics.
@@ -265,7 +302,7 @@ async function steady(): Promise<{ checks: number; rssStartMb: number; rssEndMb:
     heapTotalMb = heap("nodejs_heap_size_total_bytes");
     child.kill("SIGTERM");
     await child.exited;
-    return { checks, rssStartMb, rssEndMb, peakMb, minutes: (performance.now() - started) / 60_000, fds };
+    return { checks, rssStartMb, rssAt1000Mb, rssEndMb, anonMb, fileMb, peakMb, minutes: (performance.now() - started) / 60_000, fds };
   } finally {
     await h.close();
   }
@@ -309,9 +346,15 @@ const rows: Row[] = [];
 for (const [name, token, from] of chosen) rows.push(await drain(name, token, from));
 const everything = values.only === "";
 const start = everything || values.only === "scrape" ? await startup() : { listeningS: Number.NaN, firstCheckS: Number.NaN };
-const scraped = everything || values.only === "scrape" ? await scrape() : { requests: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN, errors: 0, bytes: 0 };
+const scraped =
+  everything || values.only === "scrape"
+    ? await scrape()
+    : { requests: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN, errors: 0, bytes: 0, floor: { p50: Number.NaN, p99: Number.NaN, max: Number.NaN } };
 const pipelined = everything || values.only === "pipeline" ? await pipeline() : undefined;
-const steadyState = everything || values.only === "steady" ? await steady() : { checks: 0, rssStartMb: Number.NaN, rssEndMb: Number.NaN, peakMb: Number.NaN, minutes: 0, fds: { start: Number.NaN, peak: Number.NaN, end: Number.NaN } };
+const steadyState: SteadyState =
+  everything || values.only === "steady"
+    ? await steady()
+    : { checks: 0, rssStartMb: Number.NaN, rssAt1000Mb: Number.NaN, rssEndMb: Number.NaN, anonMb: Number.NaN, fileMb: Number.NaN, peakMb: Number.NaN, minutes: 0, fds: { start: Number.NaN, peak: Number.NaN, end: Number.NaN } };
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 console.log(`\nphabricator-repo-monitor benchmark: ${pushes} pushes x ${commits} commits, upstream latency ${latencyMs} ms per request`);
@@ -325,7 +368,8 @@ for (const r of rows) {
 }
 console.log(`\nstart: /__lbheartbeat__ answers after ${fmt(start.listeningS)} s; first check done after ${fmt(start.firstCheckS)} s`);
 console.log(
-  `scrape: ${scraped.requests} GET /metrics at ${values["scrape-rate"]}/s, 10 repositories (${scraped.bytes} bytes): p50 ${fmt(scraped.p50)} ms, p99 ${fmt(scraped.p99)} ms, max ${fmt(scraped.max)} ms, ${scraped.errors} errors`,
+  `scrape: ${scraped.requests} GET /metrics at ${values["scrape-rate"]}/s, 10 repositories (${scraped.bytes} bytes): p50 ${fmt(scraped.p50)} ms, p99 ${fmt(scraped.p99)} ms, max ${fmt(scraped.max)} ms, ${scraped.errors} errors; ` +
+    `the same load on a bare Node server answering as many bytes: p50 ${fmt(scraped.floor.p50)} ms, p99 ${fmt(scraped.floor.p99)} ms, max ${fmt(scraped.floor.max)} ms`,
 );
 if (pipelined) {
   console.log(
@@ -333,7 +377,7 @@ if (pipelined) {
   );
 }
 console.log(
-  `steady state: ${steadyState.checks} checks (one a second, a push every 3 s, ${fmt(steadyState.minutes, 1)} min): RSS ${fmt(steadyState.rssStartMb, 0)} MB after start, ${fmt(steadyState.rssEndMb, 0)} MB at the end, peak ${fmt(steadyState.peakMb, 0)} MB; open fds ${steadyState.fds.start} → ${steadyState.fds.end} (peak ${steadyState.fds.peak}); V8 heap ${fmt(heapUsedMb, 0)} MB used of ${fmt(heapTotalMb, 0)} MB\n`,
+  `steady state: ${steadyState.checks} checks (one a second, a push every 3 s, ${fmt(steadyState.minutes, 1)} min): RSS ${fmt(steadyState.rssStartMb, 0)} MB after start, ${Number.isNaN(steadyState.rssAt1000Mb) ? "" : `${fmt(steadyState.rssAt1000Mb, 0)} MB after 1,000 checks, `}${fmt(steadyState.rssEndMb, 0)} MB at the end (${fmt(steadyState.anonMb, 0)} MB anonymous, ${fmt(steadyState.fileMb, 0)} MB file-backed), peak ${fmt(steadyState.peakMb, 0)} MB; open fds ${steadyState.fds.start} → ${steadyState.fds.end} (peak ${steadyState.fds.peak}); V8 heap ${fmt(heapUsedMb, 0)} MB used of ${fmt(heapTotalMb, 0)} MB\n`,
 );
 
 const wrong = rows.filter((r, i) => r.exit !== 0 || r.leftQueued !== chosen[i]?.[3]);
