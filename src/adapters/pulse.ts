@@ -1,6 +1,7 @@
 // The Pulse edge: one AMQP connection, rebuilt with backoff when it fails, and a short-lived channel
 // per check that takes what is waiting, then acks what was verified and hands the rest back in order.
 // No delivery is held between checks: RabbitMQ closes a channel that holds one for 30 minutes.
+import { isIP } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
 import type { Logger } from "pino";
@@ -144,7 +145,8 @@ export class PulseClient {
           heartbeat: this.options.heartbeatSeconds ?? 30,
         },
         // Node verifies the broker's certificate by default; servername makes SNI match the host.
-        tls ? { servername: url.hostname, timeout: timeoutMs } : { timeout: timeoutMs },
+        // SNI carries names only (RFC 6066): for an address, Node checks the certificate against it.
+        tls && isIP(url.hostname) === 0 ? { servername: url.hostname, timeout: timeoutMs } : { timeout: timeoutMs },
       );
       model = await Promise.race([
         attempt,
