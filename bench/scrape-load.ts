@@ -1,6 +1,6 @@
 // The scrape load of `npm run bench`, in a process of its own as Prometheus is: timed here, the
 // latencies hold nothing of the bench's own work (the fakes, the broker client, their garbage).
-//   node bench/scrape-load.ts --url URL --token T --rate 100 --seconds 30 --expect TEXT…
+//   node bench/scrape-load.ts --url URL --token T --rate 100 --seconds 30 [--warmup 50] --expect TEXT…
 // Prints one JSON line: { latencies (sorted, ms), errors, bytes }.
 import { parseArgs } from "node:util";
 
@@ -11,6 +11,7 @@ const { values } = parseArgs({
     rate: { type: "string", default: "100" },
     seconds: { type: "string", default: "30" },
     expect: { type: "string", multiple: true, default: [] },
+    warmup: { type: "string", default: "50" },
   },
 });
 if (!values.url) throw new Error("--url is required");
@@ -18,6 +19,10 @@ const url = values.url;
 const headers = values.token ? { authorization: `Bearer ${values.token}` } : {};
 const rate = Number(values.rate);
 const total = Math.round(Number(values.seconds) * rate);
+
+// Untimed first: the first requests of a fresh process pay for loading and compiling its HTTP client
+// (20–60 ms here), and a Prometheus server scraping for weeks never does.
+for (let i = 0; i < Number(values.warmup); i++) await (await fetch(url, { headers })).text();
 
 const latencies: number[] = [];
 let errors = 0;
