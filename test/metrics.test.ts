@@ -35,6 +35,27 @@ describe("createMetrics", () => {
     expect(warnings).toEqual(expect.arrayContaining([expect.stringContaining("state is broken")]));
   });
 
+  it("reports the event loop's delays since the last scrape, without the series that cost a walk of the histogram", async () => {
+    const metrics = createMetrics({ repositories, version: "1", commit: "c", lag: { lagSeconds: () => Number.NaN } });
+    await metrics.registry.metrics();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const blockedUntil = performance.now() + 60;
+    while (performance.now() < blockedUntil); // a 60 ms stall of the event loop
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const text = await metrics.registry.metrics();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+    expect(value("nodejs_eventloop_lag_max_seconds")).toBeGreaterThanOrEqual(0.05);
+    expect(value("nodejs_eventloop_lag_max_seconds")).toBeLessThan(1);
+    expect(value("nodejs_eventloop_lag_p99_seconds")).toBeGreaterThanOrEqual(0.05);
+    expect(value("nodejs_eventloop_lag_min_seconds")).toBeLessThan(value("nodejs_eventloop_lag_max_seconds"));
+    expect(value("nodejs_eventloop_lag_p50_seconds")).toBeGreaterThan(0);
+    expect(text).not.toMatch(/nodejs_eventloop_lag_(mean|stddev)_seconds/);
+    // The stall is not reported again by the next scrape: each covers the time since the one before.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const next = await metrics.registry.metrics();
+    expect(Number(/^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(next)?.[1])).toBeLessThan(0.05);
+  });
+
   it("exports the series that will exist at zero from the start", async () => {
     const metrics = createMetrics({ repositories, version: "1", commit: "c", lag: { lagSeconds: () => Number.NaN } });
     const text = await metrics.registry.metrics();
