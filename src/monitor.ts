@@ -204,7 +204,14 @@ export function createMonitor(deps: MonitorDeps) {
         });
         const kept = held.get(repo.path) as Map<number, Push>;
         const pushes = mergePushes(fromMessages, kept.values());
-        const verification: Verification = pushes.length === 0 ? { verified: [] } : await verifyRepository(repo, pushes, signal);
+        // With nothing to verify the check would otherwise vouch for a repository it never asked about.
+        const verification: Verification =
+          pushes.length > 0
+            ? await verifyRepository(repo, pushes, signal)
+            : await deps.mirror.repositoryExists(repo.callsign, signal).then(
+                () => ({ verified: [] }),
+                (err: unknown) => ({ verified: [], error: (err as Error).message }),
+              );
         for (const push of verification.verified) kept.delete(push.pushId);
         if (session.cancelled) {
           // Their messages went with the deleted queue: only this process remembers them now.

@@ -36,13 +36,16 @@ describe.each([
     expect(await h.broker.depth()).toBe(0);
     const phabRequests = h.phab.requests;
     if (token) {
-      // 20 commits in one diffusion.commit.search call, constrained to the repository.
-      expect(phabRequests).toHaveLength(1);
-      expect(phabRequests[0]?.path).toBe("/api/diffusion.commit.search");
-      expect(phabRequests[0]?.params).toMatchObject({ constraints: { repositories: ["rMOZILLACENTRAL"] }, limit: 100 });
+      // The callsign's repository PHID, once; then 20 commits in one diffusion.commit.search call
+      // constrained to that PHID (the constraint takes PHIDs only).
+      expect(phabRequests.map((r) => r.path)).toEqual(["/api/diffusion.repository.search", "/api/diffusion.commit.search"]);
+      expect(phabRequests[0]?.params).toMatchObject({ constraints: { callsigns: ["MOZILLACENTRAL"] } });
+      expect(phabRequests[1]?.params).toMatchObject({ constraints: { repositories: [h.phab.repositoryPHID("MOZILLACENTRAL")] }, limit: 100 });
     } else {
-      expect(phabRequests).toHaveLength(20);
-      expect(phabRequests.every((r) => r.method === "HEAD" && r.path.startsWith("/rMOZILLACENTRAL"))).toBe(true);
+      // The repository page once, then one HEAD per commit.
+      expect(phabRequests).toHaveLength(21);
+      expect(phabRequests[0]).toEqual({ method: "HEAD", path: "/diffusion/MOZILLACENTRAL/" });
+      expect(phabRequests.slice(1).every((r) => r.method === "HEAD" && r.path.startsWith("/rMOZILLACENTRAL"))).toBe(true);
     }
     // Five consecutive pushes: one json-pushes request for the run.
     expect(h.hg.requests).toEqual([`GET /${AUTOLAND}/json-pushes?version=2&startID=100&endID=105`]);

@@ -4,17 +4,13 @@ import { describe, expect, it } from "vitest";
 import { harnessPerTest } from "./support/per-test.ts";
 import { TRY, type Harness, type StartedService } from "./support/harness.ts";
 import { changegroupV2 } from "./support/hgpush.ts";
+import { sampleIn as sample } from "./support/scrape.ts";
 
 const AUTOLAND = "integration/autoland";
 const harness = harnessPerTest();
 const DONE = "code-review pipeline check done";
 // A check every two seconds, for tests that watch the running service move.
 const FAST = { CHECK_SCHEDULE: "*/2 * * * * *" };
-
-function sample(text: string, series: string): number | undefined {
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 async function metrics(url: string): Promise<string> {
   return (await fetch(`${url}/metrics`)).text();

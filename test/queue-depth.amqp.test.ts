@@ -3,14 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { harnessPerTest } from "./support/per-test.ts";
 import { otherTypeV2 } from "./support/hgpush.ts";
+import { sampleIn as sample } from "./support/scrape.ts";
 
 const AUTOLAND = "integration/autoland";
 const harness = harnessPerTest();
-
-function sample(text: string, series: string): number | undefined {
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 describe("queue depth", () => {
   it("reports our queues and the watched ones, fresh at scrape, and drops a missing one, saying so once", async () => {

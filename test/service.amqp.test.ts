@@ -1,14 +1,15 @@
 // The long-running service (in-process, real broker, local fakes): its HTTP endpoints and metrics.
 import { describe, expect, it } from "vitest";
 import { harnessPerTest } from "./support/per-test.ts";
+import { sampleIn } from "./support/scrape.ts";
 
 const AUTOLAND = "integration/autoland";
 const harness = harnessPerTest();
 
 function sample(text: string, series: string): number {
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  if (!line) throw new Error(`no ${series} in:\n${text}`);
-  return Number(line.slice(series.length + 1));
+  const value = sampleIn(text, series);
+  if (value === undefined) throw new Error(`no ${series} in:\n${text}`);
+  return value;
 }
 
 describe("report-lag (service)", () => {

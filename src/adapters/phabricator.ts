@@ -1,6 +1,6 @@
-// Asks the Phabricator mirror which commits it has (wire-formats §4). With a Conduit token:
-// diffusion.commit.search, up to 100 identifiers a call, constrained to the repository. Without:
-// one HEAD of the commit page per commit. The token travels only in the form body.
+// Asks the Phabricator mirror which commits it has. With a Conduit token: diffusion.commit.search, up
+// to 100 identifiers a call, constrained to the repository's PHID. Without: one HEAD of the commit
+// page per commit. The token travels only in the form body.
 import { z } from "zod";
 import { UpstreamError, mapLimited, type Upstream } from "./upstream.ts";
 
@@ -78,28 +78,76 @@ export function createConduitClient(upstream: Upstream, token: string): ConduitC
 }
 
 export interface MirrorChecker {
+  /** Resolves when the mirror has a repository `callsign`; throws UnknownRepositoryError when not. */
+  repositoryExists(callsign: string, signal?: AbortSignal): Promise<void>;
   /** The subset of `nodes` that the mirror of `callsign` has. Throws when it cannot tell. */
   mirrored(callsign: string, nodes: readonly string[], signal?: AbortSignal): Promise<Set<string>>;
   /** How the mirror is asked: Conduit search, or one HEAD per commit. */
   readonly kind: "conduit" | "head";
 }
 
+/** A callsign that names no repository: the configuration is wrong, not the mirror late. */
+export class UnknownRepositoryError extends Error {
+  constructor(callsign: string) {
+    super(`REPOSITORIES: Phabricator has no repository with the callsign ${callsign} (diffusion.repository.search found none)`);
+    this.name = "UnknownRepositoryError";
+  }
+}
+
+const repositoryRow = z.object({ phid: z.string().startsWith("PHID-REPO-"), fields: z.object({ callsign: z.string().nullable(), vcs: z.string() }) });
+
+/**
+ * The repository PHID of each callsign that Phabricator knows; a callsign it does not know is absent.
+ * diffusion.commit.search's `repositories` constraint takes PHIDs only: given `rMOZILLACENTRAL` it
+ * matches no repository and answers an empty list with no error (DiffusionCommitQuery throws
+ * PhabricatorEmptyQueryException; phacility/phabricator src/applications/diffusion/query/DiffusionCommitQuery.php).
+ */
+export async function resolveRepositories(conduit: ConduitClient, callsigns: readonly string[], signal?: AbortSignal): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const unique = [...new Set(callsigns)];
+  for (let i = 0; i < unique.length; i += CONDUIT_PAGE) {
+    const rows = await conduit.search("diffusion.repository.search", { constraints: { callsigns: unique.slice(i, i + CONDUIT_PAGE) }, limit: CONDUIT_PAGE }, signal);
+    for (const row of rows) {
+      const parsed = repositoryRow.safeParse(row);
+      if (!parsed.success) throw new UpstreamError("phabricator", "diffusion.repository.search: unexpected row shape");
+      if (parsed.data.fields.callsign !== null) found.set(parsed.data.fields.callsign, parsed.data.phid);
+    }
+  }
+  return found;
+}
+
 export function conduitMirrorChecker(conduit: ConduitClient, concurrency = 4): MirrorChecker {
+  // A repository's PHID never changes, so each callsign is looked up once per process; one that is
+  // not found is asked again at the next check (it may be created meanwhile).
+  const phids = new Map<string, string>();
+  async function phidOf(callsign: string, signal?: AbortSignal): Promise<string> {
+    const known = phids.get(callsign);
+    if (known !== undefined) return known;
+    const phid = (await resolveRepositories(conduit, [callsign], signal)).get(callsign);
+    if (phid === undefined) throw new UnknownRepositoryError(callsign);
+    phids.set(callsign, phid);
+    return phid;
+  }
   return {
     kind: "conduit",
+    async repositoryExists(callsign, signal) {
+      await phidOf(callsign, signal);
+    },
     async mirrored(callsign, nodes, signal) {
+      const repository = await phidOf(callsign, signal);
+      if (nodes.length === 0) return new Set();
       const chunks: string[][] = [];
       for (let i = 0; i < nodes.length; i += CONDUIT_PAGE) chunks.push(nodes.slice(i, i + CONDUIT_PAGE));
       const found = new Set<string>();
       await mapLimited(chunks, concurrency, async (identifiers) => {
         const rows = await conduit.search(
           "diffusion.commit.search",
-          { constraints: { repositories: [`r${callsign}`], identifiers }, limit: CONDUIT_PAGE },
+          { constraints: { repositories: [repository], identifiers }, limit: CONDUIT_PAGE },
           signal,
         );
         for (const row of rows) {
           const identifier = row.fields.identifier;
-          if (typeof identifier === "string") found.add(identifier);
+          if (typeof identifier === "string" && row.fields.repositoryPHID === repository) found.add(identifier);
         }
       });
       // Identifiers match by prefix too; only the full nodes that were asked about count.
@@ -109,9 +157,21 @@ export function conduitMirrorChecker(conduit: ConduitClient, concurrency = 4): M
 }
 
 export function headMirrorChecker(upstream: Upstream, concurrency: number): MirrorChecker {
+  const known = new Set<string>();
+  // Every commit page of a callsign Phabricator does not know is a 404 too, which would read as "not
+  // mirrored" for ever: the repository's own page says first whether the callsign exists
+  // (DiffusionController answers 404 for an unknown repository), once per process.
+  async function repositoryExists(callsign: string, signal?: AbortSignal): Promise<void> {
+    if (known.has(callsign)) return;
+    const { status } = await upstream.request({ method: "HEAD", path: `/diffusion/${callsign}/`, accept: [200, 404], signal });
+    if (status === 404) throw new UnknownRepositoryError(callsign);
+    known.add(callsign);
+  }
   return {
     kind: "head",
+    repositoryExists,
     async mirrored(callsign, nodes, signal) {
+      await repositoryExists(callsign, signal);
       const found = new Set<string>();
       await mapLimited(nodes, concurrency, async (node) => {
         const { status } = await upstream.request({ method: "HEAD", path: `/r${callsign}${node}`, accept: [200, 404], signal });

@@ -6,6 +6,8 @@ import { formatReport } from "../monitor.ts";
 import { formatPipelineReport } from "../pipeline.ts";
 import { buildApp, runOnce, startService, type CheckResult } from "../service.ts";
 import { versionInfo } from "../version.ts";
+import { createUpstream } from "../adapters/upstream.ts";
+import { createConduitClient, resolveRepositories } from "../adapters/phabricator.ts";
 import { loadDotenv, type Io, onShutdownSignal } from "./io.ts";
 
 export const USAGE = `Usage: report-lag [options]
@@ -24,6 +26,35 @@ Options:
   --version       print the version and exit
   --help          print this help and exit
 `;
+
+/**
+ * With a token, asks Phabricator whether each callsign of REPOSITORIES is a repository: a callsign it
+ * does not know is invalid configuration (exit 2). Phabricator unreachable is said, and is not a
+ * configuration error: a release phase must not fail because Phabricator is down.
+ */
+async function checkCallsigns(config: Config, io: Io): Promise<number> {
+  const callsigns = [...new Set(config.repositories.map((r) => r.callsign))];
+  if (!config.phabricatorApiToken) {
+    io.stdout(`callsigns: not checked (no PHABRICATOR_API_TOKEN)\n`);
+    return 0;
+  }
+  const phabricator = createUpstream({ service: "phabricator", baseUrl: config.phabricatorUrl, timeoutMs: config.upstreamTimeoutMs, observe: () => undefined, connections: 1 });
+  try {
+    const found = await resolveRepositories(createConduitClient(phabricator, config.phabricatorApiToken), callsigns);
+    const missing = callsigns.filter((c) => !found.has(c));
+    for (const callsign of callsigns) {
+      const phid = found.get(callsign);
+      if (phid === undefined) io.stderr(`configuration error: REPOSITORIES: Phabricator has no repository with the callsign ${callsign}\n`);
+      else io.stdout(`callsign ${callsign}: repository ${phid}\n`);
+    }
+    return missing.length > 0 ? 2 : 0;
+  } catch (error) {
+    io.stdout(`callsigns: not checked, Phabricator did not answer (${(error as Error).message})\n`);
+    return 0;
+  } finally {
+    await phabricator.close();
+  }
+}
 
 export async function reportLag(argv: string[], io: Io): Promise<number> {
   let values;
@@ -69,7 +100,7 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
     const off = pipelineOffReason(config);
     io.stdout(`configuration is valid: queue ${config.pulse.queue} on ${config.pulse.url.host}, repositories ${repos}\n`);
     io.stdout(off === undefined ? `code-review pipeline metrics: on (Try repository ${config.codeReviewTryRepository}, queue ${config.pulse.tryQueue})\n` : `code-review pipeline metrics: off (${off})\n`);
-    return 0;
+    return checkCallsigns(config, io);
   }
 
   const readOnly = values["no-send"];

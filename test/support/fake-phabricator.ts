@@ -1,7 +1,24 @@
-// A local stand-in for Phabricator, as wire-formats §4 describes it: Conduit (form-encoded request, the
-// {result, error_code, error_info} envelope, the 100-per-page limit, cursor paging with `after`)
-// for diffusion.commit.search, differential.diff.search, differential.revision.search and the three
-// harbormaster.*.search methods; and the commit pages that answer HEAD /r<CALLSIGN><node>.
+// A local stand-in for Phabricator. Each behaviour comes from upstream Phabricator's source
+// (github.com/phacility/phabricator @5720a38c), named beside it:
+// - Conduit: a form-encoded request, the {result, error_code, error_info} envelope answered with HTTP
+//   200 even on error (conduit/controller/PhabricatorConduitAPIController.php), ERR-INVALID-AUTH for a
+//   bad token, ERR-CONDUIT-CALL for an unknown method.
+// - The generic *.search (search/engine/PhabricatorApplicationSearchEngine.php): an unknown constraint
+//   is ERR-CONDUIT-CORE `Constraint "x" is not a valid constraint for this query.`, a limit over 100
+//   is ERR-CONDUIT-CORE, rows newest (highest id) first, the `after` cursor an id string.
+// - diffusion.repository.search by `callsigns` (repository/query/PhabricatorRepositorySearchEngine.php).
+// - diffusion.commit.search (audit/query/PhabricatorCommitSearchEngine.php,
+//   diffusion/query/DiffusionCommitQuery.php): `repositories` takes repository PHIDs only; a value
+//   that is no repository's PHID (a callsign, a monogram) matches no repository, the query throws
+//   PhabricatorEmptyQueryException and the search answers an empty `data` list with no error.
+//   Bare identifiers shorter than 7 characters are dropped; a commit the mirror lacks is absent.
+// - differential.diff.search, differential.revision.search and the three harbormaster.*.search
+//   methods with their constraints and fields (harbormaster/query/*SearchEngine.php,
+//   harbormaster/storage/*). A buildable can hold several builds (other build plans); aborting a
+//   build changes only the build's status and leaves its targets `target/waiting`
+//   (harbormaster/xaction/build/HarbormasterBuildMessageAbortTransaction.php); a restart makes
+//   targets of a new buildGeneration and keeps the old ones.
+// - The commit pages that answer HEAD /r<CALLSIGN><node>: 200 when the commit is known, 404 when not.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { listenLocal } from "./local-server.ts";
@@ -22,7 +39,10 @@ export interface FakeTarget {
 export interface FakePhabricator {
   url: string;
   token: string;
-  /** Marks commits as present in the mirror of `callsign`. */
+  /** A Diffusion repository; its PHID is what diffusion.commit.search's `repositories` takes. */
+  addRepository(callsign: string, options?: { vcs?: "hg" | "git"; name?: string }): string;
+  repositoryPHID(callsign: string): string | undefined;
+  /** Marks commits as present in the mirror of `callsign` (a repository added before). */
   mirror(callsign: string, nodes: readonly string[]): void;
   /** A diff (and its revision, when `revisionId` is given). */
   addDiff(diff: { phid: string; id: number; dateCreated: number; revisionId?: number }): void;
@@ -57,6 +77,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startFakePhabricator(options: { token?: string; latencyMs?: number } = {}): Promise<FakePhabricator> {
   const mirrors = new Map<string, Set<string>>();
+  const repositories = new Map<string, { id: number; phid: string; callsign: string; vcs: string; name: string }>();
   let nextId = 1000;
   const ids = new Map<string, number>();
   const diffs = new Map<string, { phid: string; id: number; dateCreated: number; revisionPHID: string | null }>();
@@ -79,12 +100,18 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
     bodies: [],
     latencyMs: options.latencyMs ?? 0,
     fault: "none",
+    addRepository(callsign, opts = {}) {
+      const known = repositories.get(callsign);
+      if (known) return known.phid;
+      const repo = { id: repositories.size + 1, phid: phidOf("REPO"), callsign, vcs: opts.vcs ?? "hg", name: opts.name ?? callsign.toLowerCase() };
+      repositories.set(callsign, repo);
+      mirrors.set(callsign, new Set());
+      return repo.phid;
+    },
+    repositoryPHID: (callsign) => repositories.get(callsign)?.phid,
     mirror(callsign, nodes) {
-      let set = mirrors.get(callsign);
-      if (!set) {
-        set = new Set();
-        mirrors.set(callsign, set);
-      }
+      const set = mirrors.get(callsign);
+      if (!set) throw new Error(`the fake has no repository ${callsign}: addRepository first`);
       for (const node of nodes) {
         set.add(node);
         if (!ids.has(node)) ids.set(node, nextId++);
@@ -185,6 +212,32 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
           () => true,
         );
         return true;
+      case "diffusion.repository.search":
+        search(
+          res,
+          params,
+          [...repositories.values()].map((r) => ({
+            id: r.id,
+            type: "REPO",
+            phid: r.phid,
+            fields: {
+              name: r.name,
+              vcs: r.vcs,
+              callsign: r.callsign,
+              shortName: r.name,
+              status: "active",
+              isImporting: false,
+              almanacServicePHID: null,
+              refRules: { fetchRules: [], trackRules: [], permanentRefRules: [] },
+              spacePHID: null,
+              ...stamps(1539455983),
+              policy: { view: "public", edit: "admin", "diffusion.push": "users" },
+            },
+          })),
+          ["callsigns", "shortNames", "status", "hosted", "types", "uris", "almanacServicePHIDs"],
+          (r, c) => !list(c.callsigns) || (list(c.callsigns) ?? []).includes(r.fields.callsign),
+        );
+        return true;
       case "harbormaster.buildable.search":
         search(
           res,
@@ -245,21 +298,26 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
   }
 
   function commitSearch(res: ServerResponse, params: Record<string, unknown>): void {
-    const constraints = (params.constraints ?? {}) as { repositories?: string[]; identifiers?: string[] };
+    const constraints = (params.constraints ?? {}) as { repositories?: unknown[]; identifiers?: string[] };
     const limit = typeof params.limit === "number" ? params.limit : 100;
     if (limit > 100) {
       return envelope(res, null, "ERR-CONDUIT-CORE", `Maximum page size for Conduit API method calls is 100, but this call specified ${limit}.`);
     }
     for (const key of Object.keys(constraints)) {
-      if (!["ids", "phids", "repositories", "identifiers"].includes(key)) {
+      if (!["ids", "phids", "repositories", "identifiers", "authors", "auditors", "responsible", "statuses", "packages", "unreachable", "permanent", "ancestorsOf"].includes(key)) {
         return envelope(res, null, "ERR-CONDUIT-CORE", `Constraint "${key}" is not a valid constraint for this query.`);
       }
     }
-    const repos = (constraints.repositories ?? []).map((r) => r.replace(/^r/, ""));
+    // Only PHIDs name a repository here; anything else matches none, and DiffusionCommitQuery's
+    // PhabricatorEmptyQueryException becomes an empty result, not an error.
+    let inRepos: Set<string> | undefined;
+    if (constraints.repositories !== undefined && constraints.repositories.length > 0) {
+      inRepos = new Set([...repositories.values()].filter((r) => (constraints.repositories ?? []).includes(r.phid)).map((r) => r.callsign));
+    }
     const wanted = (constraints.identifiers ?? []).filter((i) => i.length >= 7);
     const rows: Array<{ id: number; node: string; callsign: string }> = [];
     for (const [callsign, nodes] of mirrors) {
-      if (repos.length > 0 && !repos.includes(callsign)) continue;
+      if (inRepos && !inRepos.has(callsign)) continue;
       for (const identifier of wanted) {
         for (const node of nodes) if (node.startsWith(identifier)) rows.push({ id: ids.get(node) as number, node, callsign });
       }
@@ -275,7 +333,7 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
         phid: `PHID-CMIT-${String(r.id).padStart(20, "0")}`,
         fields: {
           identifier: r.node,
-          repositoryPHID: `PHID-REPO-${r.callsign.toLowerCase()}`,
+          repositoryPHID: repositories.get(r.callsign)?.phid,
           author: { name: "Fixture", email: "fixture@example.com", raw: "Fixture <fixture@example.com>", epoch: 1714564800, identityPHID: "PHID-RIDT-aaaaaaaaaaaaaaaaaaaa", userPHID: null },
           committer: { name: "Fixture", email: "fixture@example.com", raw: "Fixture <fixture@example.com>", epoch: 1714564800, identityPHID: "PHID-RIDT-aaaaaaaaaaaaaaaaaaaa", userPHID: null },
           isUnreachable: false,
@@ -328,6 +386,16 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
       return envelope(res, null, "ERR-CONDUIT-CALL", `Conduit method "${api[1]}" does not exist.`);
     }
     fake.requests.push({ method: req.method ?? "GET", path: url.pathname });
+    // A repository's page: 200 for a known callsign, 404 otherwise (DiffusionController). That HEAD is
+    // answered as GET without the body is PHP's and the web server's behaviour; not confirmed against
+    // Mozilla's instance.
+    const repoPage = /^\/diffusion\/([A-Z][A-Z0-9]*)\/$/.exec(url.pathname);
+    if (repoPage && (req.method === "HEAD" || req.method === "GET")) {
+      const found = repositories.has(repoPage[1] as string);
+      res.writeHead(found ? 200 : 404, { "content-type": "text/html; charset=UTF-8" });
+      res.end(req.method === "GET" ? "<html>repository</html>" : undefined);
+      return;
+    }
     const commit = /^\/r([A-Z][A-Z0-9]*?)([0-9a-f]{40})$/.exec(url.pathname);
     if (commit && (req.method === "HEAD" || req.method === "GET")) {
       const [, callsign, node] = commit as unknown as [string, string, string];

@@ -96,6 +96,7 @@ export async function startHarness(options: { repositories: string[]; token?: bo
     await broker.prepareQueue([TRY], broker.tryQueue);
   }
   const callsigns = new Map(options.repositories.map((r) => r.split("=") as [string, string]));
+  for (const callsign of new Set(callsigns.values())) phab.addRepository(callsign);
   await broker.prepareQueue([...callsigns.keys()]);
 
   const harness: Harness = {
