@@ -13,6 +13,7 @@ import { planCheck, settleCheck } from "./core/check-plan.ts";
 import { pushIdRanges, walkPushes, type PushCommits, type StopReason } from "./core/push-walk.ts";
 import { INITIAL_STATE, lagSeconds, replicationDelays, stateAfterCheck, type RepositoryState } from "./core/lag.ts";
 import { idsAfter, mergePushes, missingPushIds } from "./core/pushlog-gaps.ts";
+import { absenceAfterCheck, absentPushFate, type GiveUpReason } from "./core/absent-pushes.ts";
 import { accountMessages } from "./message-accounting.ts";
 
 /** Pushes per json-pushes request: 200 pushes of a few commits each is a response of tens of KB. */
@@ -74,7 +75,15 @@ export interface CheckReport {
 }
 
 interface Verification {
+  /** The pushes walked, each with its push time from the pushlog where the pushlog listed it. */
+  pushes: Push[];
   verified: Push[];
+  /** Pushes the pushlog will never list (stripped, or never replicated): set aside, not waited for. */
+  givenUp: Array<{ push: Push; reason: GiveUpReason }>;
+  /** The highest push id the pushlog listed: only such an id may move the start of gap searches. */
+  highestListed: number | undefined;
+  /** Push ids absent from the pushlog and still waited for. */
+  waiting: number[];
   stoppedAt?: { push: Push; reason: StopReason };
   error?: string;
 }
@@ -89,6 +98,8 @@ export function createMonitor(deps: MonitorDeps) {
    * re-creation or hole in the push ids finds them again.
    */
   const held = new Map<string, Map<number, Push>>(deps.repositories.map((r) => [r.path, new Map()]));
+  /** Per repository: push ids json-pushes did not list yet, and in how many checks in a row. */
+  const absences = new Map<string, ReadonlyMap<number, number>>();
   const staleAfterMs = 3 * deps.checkIntervalMs;
   const monitored = new Set(deps.repositories.map((r) => r.path));
   const { metrics, log } = deps;
@@ -100,6 +111,11 @@ export function createMonitor(deps: MonitorDeps) {
   async function verifyRepository(repo: Repository, pushes: readonly Push[], signal?: AbortSignal): Promise<Verification> {
     const commits = new Map<number, PushCommits>();
     const mirrored = new Map<string, boolean>();
+    /** The pushlog's `date` of each push it listed: the push time (a message's `time` was ×10 in 2016–2018). */
+    const dates = new Map<number, number>();
+    const waiting: number[] = [];
+    const absent = absences.get(repo.path) ?? new Map<number, number>();
+    let highestListed: number | undefined;
     let error: string | undefined;
     const ranges = pushIdRanges(pushes.map((p) => p.pushId), PUSHLOG_SLICE);
     const fetchRange = (index: number) => {
@@ -117,29 +133,46 @@ export function createMonitor(deps: MonitorDeps) {
         break;
       }
       try {
-        const found = await (next as Promise<Map<number, { changesets: string[] }>>);
+        const slice = await (next as ReturnType<PushlogClient["fetchRange"]>);
         // The next slice of the pushlog comes in while the mirror is asked about this one.
         next = fetchRange(index + 1);
         const nodes: string[] = [];
         let complete = true;
         for (let id = range.startId + 1; id <= range.endId; id++) {
-          const changesets = found.get(id)?.changesets;
-          commits.set(id, { changesets });
-          if (!changesets) complete = false;
-          for (const node of changesets ?? []) if (!mirrored.has(node)) nodes.push(node);
+          const listed = slice.pushes.get(id);
+          if (listed) {
+            commits.set(id, { changesets: listed.changesets });
+            dates.set(id, listed.date);
+            highestListed = Math.max(highestListed ?? 0, id);
+            for (const node of listed.changesets) if (!mirrored.has(node)) nodes.push(node);
+            continue;
+          }
+          const fate = absentPushFate(id, slice.lastPushId, (absent.get(id) ?? 0) + 1);
+          if (fate.wait) {
+            waiting.push(id);
+            commits.set(id, { changesets: undefined });
+            complete = false;
+          } else {
+            commits.set(id, { changesets: undefined, givenUp: fate.reason });
+          }
         }
-        const have = await deps.mirror.mirrored(repo.callsign, [...new Set(nodes)], signal);
-        for (const node of nodes) mirrored.set(node, have.has(node));
-        log.debug({ repository: repo.path, range, commits: nodes.length, mirrored: have.size }, "checked a range of pushes");
+        const unique = [...new Set(nodes)];
+        const have = await deps.mirror.mirrored(repo.callsign, unique, signal);
+        for (const node of unique) mirrored.set(node, have.has(node));
+        log.debug({ repository: repo.path, range, commits: unique.length, mirrored: have.size }, "checked a range of pushes");
         // Past a push that is not mirrored nothing can be acked, so there is no need to ask further.
-        if (!complete || have.size < new Set(nodes).size) break;
+        if (!complete || have.size < unique.length) break;
       } catch (err) {
         error = signal?.aborted ? "check stopped" : (err as Error).message;
         break;
       }
     }
-    const walk = walkPushes(pushes, (p) => commits.get(p.pushId), (n) => mirrored.get(n));
-    return { ...walk, ...(error === undefined ? {} : { error }) };
+    const timed = pushes.map((p) => {
+      const date = dates.get(p.pushId);
+      return date === undefined ? p : { ...p, pushTime: date };
+    });
+    const walk = walkPushes(timed, (p) => commits.get(p.pushId), (n) => mirrored.get(n));
+    return { pushes: timed, ...walk, highestListed, waiting, ...(error === undefined ? {} : { error }) };
   }
 
   /** Pushes the pushlog has that never came over Pulse: holes in the ids, and after a re-created queue, everything newer. */
@@ -155,7 +188,7 @@ export function createMonitor(deps: MonitorDeps) {
     const wanted = [...ids].filter((id) => !kept.has(id));
     const found: Push[] = [];
     for (const range of pushIdRanges(wanted, PUSHLOG_SLICE)) {
-      for (const push of (await deps.pushlog.fetchRange(repo.path, range, signal)).values()) {
+      for (const push of (await deps.pushlog.fetchRange(repo.path, range, signal)).pushes.values()) {
         if (ids.has(push.pushId)) found.push({ repository: repo.path, pushId: push.pushId, pushTime: push.date, user: push.user });
       }
     }
@@ -203,29 +236,47 @@ export function createMonitor(deps: MonitorDeps) {
           gapError = `looking for pushes that never arrived: ${(err as Error).message}`;
         });
         const kept = held.get(repo.path) as Map<number, Push>;
-        const pushes = mergePushes(fromMessages, kept.values());
+        const merged = mergePushes(fromMessages, kept.values());
         // With nothing to verify the check would otherwise vouch for a repository it never asked about.
         const verification: Verification =
-          pushes.length > 0
-            ? await verifyRepository(repo, pushes, signal)
+          merged.length > 0
+            ? await verifyRepository(repo, merged, signal)
             : await deps.mirror.repositoryExists(repo.callsign, signal).then(
-                () => ({ verified: [] }),
-                (err: unknown) => ({ verified: [], error: (err as Error).message }),
+                () => ({ pushes: [], verified: [], givenUp: [], highestListed: undefined, waiting: [] }),
+                (err: unknown) => ({ pushes: [], verified: [], givenUp: [], highestListed: undefined, waiting: [], error: (err as Error).message }),
               );
+        const pushes = verification.pushes;
         for (const push of verification.verified) kept.delete(push.pushId);
+        for (const { push } of verification.givenUp) kept.delete(push.pushId);
+        // Pushes held in memory carry the pushlog's time from now on.
+        for (const push of pushes) if (kept.has(push.pushId)) kept.set(push.pushId, push);
         if (session.cancelled) {
           // Their messages went with the deleted queue: only this process remembers them now.
-          const done = new Set(verification.verified.map((p) => p.pushId));
-          for (const push of fromMessages) if (!done.has(push.pushId)) kept.set(push.pushId, push);
+          const done = new Set([...verification.verified, ...verification.givenUp.map((g) => g.push)].map((p) => p.pushId));
+          for (const push of pushes) if (!done.has(push.pushId) && fromMessages.some((m) => m.pushId === push.pushId)) kept.set(push.pushId, push);
         }
-        const newest = Math.max(lastSeen.get(repo.path) ?? 0, ...pushes.map((p) => p.pushId));
+        absences.set(repo.path, absenceAfterCheck(absences.get(repo.path) ?? new Map(), verification.waiting));
+        for (const { push, reason } of verification.givenUp) {
+          log.warn(
+            { repository: repo.path, pushId: push.pushId, reason },
+            reason === "stripped"
+              ? "json-pushes does not list this push although its id is at or below lastpushid (stripped): set aside"
+              : "json-pushes still does not list this push after several checks: set aside",
+          );
+        }
+        // Only a push id the pushlog listed moves the start of the next gap search: a stray id would
+        // otherwise hide every real push below it.
+        const newest = Math.max(lastSeen.get(repo.path) ?? 0, verification.highestListed ?? 0);
         if (newest > 0) lastSeen.set(repo.path, newest);
         if (gapError !== undefined && verification.error === undefined) verification.error = gapError;
         return { repo, pushes, verification };
       }),
     );
-    const verifiedIds = new Map(verifications.map(({ repo, verification }) => [repo.path, new Set(verification.verified.map((p) => p.pushId))]));
-    const settlement = settleCheck(plan, verifiedIds, session.deliveries.length);
+    // A push given up holds its message no longer: it is settled as if verified, and counted apart.
+    const settledIds = new Map(
+      verifications.map(({ repo, verification }) => [repo.path, new Set([...verification.verified, ...verification.givenUp.map((g) => g.push)].map((p) => p.pushId))]),
+    );
+    const settlement = settleCheck(plan, settledIds, session.deliveries.length);
 
     let settleError: string | undefined;
     if (deps.readOnly) {
@@ -245,11 +296,23 @@ export function createMonitor(deps: MonitorDeps) {
           metrics.replicationDelay.observe({ repository: repo.path, callsign: repo.callsign }, delay);
         }
       }
-      const done = new Set(verification.verified.map((p) => p.pushId));
+      if (acked) countGivenUp(plan, repo.path, verification.givenUp);
+      const done = new Set([...verification.verified, ...verification.givenUp.map((g) => g.push)].map((p) => p.pushId));
       const error = verification.error ?? settleError;
       return { repo, ok: error === undefined, error, unverified: pushes.filter((p) => !done.has(p.pushId)), verification };
     });
     return finish(started, outcomes, session.deliveries.length, settleError);
+  }
+
+  /** Each message whose pushes include one given up is counted once, under that push's reason. */
+  function countGivenUp(plan: ReturnType<typeof planCheck>, repository: string, givenUp: Verification["givenUp"]): void {
+    if (givenUp.length === 0) return;
+    const reasonOf = new Map(givenUp.map((g) => [g.push.pushId, g.reason]));
+    for (const carrier of plan.carriers.values()) {
+      if (carrier.repository !== repository) continue;
+      const reason = carrier.pushIds.map((id) => reasonOf.get(id)).find((r) => r !== undefined);
+      if (reason !== undefined) metrics.messagesRejected.inc({ reason });
+    }
   }
 
   function finish(

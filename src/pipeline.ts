@@ -10,6 +10,7 @@ import { decodeHgpushMessage } from "./core/hgpush-message.ts";
 import { pushIdRanges } from "./core/push-walk.ts";
 import { missingPushIds } from "./core/pushlog-gaps.ts";
 import { findReviewCommit } from "./core/review-commit.ts";
+import { absenceAfterCheck, absentPushFate, type GiveUpReason } from "./core/absent-pushes.ts";
 import {
   EMPTY_BOOK,
   REVIEW_LIMITS,
@@ -57,6 +58,8 @@ export function createPipeline(deps: PipelineDeps) {
   /** When (ms) build targets were last polled successfully: the in-flight gauges vouch for no more. */
   let polledAt: number | undefined;
   let lastSeenPushId: number | undefined;
+  /** Try push ids json-pushes did not list yet, and in how many checks in a row. */
+  let absences: ReadonlyMap<number, number> = new Map();
   const staleAfterMs = 3 * deps.checkIntervalMs;
 
   function drop(reviews: readonly Review[], reason: "expired" | "overflow" | "aborted"): void {
@@ -101,8 +104,11 @@ export function createPipeline(deps: PipelineDeps) {
       const gaps = lastSeenPushId === undefined ? [] : missingPushIds(lastSeenPushId, announced).slice(-MAX_GAP);
       const read = new Set<number>();
       const found: Array<{ diffPHID: string; revisionId?: number; push: { pushId: number; pushTime: number; node: string } }> = [];
+      let lastPushId = 0;
       for (const range of pushIdRanges([...announced, ...gaps].sort((a, b) => a - b), TRY_SLICE)) {
-        for (const push of (await deps.pushlog.fetchFullRange(deps.tryRepository, range, signal)).values()) {
+        const slice = await deps.pushlog.fetchFullRange(deps.tryRepository, range, signal);
+        lastPushId = Math.max(lastPushId, slice.lastPushId);
+        for (const push of slice.pushes.values()) {
           read.add(push.pushId);
           const commit = findReviewCommit(push.changesets);
           if (!commit) {
@@ -130,12 +136,32 @@ export function createPipeline(deps: PipelineDeps) {
       if (found.length > 0) log.info({ diffs: found.length, started: tracked.started, repeated: tracked.repeated }, "read code-review Try pushes");
       if (read.size > 0) lastSeenPushId = Math.max(lastSeenPushId ?? 0, ...read);
 
-      // A push the pushlog does not list yet keeps its message on the queue for the next check.
-      const settlement = settleCheck(plan, new Map([[deps.tryRepository, read]]), session.deliveries.length);
+      // A push the pushlog does not list yet keeps its message on the queue for the next check; one it
+      // will never list (stripped, or still absent after a few checks) is set aside.
+      const settled = new Set(read);
+      const waiting: number[] = [];
+      const givenUp = new Map<number, GiveUpReason>();
+      for (const id of announced) {
+        if (read.has(id)) continue;
+        const fate = absentPushFate(id, lastPushId, (absences.get(id) ?? 0) + 1);
+        if (fate.wait) waiting.push(id);
+        else {
+          givenUp.set(id, fate.reason);
+          settled.add(id);
+        }
+      }
+      absences = absenceAfterCheck(absences, waiting);
+      const settlement = settleCheck(plan, new Map([[deps.tryRepository, settled]]), session.deliveries.length);
       if (deps.readOnly) await session.abandon();
       else if (!(await session.settle(settlement.ack)) && session.deliveries.length > 0) {
         throw new Error("the broker did not take the acks; the Try messages stay queued");
+      } else {
+        for (const carrier of plan.carriers.values()) {
+          const reason = carrier.pushIds.map((id) => givenUp.get(id)).find((r) => r !== undefined);
+          if (reason !== undefined) metrics.messagesRejected.inc({ reason });
+        }
       }
+      for (const [pushId, reason] of givenUp) log.warn({ repository: deps.tryRepository, pushId, reason }, "json-pushes will not list this Try push: set aside");
     } catch (error) {
       await session.abandon();
       throw error;

@@ -58,12 +58,18 @@ const revision = z.object({
   pushdate: z.tuple([z.number(), z.number()]),
 });
 
+/** The pushes of a range that json-pushes lists, and its `lastpushid` (the last replicated push). */
+export interface PushlogSlice<P> {
+  pushes: Map<number, P>;
+  lastPushId: number;
+}
+
 export interface PushlogClient {
-  fetchRange(repository: string, range: PushlogRange, signal?: AbortSignal): Promise<Map<number, PushlogPush>>;
+  fetchRange(repository: string, range: PushlogRange, signal?: AbortSignal): Promise<PushlogSlice<PushlogPush>>;
   /** The id of the last push the pushlog has (replicated). */
   lastPushId(repository: string, signal?: AbortSignal): Promise<number>;
   /** Like fetchRange, with each changeset's author and description (full=1). */
-  fetchFullRange(repository: string, range: PushlogRange, signal?: AbortSignal): Promise<Map<number, FullPush>>;
+  fetchFullRange(repository: string, range: PushlogRange, signal?: AbortSignal): Promise<PushlogSlice<FullPush>>;
   /** The pushes of a time window (exclusive bounds, Unix seconds), with only their tip changeset in full. */
   fetchTipsBetween(repository: string, startSec: number, endSec: number, signal?: AbortSignal): Promise<FullPush[]>;
   /** The push that brought `node` into `repository`, or undefined when the repository lacks it. */
@@ -94,22 +100,24 @@ export function createPushlogClient(upstream: Upstream): PushlogClient {
 
   return {
     async fetchRange(repository, range, signal) {
+      const body = await getPushes(repository, range, signal);
       const pushes = new Map<number, PushlogPush>();
-      for (const [id, push] of Object.entries((await getPushes(repository, range, signal)).pushes)) {
+      for (const [id, push] of Object.entries(body.pushes)) {
         const pushId = Number(id);
         if (pushId > range.startId && pushId <= range.endId) {
           pushes.set(pushId, { pushId, date: push.date, user: push.user, changesets: push.changesets });
         }
       }
-      return pushes;
+      return { pushes, lastPushId: body.lastpushid };
     },
     async fetchFullRange(repository, range, signal) {
+      const body = await get(pushlogPath(repository, range, true), fullPushesV2, signal);
       const pushes = new Map<number, FullPush>();
-      for (const [id, push] of Object.entries((await get(pushlogPath(repository, range, true), fullPushesV2, signal)).pushes)) {
+      for (const [id, push] of Object.entries(body.pushes)) {
         const full = toFull(id, push);
         if (full.pushId > range.startId && full.pushId <= range.endId) pushes.set(full.pushId, full);
       }
-      return pushes;
+      return { pushes, lastPushId: body.lastpushid };
     },
     async fetchTipsBetween(repository, startSec, endSec, signal) {
       const repo = repository.split("/").map(encodeURIComponent).join("/");

@@ -8,7 +8,10 @@ export const MAX_MESSAGE_BYTES = 256 * 1024;
 export interface Push {
   repository: string;
   pushId: number;
-  /** Unix seconds, from the pushlog entry of the message. */
+  /**
+   * Unix seconds: the pushlog's `date` once json-pushes has listed the push, until then the
+   * message's `time` (read as the decoder reads it).
+   */
   pushTime: number;
   user: string;
 }
@@ -38,11 +41,21 @@ export interface RawMessage {
 
 const NODE = z.string().regex(/^[0-9a-f]{40}$/, "not a 40-hex node");
 
+/**
+ * From 2016 until September 2018 hg.mozilla.org sent `time` ten times too large: the template rendered
+ * the timestamp followed by its offset `0` (version-control-tools aa0c72a9, Bug 1488405). Recorded
+ * messages of that era, and the example in its docs/hgmo/notifications.rst, carry such 11-digit values.
+ * Until September 2286 a real push time has at most 10 digits, so a larger one is that value; the
+ * pushlog's `date`, never affected, replaces it as soon as json-pushes lists the push.
+ */
+export function messagePushTime(time: number): number {
+  return time >= 1e10 ? Math.floor(time / 10) : time;
+}
+
 const pushlogEntry = z.object({
   pushid: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   user: z.string().max(1000),
-  // A year-2286 bound catches the 11-digit typo of the upstream docs before it becomes a negative lag.
-  time: z.number().int().nonnegative().lt(1e10),
+  time: z.number().int().nonnegative().lt(1e11),
 });
 
 const changegroup = z.object({
@@ -120,7 +133,7 @@ export function decodeHgpushMessage(message: RawMessage, hgUrl: string): Decoded
   for (const entry of cg.data.pushlog_pushes) {
     if (seen.has(entry.pushid)) continue;
     seen.add(entry.pushid);
-    pushes.push({ repository, pushId: entry.pushid, pushTime: entry.time, user: entry.user });
+    pushes.push({ repository, pushId: entry.pushid, pushTime: messagePushTime(entry.time), user: entry.user });
   }
   pushes.sort((a, b) => a.pushId - b.pushId);
   return { kind: "pushes", repository, pushes };

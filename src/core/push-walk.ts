@@ -1,10 +1,13 @@
 // The ordered walk of one repository's pushes: a push counts as verified only when all of its
 // commits are in the mirror and every push before it is verified too. Pure.
 import type { Push } from "./hgpush-message.ts";
+import type { GiveUpReason } from "./absent-pushes.ts";
 
 export interface PushCommits {
   /** The push's changesets from the pushlog; undefined when the pushlog did not list the push. */
   changesets: readonly string[] | undefined;
+  /** For a push the pushlog did not list: set when it will not be waited for any more. */
+  givenUp?: GiveUpReason;
 }
 
 export type StopReason =
@@ -17,6 +20,8 @@ export type StopReason =
 
 export interface WalkResult {
   verified: Push[];
+  /** Pushes passed over because the pushlog will never list them; they hold nothing up. */
+  givenUp: Array<{ push: Push; reason: GiveUpReason }>;
   /** The first push that is not verified, and why; absent when every push is. */
   stoppedAt?: { push: Push; reason: StopReason };
 }
@@ -30,18 +35,23 @@ export function walkPushes(
   mirrored: (node: string) => boolean | undefined,
 ): WalkResult {
   const verified: Push[] = [];
+  const givenUp: WalkResult["givenUp"] = [];
   for (const push of pushes) {
     const commits = commitsOf(push);
-    if (!commits) return { verified, stoppedAt: { push, reason: { kind: "unknown" } } };
-    if (!commits.changesets) return { verified, stoppedAt: { push, reason: { kind: "not_in_pushlog" } } };
+    if (!commits) return { verified, givenUp, stoppedAt: { push, reason: { kind: "unknown" } } };
+    if (!commits.changesets) {
+      if (commits.givenUp === undefined) return { verified, givenUp, stoppedAt: { push, reason: { kind: "not_in_pushlog" } } };
+      givenUp.push({ push, reason: commits.givenUp });
+      continue;
+    }
     for (const node of commits.changesets) {
       const state = mirrored(node);
-      if (state === undefined) return { verified, stoppedAt: { push, reason: { kind: "unknown" } } };
-      if (!state) return { verified, stoppedAt: { push, reason: { kind: "missing", node } } };
+      if (state === undefined) return { verified, givenUp, stoppedAt: { push, reason: { kind: "unknown" } } };
+      if (!state) return { verified, givenUp, stoppedAt: { push, reason: { kind: "missing", node } } };
     }
     verified.push(push);
   }
-  return { verified };
+  return { verified, givenUp };
 }
 
 /**

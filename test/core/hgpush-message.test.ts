@@ -47,7 +47,7 @@ describe("decodeHgpushMessage", () => {
     ["a type that is not a string", raw({ payload: { type: 5, data: {} } }), "schema"],
     ["pushid as a string", raw({ payload: { type: "changegroup.1", data: { ...good().payload.data, pushlog_pushes: [{ pushid: "1", user: "u", time: 1 }] } } }), "schema"],
     ["a negative push id", raw({ payload: { type: "changegroup.1", data: { ...good().payload.data, pushlog_pushes: [{ pushid: -1, user: "u", time: 1 }] } } }), "schema"],
-    ["an 11-digit push time", raw({ payload: { type: "changegroup.1", data: { ...good().payload.data, pushlog_pushes: [{ pushid: 1, user: "u", time: 14609750810 }] } } }), "schema"],
+    ["a 12-digit push time", raw({ payload: { type: "changegroup.1", data: { ...good().payload.data, pushlog_pushes: [{ pushid: 1, user: "u", time: 146097508100 }] } } }), "schema"],
     ["a non-hex head", raw({ payload: { type: "changegroup.1", data: { ...good().payload.data, heads: ["zz".repeat(20)] } } }), "schema"],
     ["a repo_url on another host", raw(changegroupV2("https://hg.example.com", "integration/autoland", [{ pushId: 1, time: 1 }])), "foreign_host"],
     ["a routing key that names another repository", raw(good(), "mozilla-central"), "routing_mismatch"],

@@ -40,7 +40,7 @@ export function badMessages(hgUrl: string, repository: string): BadMessage[] {
     ["a negative push id", json(withPush({ pushid: -3 })), "rejected", "schema"],
     ["a fractional push id", json(withPush({ pushid: 1.5 })), "rejected", "schema"],
     ["a string push time", json(withPush({ time: "yesterday" })), "rejected", "schema"],
-    ["an 11-digit push time", json(withPush({ time: 14_609_750_810 })), "rejected", "schema"],
+    ["a 12-digit push time", json(withPush({ time: 146_097_508_100 })), "rejected", "schema"],
     ["no push user", json(withPush({ user: undefined })), "rejected", "schema"],
     ["deep nesting", Buffer.from(`${"[".repeat(50_000)}${"]".repeat(50_000)}`), "rejected", "schema"],
     ["a repo_url on another host", json(withData({ repo_url: `https://hg.example.com/${repository}` })), "rejected", "foreign_host"],

@@ -1,5 +1,21 @@
-// A local stand-in for hg.mozilla.org: json-pushes (version 2, with full=1, tipsonly=1 and the
-// id and date bounds) and json-rev, in the shapes of wire-formats §2, over real HTTP.
+// A local stand-in for hg.mozilla.org over real HTTP. Each behaviour comes from version-control-tools'
+// pushlog and hgweb code (github.com/mozilla/version-control-tools @1a0a363b), named beside it:
+// - json-pushes (hgext/pushlog/feed.py `pushlog_setup`, `pushes_worker`; tests in
+//   hgext/pushlog/tests/test-hgweb-feed.t): the lower bound is the first present of startdate >
+//   fromchange > startID (startID exclusive), the upper bound the first present of enddate > tochange >
+//   endID (endID inclusive), upper bounds are ignored without a lower bound, which gives the last 10
+//   pushes; `do_parse_date` reads only `YYYY-MM-DD[ HH[:MM[:SS]]]` (server local time; this fake's is
+//   UTC) and hands anything else to parsedatetime, which reads a UNIX timestamp as *now*; `full` is on
+//   whenever the key is present; `tipsonly` only when it is exactly 1; version 1 (the default) is the
+//   bare pushes map, version 2 wraps it with `lastpushid`; any other version is HTTP 500
+//   `{"error": "version parameter must be 1 or 2"}`.
+// - Only replicated pushes are listed and `lastpushid` is the last replicated id
+//   (`last_push_id_replicated`); a stripped push is absent though its id is at or below `lastpushid`
+//   (hgext/pushlog/tests/test-empty-pushes.t).
+// - json-rev (hgext/hgmo, tests hgext/hgmo/tests/test-json-changeset.t): `pushdate` an hgdate pair;
+//   an unknown revision is HTTP 404 `{"error": "unknown revision '…'"}` (test-hgweb-feed.t).
+// - raw-file/<node>/<path> (Mercurial hgweb `webcommands.rawfile`): the file's bytes; a path not in
+//   the changeset's manifest is HTTP 404.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { listenLocal } from "./local-server.ts";
@@ -10,13 +26,18 @@ export interface FakePush {
   user: string;
   changesets: string[];
   /** Author and description of each changeset, for full=1; a fixture's defaults otherwise. */
-  details?: Array<{ author: string; desc: string; files?: string[] }>;
+  details?: Array<{ author: string; desc: string; files?: string[]; contents?: Record<string, string> }>;
 }
 
-/** Mercurial's "<unix seconds> <offset>" date form, the one the service sends. */
-function hgDate(value: string | null): number | undefined {
-  const match = value === null ? null : /^(\d+) (-?\d+)$/.exec(value);
-  return match ? Number(match[1]) : undefined;
+/**
+ * feed.py's `do_parse_date`: `YYYY-MM-DD[ HH[:MM[:SS]]]` as local time (UTC here); anything else goes
+ * to parsedatetime, and a bare or offset UNIX timestamp is read as now.
+ */
+export function pushlogDate(value: string, nowSeconds: number): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?: (\d{2})(?::(\d{2})(?::(\d{2}))?)?)?$/.exec(value.trim());
+  if (!m) return nowSeconds;
+  const [, y, mo, d, h, mi, se] = m.map((x) => (x === undefined ? 0 : Number(x))) as number[];
+  return Date.UTC(y as number, (mo as number) - 1, d, h, mi, se) / 1000;
 }
 
 /**
@@ -27,7 +48,11 @@ export type Fault = "none" | "500" | "hang" | "stall" | "truncate";
 
 export interface FakeHg {
   url: string;
-  addPush(repository: string, push: FakePush): void;
+  /** A push; with `replicated: false` it is not listed (nor counted in lastpushid) until replicate(). */
+  addPush(repository: string, push: FakePush, options?: { replicated?: boolean }): void;
+  replicate(repository: string, pushId: number): void;
+  /** `hg strip` of every changeset of a push: it vanishes from json-pushes; lastpushid stays. */
+  strip(repository: string, pushId: number): void;
   requests: string[];
   latencyMs: number;
   fault: Fault;
@@ -44,19 +69,29 @@ function replyJson(res: ServerResponse, status: number, body: unknown): void {
 
 export async function startFakeHg(options: { latencyMs?: number } = {}): Promise<FakeHg> {
   const repos = new Map<string, Map<number, FakePush>>();
+  const unreplicated = new Set<string>();
+  const stripped = new Set<string>();
+  const key = (repository: string, pushId: number) => `${repository}#${pushId}`;
   const fake: FakeHg = {
     url: "",
     requests: [],
     latencyMs: options.latencyMs ?? 0,
     fault: "none",
     hangPaths: undefined,
-    addPush(repository, push) {
+    addPush(repository, push, opts = {}) {
       let pushes = repos.get(repository);
       if (!pushes) {
         pushes = new Map();
         repos.set(repository, pushes);
       }
       pushes.set(push.pushId, push);
+      if (opts.replicated === false) unreplicated.add(key(repository, push.pushId));
+    },
+    replicate(repository, pushId) {
+      unreplicated.delete(key(repository, pushId));
+    },
+    strip(repository, pushId) {
+      stripped.add(key(repository, pushId));
     },
     close: () => Promise.resolve(),
   };
@@ -73,31 +108,55 @@ export async function startFakeHg(options: { latencyMs?: number } = {}): Promise
       res.write('{"lastpushid": 1, "pushes": {');
       return; // the rest never comes
     }
-    const pushesMatch = /^\/(.+)\/json-pushes$/.exec(url.pathname);
+    const pushesMatch = /^\/(.+?)\/json-pushes(?:\/(\d+))?$/.exec(url.pathname);
     if (pushesMatch) {
-      const pushes = repos.get(pushesMatch[1] as string) ?? new Map<number, FakePush>();
-      if (url.searchParams.get("version") !== "2") return replyJson(res, 500, { error: "version parameter must be 1 or 2" });
+      const repo = pushesMatch[1] as string;
       const params = url.searchParams;
-      // Date bounds come before id bounds, and both date bounds are exclusive (wire-formats §2.1).
-      const startDate = hgDate(params.get("startdate"));
-      const endDate = hgDate(params.get("enddate"));
-      if ((params.has("startdate") && startDate === undefined) || (params.has("enddate") && endDate === undefined)) {
-        return replyJson(res, 500, { error: "invalid date" });
+      const version = params.get("version") ?? "1";
+      if (version !== "1" && version !== "2") return replyJson(res, 500, { error: "version parameter must be 1 or 2" });
+      const replicated = [...(repos.get(repo) ?? new Map<number, FakePush>()).values()]
+        .filter((p) => !unreplicated.has(key(repo, p.pushId)))
+        .sort((a, b) => a.pushId - b.pushId);
+      const lastpushid = Math.max(0, ...replicated.map((p) => p.pushId));
+      const listed = replicated.filter((p) => !stripped.has(key(repo, p.pushId)));
+      const now = Math.floor(Date.now() / 1000);
+      const idOf = (rev: string) => listed.find((p) => p.changesets.some((n) => n.startsWith(rev)))?.pushId;
+      for (const bound of ["fromchange", "tochange"]) {
+        const rev = params.get(bound);
+        if (rev !== null && idOf(rev) === undefined) return replyJson(res, 404, { error: `unknown revision '${rev}'` });
       }
-      const start = Number(params.get("startID") ?? 0);
-      const end = Number(params.get("endID") ?? Number.MAX_SAFE_INTEGER);
-      const inRange = (push: FakePush) =>
-        (startDate !== undefined ? push.date > startDate : push.pushId > start) && (endDate !== undefined ? push.date < endDate : push.pushId <= end);
+      type Test = (p: FakePush) => boolean;
+      let lower: Test | undefined;
+      if (params.has("startdate")) {
+        const at = pushlogDate(params.get("startdate") as string, now);
+        lower = (p) => p.date > at;
+      } else if (params.has("fromchange")) {
+        const id = idOf(params.get("fromchange") as string) as number;
+        lower = (p) => p.pushId > id;
+      } else if (params.has("startID")) {
+        const id = Number(params.get("startID"));
+        lower = (p) => p.pushId > id;
+      }
+      let upper: Test = () => true;
+      if (params.has("enddate")) {
+        const at = pushlogDate(params.get("enddate") as string, now);
+        upper = (p) => p.date < at;
+      } else if (params.has("tochange")) {
+        const id = idOf(params.get("tochange") as string) as number;
+        upper = (p) => p.pushId <= id;
+      } else if (params.has("endID")) {
+        const id = Number(params.get("endID"));
+        upper = (p) => p.pushId <= id;
+      }
+      // No lower bound: the upper one is ignored, and the answer is a page of the last 10 pushes.
+      const page = Number(pushesMatch[2] ?? 1);
+      const chosen = lower ? listed.filter((p) => (lower as Test)(p) && upper(p)) : listed.slice(-10 * page).slice(0, 10);
       const full = params.has("full");
       const tipsOnly = params.get("tipsonly") === "1";
-      const body: { lastpushid: number; pushes: Record<string, unknown> } = {
-        lastpushid: Math.max(0, ...pushes.keys()),
-        pushes: {},
-      };
-      for (const push of pushes.values()) {
-        if (!inRange(push)) continue;
+      const pushes: Record<string, unknown> = {};
+      for (const push of chosen) {
         const indexes = push.changesets.map((_, i) => i).slice(tipsOnly ? -1 : 0);
-        body.pushes[String(push.pushId)] = {
+        pushes[String(push.pushId)] = {
           changesets: indexes.map((i) => {
             const node = push.changesets[i] as string;
             if (!full) return node;
@@ -119,6 +178,7 @@ export async function startFakeHg(options: { latencyMs?: number } = {}): Promise
           user: push.user,
         };
       }
+      const body = version === "2" ? { lastpushid, pushes } : pushes;
       if (fake.fault === "truncate") {
         const text = JSON.stringify(body);
         res.writeHead(200, { "content-type": "application/json" });
@@ -126,6 +186,22 @@ export async function startFakeHg(options: { latencyMs?: number } = {}): Promise
         return;
       }
       return replyJson(res, 200, body);
+    }
+    const rawFile = /^\/(.+?)\/raw-file\/([0-9a-f]{12,40})\/(.+)$/.exec(url.pathname);
+    if (rawFile) {
+      const [, repo, rev, path] = rawFile as unknown as [string, string, string, string];
+      for (const push of repos.get(repo)?.values() ?? []) {
+        const index = push.changesets.findIndex((n) => n.startsWith(rev));
+        const content = index < 0 ? undefined : push.details?.[index]?.contents?.[path];
+        if (content !== undefined) {
+          res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(content) });
+          res.end(content);
+          return;
+        }
+      }
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end(`${path}@${rev.slice(0, 12)}: not found in manifest\n`);
+      return;
     }
     const revMatch = /^\/(.+)\/json-rev\/([0-9a-f]+)$/.exec(url.pathname);
     if (revMatch) {

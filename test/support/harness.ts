@@ -28,7 +28,12 @@ export interface Harness {
   phab: FakePhabricator;
   env: Record<string, string>;
   /** Adds a push to the pushlog, optionally mirrors its commits, and publishes its message. */
-  push(repository: string, pushId: number, time: number, options?: { mirrored?: boolean; callsign?: string; commits?: number }): Promise<string[]>;
+  push(
+    repository: string,
+    pushId: number,
+    time: number,
+    options?: { mirrored?: boolean; callsign?: string; commits?: number; replicated?: boolean; publish?: boolean; messageTime?: number },
+  ): Promise<string[]>;
   /**
    * A Try push by the code-review bot: a stacked patch and the try_task_config commit naming `diffPHID`
    * (wire-formats §5.1). Without `diffPHID`, a push people made themselves. Published unless `publish` is false.
@@ -106,9 +111,9 @@ export async function startHarness(options: { repositories: string[]; token?: bo
     env,
     async push(repository, pushId, time, opts = {}) {
       const changesets = commitsOf(repository, pushId, opts.commits ?? 4);
-      hg.addPush(repository, { pushId, date: time, user: "tester@mozilla.com", changesets });
+      hg.addPush(repository, { pushId, date: time, user: "tester@mozilla.com", changesets }, { replicated: opts.replicated ?? true });
       if (opts.mirrored ?? true) phab.mirror(opts.callsign ?? (callsigns.get(repository) as string), changesets);
-      await broker.publish(repository, changegroupV2(hg.url, repository, [{ pushId, time }]));
+      if (opts.publish ?? true) await broker.publish(repository, changegroupV2(hg.url, repository, [{ pushId, time: opts.messageTime ?? time }]));
       return changesets;
     },
     async tryPush(pushId, time, diffPHID, opts = {}) {
