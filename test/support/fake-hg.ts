@@ -36,8 +36,8 @@ export interface FakePush {
 export function pushlogDate(value: string, nowSeconds: number): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})(?: (\d{2})(?::(\d{2})(?::(\d{2}))?)?)?$/.exec(value.trim());
   if (!m) return nowSeconds;
-  const [, y, mo, d, h, mi, se] = m.map((x) => (x === undefined ? 0 : Number(x))) as number[];
-  return Date.UTC(y as number, (mo as number) - 1, d, h, mi, se) / 1000;
+  const [y, mo, d, h, mi, se] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
+  return Date.UTC(y ?? 0, (mo ?? 1) - 1, d, h, mi, se) / 1000;
 }
 
 /**
@@ -150,7 +150,7 @@ export async function startFakeHg(options: { latencyMs?: number } = {}): Promise
       }
       // No lower bound: the upper one is ignored, and the answer is a page of the last 10 pushes.
       const page = Number(pushesMatch[2] ?? 1);
-      const chosen = lower ? listed.filter((p) => (lower as Test)(p) && upper(p)) : listed.slice(-10 * page).slice(0, 10);
+      const chosen = lower ? listed.filter((p) => lower(p) && upper(p)) : listed.slice(-10 * page).slice(0, 10);
       const full = params.has("full");
       const tipsOnly = params.get("tipsonly") === "1";
       const pushes: Record<string, unknown> = {};
