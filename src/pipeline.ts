@@ -4,12 +4,14 @@
 // traffic can neither delay nor reorder that check. The decisions are core/review-commit.ts and
 // core/reviews.ts; this module moves data between them, Pulse, the pushlog and Conduit.
 import type { DiffFacts, ReviewLookup } from "./adapters/review-lookup.ts";
+import type { BuildTarget } from "./core/reviews.ts";
 import type { QueueCheckDeps } from "./monitor.ts";
 import { planCheck, settleCheck } from "./core/check-plan.ts";
 import { decodeHgpushMessage } from "./core/hgpush-message.ts";
 import { pushIdRanges } from "./core/push-walk.ts";
 import { missingPushIds } from "./core/pushlog-gaps.ts";
-import { findReviewCommit } from "./core/review-commit.ts";
+import { TRY_TASK_CONFIG, findReviewCommit, targetOfTryTaskConfig, type ReviewCommit } from "./core/review-commit.ts";
+import { mapLimited } from "./adapters/upstream.ts";
 import { absenceAfterCheck, absentPushFate, type GiveUpReason } from "./core/absent-pushes.ts";
 import {
   EMPTY_BOOK,
@@ -19,8 +21,8 @@ import {
   finishReviews,
   inFlightSummary,
   recoverReviews,
+  reviewState,
   takeLatencies,
-  targetState,
   trackTryPushes,
   type Review,
   type ReviewBook,
@@ -32,6 +34,12 @@ import { accountMessages } from "./message-accounting.ts";
 export const TRY_SLICE = 50;
 /** Push ids missing between two messages that are looked up in the pushlog, at most, per check. */
 const MAX_GAP = 1000;
+/** try_task_config.json files read at once. */
+const PARALLEL_FILES = 4;
+/** Try pushes read back at start-up, at most (tips only, 200 a request): well over a day of Try. */
+const MAX_RECOVERY_PUSHES = 10_000;
+
+type FoundPush = { diffPHID: string; revisionId?: number; targetPHID?: string; push: { pushId: number; pushTime: number; node: string } };
 
 export interface PipelineDeps extends QueueCheckDeps {
   tryRepository: string;
@@ -62,28 +70,72 @@ export function createPipeline(deps: PipelineDeps) {
   let absences: ReadonlyMap<number, number> = new Map();
   const staleAfterMs = 3 * deps.checkIntervalMs;
 
-  function drop(reviews: readonly Review[], reason: "expired" | "overflow" | "aborted"): void {
+  function drop(reviews: readonly Review[], reason: "expired" | "overflow" | "aborted" | "no_target"): void {
     if (reviews.length === 0) return;
     metrics.reviewsDropped.inc({ reason }, reviews.length);
     log.warn({ reason, count: reviews.length, diffs: reviews.slice(0, 20).map((r) => r.diffPHID) }, "stopped tracking reviews without a result");
   }
 
-  /** Reviews whose build target still waits for the bot, created in the last 24 h: what a restart had in flight. */
+  /** The bot's target of each code-review Try push, from the try_task_config.json of its commit. */
+  async function withTargets(pushes: readonly FoundPush[], signal?: AbortSignal): Promise<FoundPush[]> {
+    const out: FoundPush[] = [];
+    await mapLimited(pushes, PARALLEL_FILES, async (found) => {
+      const text = await deps.pushlog.fetchRawFile(deps.tryRepository, found.push.node, TRY_TASK_CONFIG, signal);
+      const targetPHID = text === undefined ? undefined : targetOfTryTaskConfig(text);
+      out.push(targetPHID === undefined ? found : { ...found, targetPHID });
+    });
+    return out.sort((a, b) => a.push.pushId - b.push.pushId);
+  }
+
+  /** The code-review pushes among full (tips-only or not) Try pushes. */
+  function codeReviewPushes(pushes: Iterable<{ pushId: number; date: number; changesets: Parameters<typeof findReviewCommit>[0] }>): Array<FoundPush & { commit: ReviewCommit }> {
+    const found: Array<FoundPush & { commit: ReviewCommit }> = [];
+    for (const push of pushes) {
+      const commit = findReviewCommit(push.changesets);
+      if (!commit) continue;
+      found.push({
+        commit,
+        diffPHID: commit.diffPHID,
+        ...(commit.revisionId === undefined ? {} : { revisionId: commit.revisionId }),
+        push: { pushId: push.pushId, pushTime: push.date, node: commit.node },
+      });
+    }
+    return found;
+  }
+
+  /**
+   * What a restart had in flight: the code-review Try pushes of the last 24 h whose bot target has no
+   * result yet. Read from the Try pushlog (by push id, tips only) and the targets their
+   * try_task_config.json names, so only code-review reviews are read back, never every waiting
+   * target on the instance.
+   */
   async function recover(signal?: AbortSignal): Promise<number> {
     const since = deps.now() / 1000 - REVIEW_LIMITS.maxAgeMs / 1000;
-    const builds = await deps.reviews.waitingBuilds(since, signal);
-    const diffOfBuild = await deps.reviews.diffsOfBuilds(builds, signal);
-    const facts = await deps.reviews.diffs([...new Set(diffOfBuild.values())], signal);
-    const buildsOfDiff = new Map<string, string[]>();
-    for (const [build, diff] of diffOfBuild) buildsOfDiff.set(diff, [...(buildsOfDiff.get(diff) ?? []), build]);
-    const found = [...buildsOfDiff].flatMap(([diffPHID, buildPHIDs]) => {
-      const created = facts.get(diffPHID)?.dateCreated;
-      return created === undefined ? [] : [{ diffPHID, diffCreated: created, buildPHIDs }];
+    const first = await deps.pushlog.firstPushIdSince(deps.tryRepository, since, signal);
+    const candidates: FoundPush[] = [];
+    for (let from = first - 1, last = Number.POSITIVE_INFINITY; from < last && from - first < MAX_RECOVERY_PUSHES; from += TRY_SLICE * 4) {
+      const slice = await deps.pushlog.fetchTipsRange(deps.tryRepository, { startId: from, endId: from + TRY_SLICE * 4 }, signal);
+      last = slice.lastPushId;
+      for (const found of codeReviewPushes(slice.pushes.values())) if (found.push.pushTime >= since) candidates.push(found);
+    }
+    const latest = new Map<string, FoundPush>();
+    for (const found of candidates) latest.set(found.diffPHID, found);
+    const pushes = (await withTargets([...latest.values()], signal)).filter((f) => f.targetPHID !== undefined);
+    const targets = await deps.reviews.targets(pushes.map((f) => f.targetPHID as string), signal);
+    const builds = await deps.reviews.buildStatuses([...new Set([...targets.values()].map((t) => t.buildPHID))], signal);
+    const waiting = pushes.filter((f) => {
+      const target = targets.get(f.targetPHID as string);
+      return target !== undefined && reviewState(target, [], builds.get(target.buildPHID), deps.now() / 1000).state === "in_flight";
+    });
+    const facts = await deps.reviews.diffs(waiting.map((f) => f.diffPHID), signal);
+    const found = waiting.flatMap((f) => {
+      const created = facts.get(f.diffPHID)?.dateCreated;
+      return created === undefined ? [] : [{ diffPHID: f.diffPHID, diffCreated: created, targetPHID: f.targetPHID as string, push: f.push, ...(f.revisionId === undefined ? {} : { revisionId: f.revisionId }) }];
     });
     const result = recoverReviews(book, found, deps.now());
     book = result.book;
     metrics.reviewsRecovered.inc(result.recovered);
-    log.info({ recovered: result.recovered, waitingTargets: builds.length }, "read back the reviews in flight from Phabricator");
+    log.info({ recovered: result.recovered, codeReviewPushes: latest.size }, "read back the reviews in flight from the Try pushlog and Phabricator");
     return result.recovered;
   }
 
@@ -103,34 +155,33 @@ export function createPipeline(deps: PipelineDeps) {
       // it was unbound): the pushlog has it all the same.
       const gaps = lastSeenPushId === undefined ? [] : missingPushIds(lastSeenPushId, announced).slice(-MAX_GAP);
       const read = new Set<number>();
-      const found: Array<{ diffPHID: string; revisionId?: number; push: { pushId: number; pushTime: number; node: string } }> = [];
       let lastPushId = 0;
+      const bot: FoundPush[] = [];
       for (const range of pushIdRanges([...announced, ...gaps].sort((a, b) => a - b), TRY_SLICE)) {
         const slice = await deps.pushlog.fetchFullRange(deps.tryRepository, range, signal);
         lastPushId = Math.max(lastPushId, slice.lastPushId);
-        for (const push of slice.pushes.values()) {
-          read.add(push.pushId);
-          const commit = findReviewCommit(push.changesets);
-          if (!commit) {
-            metrics.tryPushes.inc({ kind: "other" });
-            report.tryPushes.other++;
-            continue;
-          }
-          metrics.tryPushes.inc({ kind: "code_review" });
-          report.tryPushes.codeReview++;
-          found.push({
-            diffPHID: commit.diffPHID,
-            ...(commit.revisionId === undefined ? {} : { revisionId: commit.revisionId }),
-            push: { pushId: push.pushId, pushTime: push.date, node: commit.node },
-          });
-        }
+        for (const push of slice.pushes.values()) read.add(push.pushId);
+        const reviewPushes = codeReviewPushes(slice.pushes.values());
+        bot.push(...reviewPushes);
+        metrics.tryPushes.inc({ kind: "other" }, slice.pushes.size - reviewPushes.length);
+        report.tryPushes.other += slice.pushes.size - reviewPushes.length;
+        metrics.tryPushes.inc({ kind: "code_review" }, reviewPushes.length);
+        report.tryPushes.codeReview += reviewPushes.length;
+      }
+      const fresh = bot.filter((f) => !book.done.has(f.diffPHID) && !book.inFlight.get(f.diffPHID)?.tryPush);
+      const found = await withTargets(fresh, signal);
+      const untargeted = found.filter((f) => f.targetPHID === undefined);
+      if (untargeted.length > 0) {
+        // Without the bot's target there is no result to wait for: say so rather than track it for a day.
+        metrics.reviewsDropped.inc({ reason: "no_target" }, untargeted.length);
+        log.warn({ count: untargeted.length, diffs: untargeted.slice(0, 20).map((f) => f.diffPHID) }, `a code-review Try push without a build target in its ${TRY_TASK_CONFIG}: not tracked`);
       }
       const gapFound = gaps.filter((id) => read.has(id)).length;
       if (gapFound > 0) {
         metrics.pushlogGapPushes.inc({ repository: deps.tryRepository }, gapFound);
         log.warn({ repository: deps.tryRepository, count: gapFound }, "found Try pushes in the pushlog that never arrived over Pulse");
       }
-      const tracked = trackTryPushes(book, found, deps.now());
+      const tracked = trackTryPushes(book, found.filter((f) => f.targetPHID !== undefined), deps.now());
       book = tracked.book;
       drop(tracked.overflow, "overflow");
       if (found.length > 0) log.info({ diffs: found.length, started: tracked.started, repeated: tracked.repeated }, "read code-review Try pushes");
@@ -168,29 +219,44 @@ export function createPipeline(deps: PipelineDeps) {
     }
   }
 
-  /** Creation times and builds of the reviews that lack them, then the state of every build target. */
+  /**
+   * Creation times of the reviews that lack them, then each review's own target: the first time by
+   * PHID (to learn its build and step), then every target of those builds (a restart adds a
+   * generation) and the builds' statuses (an abort sets only the build's).
+   */
   async function poll(signal: AbortSignal | undefined, report: PipelineReport): Promise<void> {
     const reviews = [...book.inFlight.values()];
     const undated = reviews.filter((r) => r.diffCreated === undefined).map((r) => r.diffPHID);
-    const unbuilt = reviews.filter((r) => r.buildPHIDs === undefined).map((r) => r.diffPHID);
-    const [facts, builds] = await Promise.all([
+    const unplaced = reviews.filter((r) => r.targetPHID !== undefined && r.buildPHID === undefined).map((r) => r.targetPHID as string);
+    const [facts, targets] = await Promise.all([
       undated.length > 0 ? deps.reviews.diffs(undated, signal) : new Map<string, DiffFacts>(),
-      unbuilt.length > 0 ? deps.reviews.buildsOfDiffs(unbuilt, signal) : new Map<string, string[]>(),
+      unplaced.length > 0 ? deps.reviews.targets(unplaced, signal) : new Map<string, BuildTarget>(),
     ]);
-    book = describeReviews(book, { created: new Map([...facts].map(([phid, f]) => [phid, f.dateCreated])), builds });
+    book = describeReviews(book, { created: new Map([...facts].map(([phid, f]) => [phid, f.dateCreated])), targets });
     const taken = takeLatencies(book);
     book = taken.book;
     for (const { seconds } of taken.latencies) metrics.tryPushLatency.observe(seconds);
 
-    const withBuilds = [...book.inFlight.values()].filter((r) => r.buildPHIDs && r.buildPHIDs.length > 0);
-    const targets = await deps.reviews.targetsOfBuilds(withBuilds.flatMap((r) => r.buildPHIDs ?? []), signal);
-    const states = new Map<string, TargetState>(withBuilds.map((r) => [r.diffPHID, targetState((r.buildPHIDs ?? []).flatMap((b) => targets.get(b) ?? []))]));
+    const placed = [...book.inFlight.values()].filter((r) => r.buildPHID !== undefined);
+    const buildPHIDs = [...new Set(placed.map((r) => r.buildPHID as string))];
+    const [buildTargets, statuses] = await Promise.all([
+      buildPHIDs.length > 0 ? deps.reviews.targetsOfBuilds(buildPHIDs, signal) : [],
+      buildPHIDs.length > 0 ? deps.reviews.buildStatuses(buildPHIDs, signal) : new Map<string, string>(),
+    ]);
+    const byBuild = new Map<string, BuildTarget[]>();
+    for (const t of buildTargets) byBuild.set(t.buildPHID, [...(byBuild.get(t.buildPHID) ?? []), t]);
+    const nowSec = deps.now() / 1000;
+    const states = new Map<string, TargetState>();
+    for (const review of placed) {
+      const own = (byBuild.get(review.buildPHID as string) ?? []).find((t) => t.phid === review.targetPHID);
+      if (own) states.set(review.diffPHID, reviewState(own, byBuild.get(own.buildPHID) ?? [], statuses.get(own.buildPHID), nowSec));
+    }
     const ended = finishReviews(book, states, deps.now());
     book = ended.book;
     for (const { review, outcome, seconds } of ended.finished) {
       metrics.reviewDuration.observe({ outcome }, seconds);
       report.finished.push({ diffPHID: review.diffPHID, outcome, seconds });
-      log.info({ diff: review.diffPHID, revision: review.revisionId, outcome, seconds }, "review finished");
+      log.info({ diff: review.diffPHID, revision: review.revisionId, target: review.targetPHID, outcome, seconds }, "review finished");
     }
     drop(ended.aborted, "aborted");
     polledAt = deps.now();
@@ -223,13 +289,15 @@ export function createPipeline(deps: PipelineDeps) {
         log.error({ err: message }, "code-review pipeline check step failed");
       }
     };
+    await attempt("reading Try pushes", () => readTryPushes(signal, report));
+    // After the queue: the pushes still on it are read as pushes (their latency measured); recovery
+    // adds only those whose messages a process before this one had already acked.
     if (!recovered) {
       await attempt("reading back the reviews in flight", async () => {
         report.recovered = await recover(signal);
         recovered = true;
       });
     }
-    await attempt("reading Try pushes", () => readTryPushes(signal, report));
     await attempt("polling build targets", () => poll(signal, report));
     const expired = expireReviews(book, deps.now());
     book = expired.book;

@@ -3,12 +3,14 @@
 // the Try pushlog, so it works without the running service.
 import type { PushlogClient } from "./adapters/pushlog.ts";
 import type { ReviewLookup } from "./adapters/review-lookup.ts";
-import { findReviewCommit } from "./core/review-commit.ts";
-import { targetState, type BuildTarget, type TargetState } from "./core/reviews.ts";
+import { TRY_TASK_CONFIG, findReviewCommit, targetOfTryTaskConfig } from "./core/review-commit.ts";
+import { reviewState, type TargetState } from "./core/reviews.ts";
 
-/** The Try pushlog is read in windows of this many seconds, up to the bot's 24 h limit. */
-const WINDOW_SECONDS = 4 * 3600;
+/** The Try pushlog is read this many pushes at a time, tips only, up to 24 h after the diff. */
+const SLICE = 200;
 const SEARCH_SECONDS = 24 * 3600;
+/** Pushes read before the one the halving found, for pushes whose clocks disagreed a little. */
+const SKEW_PUSHES = 20;
 
 export type DiffRef = { kind: "revision"; id: number } | { kind: "diff"; phid: string };
 
@@ -52,22 +54,33 @@ export async function lookupReviewStatus(
   let tryPush: { pushId: number; pushTime: number; node: string } | null | undefined;
   if (deps.tryRepository !== undefined) {
     tryPush = null;
-    const end = Math.min(diff.dateCreated + SEARCH_SECONDS, deps.nowMs / 1000 + 1);
-    // The date bounds are exclusive: each window starts one second before the last one ended.
-    for (let start = diff.dateCreated - 1; start < end && tryPush === null; start += WINDOW_SECONDS) {
-      for (const push of await deps.pushlog.fetchTipsBetween(deps.tryRepository, start, Math.min(end, start + WINDOW_SECONDS + 1), deps.signal)) {
+    const end = diff.dateCreated + SEARCH_SECONDS;
+    let from = Math.max(0, (await deps.pushlog.firstPushIdSince(deps.tryRepository, diff.dateCreated, deps.signal)) - 1 - SKEW_PUSHES);
+    for (let reading = true; reading && tryPush === null; from += SLICE) {
+      const slice = await deps.pushlog.fetchTipsRange(deps.tryRepository, { startId: from, endId: from + SLICE }, deps.signal);
+      for (const push of [...slice.pushes.values()].sort((a, b) => a.pushId - b.pushId)) {
+        if (push.date > end) reading = false;
         const commit = findReviewCommit(push.changesets);
         if (commit?.diffPHID === diffPHID) {
           tryPush = { pushId: push.pushId, pushTime: push.date, node: commit.node };
           break;
         }
       }
+      if (from + SLICE >= slice.lastPushId) reading = false;
     }
   }
 
-  const builds = (await deps.reviews.buildsOfDiffs([diffPHID], deps.signal)).get(diffPHID) ?? [];
-  const targets = builds.length > 0 ? await deps.reviews.targetsOfBuilds(builds, deps.signal) : new Map<string, BuildTarget[]>();
-  const target = builds.length > 0 ? targetState(builds.flatMap((b) => targets.get(b) ?? [])) : undefined;
+  // The result is the bot's own target's, named in the try_task_config.json of its Try push.
+  let target: TargetState | undefined;
+  if (tryPush && deps.tryRepository !== undefined) {
+    const text = await deps.pushlog.fetchRawFile(deps.tryRepository, tryPush.node, TRY_TASK_CONFIG, deps.signal);
+    const targetPHID = text === undefined ? undefined : targetOfTryTaskConfig(text);
+    const own = targetPHID === undefined ? undefined : (await deps.reviews.targets([targetPHID], deps.signal)).get(targetPHID);
+    if (own) {
+      const [buildTargets, statuses] = await Promise.all([deps.reviews.targetsOfBuilds([own.buildPHID], deps.signal), deps.reviews.buildStatuses([own.buildPHID], deps.signal)]);
+      target = reviewState(own, buildTargets, statuses.get(own.buildPHID), deps.nowMs / 1000);
+    }
+  }
   return { found: true, ref, diffPHID, diffId: diff.id, created: diff.dateCreated, tryPush, target };
 }
 
@@ -84,7 +97,7 @@ export function formatReviewStatus(status: ReviewStatus, nowMs: number): string[
     lines.push(`  pushed to Try: push ${status.tryPush.pushId} (${status.tryPush.node.slice(0, 12)}) at ${iso(status.tryPush.pushTime)}; Try push latency (seconds): ${latency}`);
   }
   const target = status.target;
-  if (target === undefined) lines.push("  result: no Harbormaster build for this diff");
+  if (target === undefined) lines.push(status.tryPush ? "  result: the Try push names no build target Phabricator has" : "  result: unknown without its code-review Try push");
   else if (target.state === "in_flight") lines.push(`  result: none yet; in flight for (seconds): ${Math.max(0, Math.floor(nowMs / 1000) - status.created)}`);
   else if (target.state === "aborted") lines.push(`  result: build aborted at ${iso(target.completedAt)}; not measured`);
   else lines.push(`  result: ${target.state} at ${iso(target.completedAt)}; review time (seconds): ${Math.max(0, target.completedAt - status.created)}`);

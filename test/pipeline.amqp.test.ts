@@ -110,7 +110,7 @@ describe("code-review pipeline", () => {
     await h.tryPush(7, created + 120, "PHID-DIFF-before", { publish: false });
 
     const svc = await h.start([], FAST);
-    expect(await svc.waitForLog("read back the reviews in flight from Phabricator")).toMatchObject({ recovered: 1 });
+    expect(await svc.waitForLog("read back the reviews in flight from the Try pushlog and Phabricator")).toMatchObject({ recovered: 1 });
     await svc.waitForLog(DONE);
     let text = await metrics(svc.url);
     expect(sample(text, "phabmon_reviews_recovered_total")).toBe(1);
@@ -124,7 +124,7 @@ describe("code-review pipeline", () => {
     // No Try push was read by this process, so no latency is claimed for it.
     expect(sample(text, "phabmon_try_push_latency_seconds_count")).toBe(0);
     // Recovery is done once per process, not at every check.
-    expect(svc.logs.filter((l) => l.msg === "read back the reviews in flight from Phabricator")).toHaveLength(1);
+    expect(svc.logs.filter((l) => l.msg === "read back the reviews in flight from the Try pushlog and Phabricator")).toHaveLength(1);
     svc.signal();
     await svc.finished;
   });
@@ -151,15 +151,17 @@ describe("code-review pipeline", () => {
     const burstCalls = h.phab.calls() - before;
     expect(check).toMatchObject({ tryPushes: { codeReview: 500, other: 0 }, inFlight: 500 });
     expect(sample(await metrics(svc.url), "phabmon_try_push_latency_seconds_count")).toBe(500);
-    // 5 calls each for the diffs, their buildables, their builds and their targets.
+    // 5 calls each for the diffs, their bot targets (by the PHIDs their try_task_config.json names),
+    // every target of those builds and the builds' statuses.
     expect(burstCalls).toBeLessThanOrEqual(20);
     expect(h.hg.requests.slice(hgBefore).filter((r) => r.includes("/try/json-pushes")).length).toBe(10);
 
-    // With 500 in flight, a check polls their targets only.
+    // With 500 in flight, a check reads the targets of their builds (a restart adds a generation) and
+    // the builds' statuses (an abort changes only the build's): 2 calls per 100.
     const steadyBefore = h.phab.calls();
     const steady = await svc.waitForLog(DONE, svc.logs.filter((l) => l.msg === DONE).length + 1);
     const steadyCalls = h.phab.calls() - steadyBefore;
-    expect(steadyCalls).toBeLessThanOrEqual(5);
+    expect(steadyCalls).toBeLessThanOrEqual(10);
 
     for (const target of h.phab.targets.values()) {
       target.status = "target/passed";
@@ -242,7 +244,7 @@ describe("code-review pipeline", () => {
       `  result: failed at ${iso(created + 1000)}; review time (seconds): 1000`,
       `PHID-DIFF-waiting (diff 4243): created ${iso(created)}`,
       "  pushed to Try: no code-review Try push found in the 24 h after it was created",
-      expect.stringMatching(/^ {2}result: none yet; in flight for \(seconds\): 50\d\d$/),
+      "  result: unknown without its code-review Try push",
       "D999: no such revision (or it is not visible to this token)",
       "",
     ]);

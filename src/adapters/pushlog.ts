@@ -31,10 +31,11 @@ export interface PushlogRange {
   endId: number;
 }
 
-export function pushlogPath(repository: string, range: PushlogRange, full = false): string {
+export function pushlogPath(repository: string, range: PushlogRange, full = false, tipsOnly = false): string {
   const repo = repository.split("/").map(encodeURIComponent).join("/");
-  // `full` is on whenever the key is present (wire-formats §2.1), so it is left out, never set to 0.
-  return `/${repo}/json-pushes?version=2${full ? "&full=1" : ""}&startID=${range.startId}&endID=${range.endId}`;
+  // `full` is on whenever the key is present (hgext/pushlog/feed.py: `b"full" in qsparams`), so it
+  // is left out, never set to 0.
+  return `/${repo}/json-pushes?version=2${full ? "&full=1" : ""}${tipsOnly ? "&tipsonly=1" : ""}&startID=${range.startId}&endID=${range.endId}`;
 }
 
 // full=1 changeset objects (wire-formats §2.3); only what the code-review pipeline reads is checked.
@@ -70,8 +71,17 @@ export interface PushlogClient {
   lastPushId(repository: string, signal?: AbortSignal): Promise<number>;
   /** Like fetchRange, with each changeset's author and description (full=1). */
   fetchFullRange(repository: string, range: PushlogRange, signal?: AbortSignal): Promise<PushlogSlice<FullPush>>;
-  /** The pushes of a time window (exclusive bounds, Unix seconds), with only their tip changeset in full. */
-  fetchTipsBetween(repository: string, startSec: number, endSec: number, signal?: AbortSignal): Promise<FullPush[]>;
+  /** Like fetchFullRange, with only each push's tip changeset (tipsonly=1). */
+  fetchTipsRange(repository: string, range: PushlogRange, signal?: AbortSignal): Promise<PushlogSlice<FullPush>>;
+  /**
+   * About the first push id at or after `sinceSec`, found by halving the push ids (at most ~log2(last
+   * push id) requests). Push ids, not dates, because json-pushes reads a UNIX-seconds `startdate` as
+   * now, and its one other date form is in the server's local time (feed.py `do_parse_date`).
+   * `date` need not increase with the id (clock skew), so callers scan from a little before it.
+   */
+  firstPushIdSince(repository: string, sinceSec: number, signal?: AbortSignal): Promise<number>;
+  /** A file's text at a changeset (hgweb raw-file), or undefined when the changeset has no such file (404). */
+  fetchRawFile(repository: string, node: string, path: string, signal?: AbortSignal): Promise<string | undefined>;
   /** The push that brought `node` into `repository`, or undefined when the repository lacks it. */
   fetchRevision(repository: string, node: string, signal?: AbortSignal): Promise<{ node: string; pushId: number; pushTime: number } | undefined>;
 }
@@ -119,18 +129,37 @@ export function createPushlogClient(upstream: Upstream): PushlogClient {
       }
       return { pushes, lastPushId: body.lastpushid };
     },
-    async fetchTipsBetween(repository, startSec, endSec, signal) {
-      const repo = repository.split("/").map(encodeURIComponent).join("/");
-      // Mercurial reads "<unix seconds> <offset>" as a date; the bounds are exclusive.
-      const range = new URLSearchParams({ version: "2", full: "1", tipsonly: "1", startdate: `${Math.floor(startSec)} 0`, enddate: `${Math.ceil(endSec)} 0` });
-      const body = await get(`/${repo}/json-pushes?${range.toString()}`, fullPushesV2, signal);
-      return Object.entries(body.pushes)
-        .map(([id, push]) => toFull(id, push))
-        .sort((a, b) => a.pushId - b.pushId);
+    async fetchTipsRange(repository, range, signal) {
+      const body = await get(pushlogPath(repository, range, true, true), fullPushesV2, signal);
+      const pushes = new Map<number, FullPush>();
+      for (const [id, push] of Object.entries(body.pushes)) {
+        const full = toFull(id, push);
+        if (full.pushId > range.startId && full.pushId <= range.endId) pushes.set(full.pushId, full);
+      }
+      return { pushes, lastPushId: body.lastpushid };
+    },
+    async firstPushIdSince(repository, sinceSec, signal) {
+      let low = 1;
+      let high = (await getPushes(repository, { startId: 0, endId: 0 }, signal)).lastpushid + 1;
+      while (low < high) {
+        const middle = Math.floor((low + high) / 2);
+        // A few ids at once: a stripped push leaves a hole, and the first one listed stands for it.
+        const probe = await getPushes(repository, { startId: middle - 1, endId: middle + 9 }, signal);
+        const first = Object.entries(probe.pushes).map(([id, p]) => ({ id: Number(id), date: p.date })).sort((a, b) => a.id - b.id)[0];
+        if (first === undefined || first.date >= sinceSec) high = middle;
+        else low = middle + 1;
+      }
+      return low;
     },
     async lastPushId(repository, signal) {
       // An empty range: only lastpushid comes back.
       return (await getPushes(repository, { startId: 0, endId: 0 }, signal)).lastpushid;
+    },
+    async fetchRawFile(repository, node, file, signal) {
+      const repo = repository.split("/").map(encodeURIComponent).join("/");
+      const path = `/${repo}/raw-file/${encodeURIComponent(node)}/${file.split("/").map(encodeURIComponent).join("/")}`;
+      const { status, text } = await upstream.request({ method: "GET", path, signal, accept: [200, 404] });
+      return status === 404 ? undefined : text;
     },
     async fetchRevision(repository, node, signal) {
       const repo = repository.split("/").map(encodeURIComponent).join("/");

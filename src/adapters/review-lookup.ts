@@ -1,6 +1,9 @@
-// What the code-review pipeline measures is read from Conduit (wire-formats §4.5–4.7): a diff's
-// creation time, and its Harbormaster buildable → builds → build targets. Every lookup takes many
-// PHIDs and asks about 100 of them a call, so a burst of Try pushes costs a handful of calls.
+// What the code-review pipeline measures is read from Conduit: a diff's creation time
+// (differential.diff.search `fields.dateCreated`), the bot's own Harbormaster build target, the other
+// targets of its build (a restart adds a generation) and the build's status (an abort sets only the
+// build's). Fields as phacility/phabricator's harbormaster/storage/HarbormasterBuildTarget.php and
+// build/HarbormasterBuild.php give them to Conduit. Every lookup takes many PHIDs and asks about 100
+// of them a call, so a burst of Try pushes costs a handful of calls.
 import { z } from "zod";
 import type { BuildTarget } from "../core/reviews.ts";
 import { CONDUIT_PAGE, type ConduitClient } from "./phabricator.ts";
@@ -10,14 +13,13 @@ const PARALLEL_CALLS = 4;
 
 const row = <T extends z.ZodRawShape>(fields: T) => z.object({ id: z.number(), phid: z.string(), fields: z.object(fields) });
 const diffRow = row({ dateCreated: z.number(), revisionPHID: z.string().nullable().optional() });
-const buildableRow = row({ objectPHID: z.string() });
-const buildRow = row({ buildablePHID: z.string() });
+const buildRow = row({ buildablePHID: z.string(), buildStatus: z.object({ value: z.string() }) });
 const targetRow = row({
   buildPHID: z.string(),
+  buildStepPHID: z.string(),
   status: z.object({ value: z.string() }),
   epochCompleted: z.number().nullable(),
   buildGeneration: z.number(),
-  dateCreated: z.number().optional(),
 });
 const revisionRow = row({ diffPHID: z.string() });
 
@@ -31,13 +33,12 @@ export interface DiffFacts {
 
 export interface ReviewLookup {
   diffs(phids: readonly string[], signal?: AbortSignal): Promise<Map<string, DiffFacts>>;
-  /** The build PHIDs of each diff's buildable; a diff with no buildable yet is absent. */
-  buildsOfDiffs(diffPHIDs: readonly string[], signal?: AbortSignal): Promise<Map<string, string[]>>;
-  targetsOfBuilds(buildPHIDs: readonly string[], signal?: AbortSignal): Promise<Map<string, BuildTarget[]>>;
-  /** Build PHIDs of targets waiting for a message (the code-review bot's) created since `sinceSec`. */
-  waitingBuilds(sinceSec: number, signal?: AbortSignal): Promise<string[]>;
-  /** The diff each build was run for (build → buildable → object). */
-  diffsOfBuilds(buildPHIDs: readonly string[], signal?: AbortSignal): Promise<Map<string, string>>;
+  /** Build targets by PHID; one Phabricator does not know (or this token cannot see) is absent. */
+  targets(phids: readonly string[], signal?: AbortSignal): Promise<Map<string, BuildTarget>>;
+  /** Every target of each build, all generations. */
+  targetsOfBuilds(buildPHIDs: readonly string[], signal?: AbortSignal): Promise<BuildTarget[]>;
+  /** Each build's status value (`building`, `aborted`, …). */
+  buildStatuses(buildPHIDs: readonly string[], signal?: AbortSignal): Promise<Map<string, string>>;
   /** The active diff of each revision (D-number). */
   revisions(ids: readonly number[], signal?: AbortSignal): Promise<Map<number, { phid: string; diffPHID: string }>>;
 }
@@ -46,6 +47,10 @@ function chunks<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += CONDUIT_PAGE) out.push(items.slice(i, i + CONDUIT_PAGE));
   return out;
+}
+
+function toTarget(r: z.infer<typeof targetRow>): BuildTarget {
+  return { phid: r.phid, buildPHID: r.fields.buildPHID, stepPHID: r.fields.buildStepPHID, status: r.fields.status.value, epochCompleted: r.fields.epochCompleted, buildGeneration: r.fields.buildGeneration };
 }
 
 export function createReviewLookup(conduit: ConduitClient): ReviewLookup {
@@ -76,54 +81,16 @@ export function createReviewLookup(conduit: ConduitClient): ReviewLookup {
       const rows = await searchAll("differential.diff.search", diffRow, "phids", phids, signal);
       return new Map(rows.map((r) => [r.phid, { phid: r.phid, id: r.id, dateCreated: r.fields.dateCreated, revisionPHID: r.fields.revisionPHID ?? undefined }]));
     },
-    async buildsOfDiffs(diffPHIDs, signal) {
-      if (diffPHIDs.length === 0) return new Map();
-      const buildables = await searchAll("harbormaster.buildable.search", buildableRow, "objectPHIDs", diffPHIDs, signal);
-      const diffOf = new Map(buildables.map((b) => [b.phid, b.fields.objectPHID]));
-      const builds = await searchAll("harbormaster.build.search", buildRow, "buildables", [...diffOf.keys()], signal);
-      const result = new Map<string, string[]>();
-      for (const build of builds) {
-        const diff = diffOf.get(build.fields.buildablePHID);
-        if (diff === undefined) continue;
-        result.set(diff, [...(result.get(diff) ?? []), build.phid]);
-      }
-      return result;
+    async targets(phids, signal) {
+      const rows = await searchAll("harbormaster.target.search", targetRow, "phids", phids, signal);
+      return new Map(rows.map((r) => [r.phid, toTarget(r)]));
     },
     async targetsOfBuilds(buildPHIDs, signal) {
-      const rows = await searchAll("harbormaster.target.search", targetRow, "buildPHIDs", buildPHIDs, signal);
-      const result = new Map<string, BuildTarget[]>();
-      for (const r of rows) {
-        const target: BuildTarget = { buildPHID: r.fields.buildPHID, status: r.fields.status.value, epochCompleted: r.fields.epochCompleted, buildGeneration: r.fields.buildGeneration };
-        result.set(target.buildPHID, [...(result.get(target.buildPHID) ?? []), target]);
-      }
-      return result;
+      return (await searchAll("harbormaster.target.search", targetRow, "buildPHIDs", buildPHIDs, signal)).map(toTarget);
     },
-    async waitingBuilds(sinceSec, signal) {
-      const rows = await conduit.search(
-        "harbormaster.target.search",
-        { constraints: { statuses: ["target/waiting"], createdStart: Math.floor(sinceSec) }, limit: CONDUIT_PAGE },
-        signal,
-      );
-      const builds = new Set<string>();
-      for (const item of rows) {
-        const parsed = targetRow.safeParse(item);
-        if (!parsed.success) throw new UpstreamError("phabricator", "harbormaster.target.search: unexpected row shape");
-        builds.add(parsed.data.fields.buildPHID);
-      }
-      return [...builds];
-    },
-    async diffsOfBuilds(buildPHIDs, signal) {
-      if (buildPHIDs.length === 0) return new Map();
-      const builds = await searchAll("harbormaster.build.search", buildRow, "phids", buildPHIDs, signal);
-      const buildables = await searchAll("harbormaster.buildable.search", buildableRow, "phids", builds.map((b) => b.fields.buildablePHID), signal);
-      const objectOf = new Map(buildables.map((b) => [b.phid, b.fields.objectPHID]));
-      const result = new Map<string, string>();
-      for (const build of builds) {
-        const object = objectOf.get(build.fields.buildablePHID);
-        // Buildables of commits (PHID-CMIT) are not reviews.
-        if (object?.startsWith("PHID-DIFF-")) result.set(build.phid, object);
-      }
-      return result;
+    async buildStatuses(buildPHIDs, signal) {
+      const rows = await searchAll("harbormaster.build.search", buildRow, "phids", buildPHIDs, signal);
+      return new Map(rows.map((r) => [r.phid, r.fields.buildStatus.value]));
     },
     async revisions(ids, signal) {
       const rows = await searchAll("differential.revision.search", revisionRow, "ids", ids, signal);

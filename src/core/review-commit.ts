@@ -37,3 +37,23 @@ export function findReviewCommit(changesets: readonly TryChangeset[]): ReviewCom
   }
   return undefined;
 }
+
+/** The name of the file the bot's commit adds (mozilla/code-review bot/code_review_bot/vcs.py). */
+export const TRY_TASK_CONFIG = "try_task_config.json";
+
+/**
+ * The bot's own build target from the text of its try_task_config.json:
+ * `{"version": 2, "parameters": {…, "phabricator_diff": "PHID-HMBT-…"}}` (mozilla/code-review
+ * bot/code_review_bot/vcs.py: `phabricator_diff` is `build.target_phid`). Undefined when the file is
+ * not that.
+ */
+export function targetOfTryTaskConfig(text: string): string | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const target = (json as { parameters?: { phabricator_diff?: unknown } } | null)?.parameters?.phabricator_diff;
+  return typeof target === "string" && /^PHID-HMBT-[a-z0-9]+$/.test(target) ? target : undefined;
+}

@@ -21,8 +21,15 @@ export interface Review {
   /** When (ms) this process started tracking it; the 24 h bound counts from here. */
   trackedSince: number;
   latencyObserved: boolean;
-  /** The Harbormaster builds of the diff, once found; they do not change, so they are looked up once. */
-  buildPHIDs?: readonly string[];
+  /**
+   * The bot's own build target: `parameters.phabricator_diff` of the Try push's try_task_config.json
+   * (mozilla/code-review bot/code_review_bot/vcs.py writes `build.target_phid` there). Undefined
+   * until that file was read.
+   */
+  targetPHID?: string;
+  /** The build and build step of that target, once harbormaster.target.search named them. */
+  buildPHID?: string;
+  stepPHID?: string;
 }
 
 export interface ReviewBook {
@@ -49,37 +56,43 @@ export const EMPTY_BOOK: ReviewBook = { inFlight: new Map(), done: new Map() };
 
 export type Outcome = "passed" | "failed";
 
-/** Where a diff's build targets stand, read off `harbormaster.target.search` rows. */
+/** Where a review stands, read off its build target and that target's build. */
 export type TargetState = { state: "in_flight" } | { state: Outcome | "aborted"; completedAt: number };
 
+/** A `harbormaster.target.search` row, as the pipeline reads it. */
 export interface BuildTarget {
+  phid: string;
   buildPHID: string;
+  stepPHID: string;
   status: string;
   epochCompleted: number | null;
   buildGeneration: number;
 }
 
 /**
- * Only the latest generation of each build counts (a restarted build keeps its old targets). The
- * review is over when every such target is final: failed if any failed, aborted if any was aborted
- * and none failed, passed if all passed; it ended when the last of them completed.
+ * Build statuses after which no target of the build will move: aborting a build sets only the
+ * build's status and leaves its targets `target/waiting` for ever
+ * (phacility/phabricator src/applications/harbormaster/xaction/build/HarbormasterBuildMessageAbortTransaction.php),
+ * and so do an unexpected error and a deadlock (harbormaster/constants/HarbormasterBuildStatus.php).
  */
-export function targetState(targets: readonly BuildTarget[]): TargetState {
-  const latest = new Map<string, number>();
-  for (const t of targets) latest.set(t.buildPHID, Math.max(latest.get(t.buildPHID) ?? 0, t.buildGeneration));
-  const current = targets.filter((t) => t.buildGeneration === latest.get(t.buildPHID));
-  if (current.length === 0) return { state: "in_flight" };
-  const final = { "target/passed": "passed", "target/failed": "failed", "target/aborted": "aborted" } as const;
-  let completedAt = 0;
-  const outcomes = new Set<string>();
-  for (const t of current) {
-    const outcome = final[t.status as keyof typeof final];
-    if (outcome === undefined) return { state: "in_flight" };
-    outcomes.add(outcome);
-    completedAt = Math.max(completedAt, t.epochCompleted ?? 0);
+const FINAL_BUILD_STATUSES = new Set(["aborted", "error", "deadlocked"]);
+
+/**
+ * The state of the review whose bot target is `own`. A restarted build makes targets of a new
+ * generation and keeps the old ones, so the live target is the same step's of the newest
+ * generation among `buildTargets` (every target of own's build). Targets of other builds on the
+ * same buildable (other build plans, autoplans) are never passed in, so never count.
+ */
+export function reviewState(own: BuildTarget, buildTargets: readonly BuildTarget[], buildStatus: string | undefined, nowSec: number): TargetState {
+  let live = own;
+  for (const t of buildTargets) {
+    if (t.buildPHID === own.buildPHID && t.stepPHID === own.stepPHID && t.buildGeneration > live.buildGeneration) live = t;
   }
-  const state = outcomes.has("failed") ? "failed" : outcomes.has("aborted") ? "aborted" : "passed";
-  return { state, completedAt };
+  if (live.status === "target/passed") return { state: "passed", completedAt: live.epochCompleted ?? nowSec };
+  if (live.status === "target/failed") return { state: "failed", completedAt: live.epochCompleted ?? nowSec };
+  if (live.status === "target/aborted") return { state: "aborted", completedAt: live.epochCompleted ?? nowSec };
+  if (buildStatus !== undefined && FINAL_BUILD_STATUSES.has(buildStatus)) return { state: "aborted", completedAt: nowSec };
+  return { state: "in_flight" };
 }
 
 function withDropped(book: ReviewBook, dropped: Iterable<string>, nowMs: number): { inFlight: Map<string, Review>; done: Map<string, number> } {
@@ -98,25 +111,26 @@ function withDropped(book: ReviewBook, dropped: Iterable<string>, nowMs: number)
  */
 export function trackTryPushes(
   book: ReviewBook,
-  pushes: ReadonlyArray<{ diffPHID: string; revisionId?: number; push: TryPush }>,
+  pushes: ReadonlyArray<{ diffPHID: string; revisionId?: number; targetPHID?: string; push: TryPush }>,
   nowMs: number,
   limits: ReviewLimits = REVIEW_LIMITS,
 ): { book: ReviewBook; started: number; repeated: number; overflow: Review[] } {
   const inFlight = new Map(book.inFlight);
   let started = 0;
   let repeated = 0;
-  for (const { diffPHID, revisionId, push } of pushes) {
+  for (const { diffPHID, revisionId, targetPHID, push } of pushes) {
     const known = inFlight.get(diffPHID);
     if (book.done.has(diffPHID) || known?.tryPush) {
       repeated++;
       continue;
     }
     const rev = revisionId === undefined ? {} : { revisionId };
+    const target = targetPHID === undefined ? {} : { targetPHID };
     if (known) {
-      inFlight.set(diffPHID, { ...known, ...rev, tryPush: push });
+      inFlight.set(diffPHID, { ...known, ...rev, ...target, tryPush: push });
       continue;
     }
-    inFlight.set(diffPHID, { diffPHID, ...rev, tryPush: push, source: "try", trackedSince: nowMs, latencyObserved: false });
+    inFlight.set(diffPHID, { diffPHID, ...rev, ...target, tryPush: push, source: "try", trackedSince: nowMs, latencyObserved: false });
     started++;
   }
   const overflow: Review[] = [];
@@ -128,36 +142,41 @@ export function trackTryPushes(
   return { book: next, started, repeated, overflow };
 }
 
-/** Adds reviews found waiting at start-up; those already tracked or finished are left alone. */
+/**
+ * Adds the reviews found in flight at start-up (code-review Try pushes of the last day whose target
+ * has no result); those already tracked or finished are left alone. Their Try push latency was
+ * measured by the process that saw the push, so it is not measured again.
+ */
 export function recoverReviews(
   book: ReviewBook,
-  found: ReadonlyArray<{ diffPHID: string; diffCreated: number; buildPHIDs: readonly string[] }>,
+  found: ReadonlyArray<{ diffPHID: string; diffCreated: number; targetPHID: string; revisionId?: number; push: TryPush }>,
   nowMs: number,
 ): { book: ReviewBook; recovered: number } {
   const inFlight = new Map(book.inFlight);
   let recovered = 0;
-  for (const { diffPHID, diffCreated, buildPHIDs } of found) {
+  for (const { diffPHID, diffCreated, targetPHID, revisionId, push } of found) {
     if (inFlight.has(diffPHID) || book.done.has(diffPHID)) continue;
-    inFlight.set(diffPHID, { diffPHID, diffCreated, buildPHIDs, source: "recovered", trackedSince: nowMs, latencyObserved: false });
+    const rev = revisionId === undefined ? {} : { revisionId };
+    inFlight.set(diffPHID, { diffPHID, ...rev, diffCreated, targetPHID, tryPush: push, source: "recovered", trackedSince: nowMs, latencyObserved: true });
     recovered++;
   }
   return { book: { inFlight, done: book.done }, recovered };
 }
 
-/** Records what Conduit said about diffs and builds. */
+/** Records what Conduit said about diffs and build targets. */
 export function describeReviews(
   book: ReviewBook,
-  facts: { created?: ReadonlyMap<string, number>; builds?: ReadonlyMap<string, readonly string[]> },
+  facts: { created?: ReadonlyMap<string, number>; targets?: ReadonlyMap<string, BuildTarget> },
 ): ReviewBook {
   const inFlight = new Map(book.inFlight);
   for (const [phid, review] of inFlight) {
     const created = facts.created?.get(phid);
-    const builds = facts.builds?.get(phid);
-    if (created === undefined && builds === undefined) continue;
+    const target = review.targetPHID === undefined ? undefined : facts.targets?.get(review.targetPHID);
+    if (created === undefined && target === undefined) continue;
     inFlight.set(phid, {
       ...review,
       ...(created === undefined ? {} : { diffCreated: created }),
-      ...(builds === undefined ? {} : { buildPHIDs: builds }),
+      ...(target === undefined ? {} : { buildPHID: target.buildPHID, stepPHID: target.stepPHID }),
     });
   }
   return { inFlight, done: book.done };

@@ -7,7 +7,7 @@ import {
   inFlightSummary,
   recoverReviews,
   takeLatencies,
-  targetState,
+  reviewState,
   trackTryPushes,
   type BuildTarget,
 } from "../../src/core/reviews.ts";
@@ -16,29 +16,37 @@ const T0 = Date.UTC(2026, 10, 23, 12, 0, 0); // ms
 const S0 = T0 / 1000;
 const HOUR = 3600_000;
 const push = (pushId: number, pushTime: number) => ({ pushId, pushTime, node: String(pushId).padStart(40, "0") });
-const target = (status: string, completed: number | null, generation = 1, build = "PHID-HMBD-1"): BuildTarget => ({
-  buildPHID: build,
+const target = (status: string, completed: number | null, generation = 1, options: { build?: string; step?: string; phid?: string } = {}): BuildTarget => ({
+  phid: options.phid ?? `PHID-HMBT-${generation}${options.step ?? "bot"}`,
+  buildPHID: options.build ?? "PHID-HMBD-1",
+  stepPHID: options.step ?? "PHID-HMCS-bot",
   status,
   epochCompleted: completed,
   buildGeneration: generation,
 });
 
-describe("targetState", () => {
-  it("is in flight while any current target waits, and unknown targets count as in flight", () => {
-    expect(targetState([])).toEqual({ state: "in_flight" });
-    expect(targetState([target("target/waiting", null)])).toEqual({ state: "in_flight" });
-    expect(targetState([target("target/passed", S0), target("target/building", null, 1, "PHID-HMBD-2")])).toEqual({ state: "in_flight" });
+describe("reviewState", () => {
+  it("is in flight while the bot's target waits, and ends with its result and completion time", () => {
+    expect(reviewState(target("target/waiting", null), [], "building", S0)).toEqual({ state: "in_flight" });
+    expect(reviewState(target("target/passed", S0 + 9), [], "passed", S0 + 20)).toEqual({ state: "passed", completedAt: S0 + 9 });
+    expect(reviewState(target("target/failed", S0 + 3), [], "failed", S0 + 20)).toEqual({ state: "failed", completedAt: S0 + 3 });
+    expect(reviewState(target("target/aborted", S0), [], "aborted", S0 + 20)).toEqual({ state: "aborted", completedAt: S0 });
   });
 
-  it("gives passed, failed or aborted with the last completion time", () => {
-    expect(targetState([target("target/passed", S0 + 5), target("target/passed", S0 + 9, 1, "PHID-HMBD-2")])).toEqual({ state: "passed", completedAt: S0 + 9 });
-    expect(targetState([target("target/passed", S0), target("target/failed", S0 + 3, 1, "PHID-HMBD-2")])).toEqual({ state: "failed", completedAt: S0 + 3 });
-    expect(targetState([target("target/aborted", S0)])).toEqual({ state: "aborted", completedAt: S0 });
+  it("ends when the build is aborted or errors, though its target still says waiting (Phabricator aborts only the build)", () => {
+    for (const status of ["aborted", "error", "deadlocked"]) {
+      expect(reviewState(target("target/waiting", null), [], status, S0)).toEqual({ state: "aborted", completedAt: S0 });
+    }
+    expect(reviewState(target("target/waiting", null), [], "paused", S0)).toEqual({ state: "in_flight" });
   });
 
-  it("reads only the latest generation of a restarted build", () => {
-    expect(targetState([target("target/failed", S0, 1), target("target/waiting", null, 2)])).toEqual({ state: "in_flight" });
-    expect(targetState([target("target/failed", S0, 1), target("target/passed", S0 + 60, 2)])).toEqual({ state: "passed", completedAt: S0 + 60 });
+  it("ignores other steps' targets of the same build, and follows the newest generation of its own step", () => {
+    const own = target("target/waiting", null, 1);
+    const otherStep = target("target/failed", S0, 1, { step: "PHID-HMCS-lint" });
+    expect(reviewState(own, [own, otherStep], "building", S0)).toEqual({ state: "in_flight" });
+    const old = target("target/failed", S0, 1);
+    expect(reviewState(old, [old, target("target/waiting", null, 2)], "building", S0)).toEqual({ state: "in_flight" });
+    expect(reviewState(old, [old, target("target/passed", S0 + 60, 2)], "passed", S0 + 90)).toEqual({ state: "passed", completedAt: S0 + 60 });
   });
 });
 
@@ -107,14 +115,15 @@ describe("the review book", () => {
     expect(dropped).toEqual(["PHID-DIFF-0", "PHID-DIFF-1"]);
   });
 
-  it("recovers waiting reviews once, and attaches a Try push read later", () => {
-    const found = [{ diffPHID: "PHID-DIFF-r", diffCreated: S0 - 100, buildPHIDs: ["PHID-HMBD-r"] }];
+  it("recovers waiting reviews once, and does not measure their Try push again", () => {
+    const found = [{ diffPHID: "PHID-DIFF-r", diffCreated: S0 - 100, targetPHID: "PHID-HMBT-r", push: push(5, S0 - 40) }];
     const first = recoverReviews(EMPTY_BOOK, found, T0);
     expect(first.recovered).toBe(1);
     expect(recoverReviews(first.book, found, T0).recovered).toBe(0);
+    // Its Try push was read (and its latency measured) by the process before the restart.
     const pushed = trackTryPushes(first.book, [{ diffPHID: "PHID-DIFF-r", push: push(5, S0 - 40) }], T0);
     expect(pushed.started).toBe(0);
-    expect(takeLatencies(pushed.book).latencies).toEqual([{ diffPHID: "PHID-DIFF-r", seconds: 60 }]);
+    expect(takeLatencies(pushed.book).latencies).toEqual([]);
     expect(inFlightSummary(pushed.book, T0)).toEqual({ count: 1, oldestSeconds: 100 });
   });
 });

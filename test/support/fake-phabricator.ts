@@ -30,6 +30,7 @@ export type Fault = Exclude<HttpFault, "truncate"> | "conduit-error";
 export interface FakeTarget {
   phid: string;
   buildPHID: string;
+  stepPHID: string;
   status: string;
   epochCompleted: number | null;
   buildGeneration: number;
@@ -46,8 +47,16 @@ export interface FakePhabricator {
   mirror(callsign: string, nodes: readonly string[]): void;
   /** A diff (and its revision, when `revisionId` is given). */
   addDiff(diff: { phid: string; id: number; dateCreated: number; revisionId?: number }): void;
-  /** A buildable for the diff with one build and its code-review target, waiting for a message. */
-  addBuild(diffPHID: string, options?: { created?: number; targets?: number }): { buildPHID: string; targetPHIDs: string[] };
+  /**
+   * A build on the diff's buildable (made on first use; a buildable can hold several builds, one per
+   * build plan). Its first target is the code-review bot's step, waiting for a message; `targets`
+   * more than one adds other steps' targets.
+   */
+  addBuild(diffPHID: string, options?: { created?: number; targets?: number; plan?: string }): { buildPHID: string; targetPHIDs: string[] };
+  /** The code-review target of the diff's newest build, of its newest generation: what the bot's try_task_config names. */
+  botTarget(diffPHID: string): string | undefined;
+  /** Aborting a build sets the build's status only; its targets stay `target/waiting`. */
+  setBuildStatus(buildPHID: string, status: "aborted" | "error" | "building" | "passed" | "failed"): void;
   /** What the code-review bot's harbormaster.sendmessage pass/fail does to a target. */
   finishTarget(targetPHID: string, outcome: "passed" | "failed" | "aborted", epochCompleted: number): void;
   /** A restart of the build: a new generation of its targets, waiting again. */
@@ -83,14 +92,16 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
   const diffs = new Map<string, { phid: string; id: number; dateCreated: number; revisionPHID: string | null }>();
   const revisions = new Map<number, { id: number; phid: string; diffPHID: string; dateCreated: number }>();
   const buildables = new Map<string, { id: number; phid: string; objectPHID: string; dateCreated: number }>();
-  const builds = new Map<string, { id: number; phid: string; buildablePHID: string; dateCreated: number }>();
+  const builds = new Map<string, { id: number; phid: string; buildablePHID: string; planPHID: string; status: string; dateCreated: number }>();
+  const BOT_STEP = "PHID-HMCS-codereview0000000000";
   const targets = new Map<string, FakeTarget & { id: number }>();
   let serial = 0;
   const phidOf = (type: string) => `PHID-${type}-${(++serial).toString(36).padStart(20, "0")}`;
   const makeTargets = (buildPHID: string, count: number, generation: number, at: number) =>
-    Array.from({ length: count }, () => {
+    Array.from({ length: count }, (_, i) => {
       const phid = phidOf("HMBT");
-      targets.set(phid, { id: ++nextId, phid, buildPHID, status: "target/waiting", epochCompleted: null, buildGeneration: generation, dateCreated: at });
+      const stepPHID = i === 0 ? BOT_STEP : `PHID-HMCS-otherstep${String(i).padStart(11, "0")}`;
+      targets.set(phid, { id: ++nextId, phid, buildPHID, stepPHID, status: "target/waiting", epochCompleted: null, buildGeneration: generation, dateCreated: at });
       return phid;
     });
   const fake: FakePhabricator = {
@@ -127,21 +138,43 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
     },
     addBuild(diffPHID, options = {}) {
       const at = options.created ?? diffs.get(diffPHID)?.dateCreated ?? 1714564800;
-      const buildable = { id: ++nextId, phid: phidOf("HMBB"), objectPHID: diffPHID, dateCreated: at };
-      buildables.set(buildable.phid, buildable);
-      const build = { id: ++nextId, phid: phidOf("HMBD"), buildablePHID: buildable.phid, dateCreated: at };
+      let buildable = [...buildables.values()].find((b) => b.objectPHID === diffPHID);
+      if (!buildable) {
+        buildable = { id: ++nextId, phid: phidOf("HMBB"), objectPHID: diffPHID, dateCreated: at };
+        buildables.set(buildable.phid, buildable);
+      }
+      const build = { id: ++nextId, phid: phidOf("HMBD"), buildablePHID: buildable.phid, planPHID: options.plan ?? "PHID-HMCP-codereview0000000000", status: "building", dateCreated: at };
       builds.set(build.phid, build);
       return { buildPHID: build.phid, targetPHIDs: makeTargets(build.phid, options.targets ?? 1, 1, at) };
+    },
+    botTarget(diffPHID) {
+      const buildable = [...buildables.values()].find((b) => b.objectPHID === diffPHID);
+      const newest = [...builds.values()].filter((b) => b.buildablePHID === buildable?.phid).sort((a, b) => b.id - a.id)[0];
+      return [...targets.values()]
+        .filter((t) => t.buildPHID === newest?.phid && t.stepPHID === BOT_STEP)
+        .sort((a, b) => b.buildGeneration - a.buildGeneration)[0]?.phid;
+    },
+    setBuildStatus(buildPHID, status) {
+      const build = builds.get(buildPHID);
+      if (!build) throw new Error(`no build ${buildPHID}`);
+      build.status = status;
     },
     finishTarget(phid, outcome, epochCompleted) {
       const target = targets.get(phid);
       if (!target) throw new Error(`no target ${phid}`);
       target.status = `target/${outcome}`;
       target.epochCompleted = epochCompleted;
+      // The build follows its targets (HarbormasterBuildEngine): failed when one fails, passed when all pass.
+      const build = builds.get(target.buildPHID);
+      const current = [...targets.values()].filter((t) => t.buildPHID === target.buildPHID && t.buildGeneration === target.buildGeneration);
+      if (build && outcome === "failed") build.status = "failed";
+      else if (build && current.every((t) => t.status === "target/passed")) build.status = "passed";
     },
     restartBuild(buildPHID, at) {
       const current = [...targets.values()].filter((t) => t.buildPHID === buildPHID);
       const generation = Math.max(...current.map((t) => t.buildGeneration)) + 1;
+      const build = builds.get(buildPHID);
+      if (build) build.status = "building";
       return makeTargets(buildPHID, current.filter((t) => t.buildGeneration === generation - 1).length, generation, at);
     },
     targets,
@@ -260,7 +293,7 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
             id: b.id,
             type: "HMBD",
             phid: b.phid,
-            fields: { buildablePHID: b.buildablePHID, buildPlanPHID: "PHID-HMCP-codereview0000000000", buildStatus: { value: "building", name: "Building", "color.ansi": "blue" }, initiatorPHID: null, name: "Code Review", ...stamps(b.dateCreated), policy: { view: "public" } },
+            fields: { buildablePHID: b.buildablePHID, buildPlanPHID: b.planPHID, buildStatus: { value: b.status, name: b.status, "color.ansi": "blue" }, initiatorPHID: null, name: "Code Review", ...stamps(b.dateCreated), policy: { view: "public" } },
           })),
           ["plans", "buildables", "statuses", "initiators"],
           (r, c) => !list(c.buildables) || (list(c.buildables) ?? []).includes(r.fields.buildablePHID),
@@ -277,7 +310,7 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
             fields: {
               name: "Make HTTP Request",
               buildPHID: t.buildPHID,
-              buildStepPHID: "PHID-HMCS-codereview0000000000",
+              buildStepPHID: t.stepPHID,
               status: { value: t.status, name: t.status },
               epochStarted: t.dateCreated,
               epochCompleted: t.epochCompleted,

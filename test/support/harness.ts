@@ -38,7 +38,7 @@ export interface Harness {
    * A Try push by the code-review bot: a stacked patch and the try_task_config commit naming `diffPHID`
    * (wire-formats §5.1). Without `diffPHID`, a push people made themselves. Published unless `publish` is false.
    */
-  tryPush(pushId: number, time: number, diffPHID?: string, options?: { revisionId?: number; publish?: boolean }): Promise<void>;
+  tryPush(pushId: number, time: number, diffPHID?: string, options?: { revisionId?: number; publish?: boolean; targetPHID?: string | null; author?: string }): Promise<void>;
   /** `count` consecutive pushes from `firstId`, all mirrored unless `unmirroredFrom` says where that stops. */
   backlog(repository: string, firstId: number, count: number, time: number, options?: { unmirroredFrom?: number; commits?: number }): Promise<void>;
   run(argv: string[], extraEnv?: Record<string, string | undefined>, command?: "report-lag" | "display-lag", hooks?: RunHooks): Promise<RunResult>;
@@ -119,10 +119,19 @@ export async function startHarness(options: { repositories: string[]; token?: bo
     async tryPush(pushId, time, diffPHID, opts = {}) {
       const changesets = commitsOf(TRY, pushId, 2);
       const revision = opts.revisionId ?? 1;
+      // The bot's try_task_config.json names its build target (mozilla/code-review bot/code_review_bot/vcs.py,
+      // written with sort_keys and indent 4); `targetPHID: null` leaves the file out.
+      const target = diffPHID && opts.targetPHID !== null ? (opts.targetPHID ?? phab.botTarget(diffPHID)) : undefined;
+      const config = JSON.stringify({ parameters: { optimize_target_tasks: true, phabricator_diff: target, target_tasks_method: "codereview" }, version: 2 }, null, 4);
       const details = diffPHID
         ? [
             { author: "Dev <dev@example.com>", desc: `Bug 1 - a patch\n\nDifferential Revision: https://phabricator.services.mozilla.com/D${revision}\nDifferential Diff: PHID-DIFF-patch${pushId}` },
-            { author: BOT, desc: `try_task_config for https://phabricator.services.mozilla.com/D${revision}\nDifferential Diff: ${diffPHID}`, files: ["try_task_config.json"] },
+            {
+              author: opts.author ?? BOT,
+              desc: `try_task_config for https://phabricator.services.mozilla.com/D${revision}\nDifferential Diff: ${diffPHID}`,
+              files: ["try_task_config.json"],
+              ...(target === undefined ? {} : { contents: { "try_task_config.json": config } }),
+            },
           ]
         : [
             { author: "Dev <dev@example.com>", desc: "Bug 2 - trying something" },
