@@ -15,10 +15,12 @@ export class ConduitError extends Error {
   }
 }
 
+// The server always sends all three keys (ConduitAPIResponse::toDictionary); a body without the
+// error keys (as some clients' recorded fixtures have) is read as no error.
 const envelope = z.object({
   result: z.unknown(),
-  error_code: z.string().nullable(),
-  error_info: z.string().nullable(),
+  error_code: z.string().nullable().optional().default(null),
+  error_info: z.string().nullable().optional().default(null),
 });
 
 const searchResult = z.object({
