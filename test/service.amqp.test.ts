@@ -39,7 +39,8 @@ describe("report-lag (service)", () => {
     expect(sample(text, "phabmon_pulse_connected")).toBe(1);
     expect(sample(text, `phabmon_queue_messages{queue="${h.broker.queue}"}`)).toBe(1);
     expect(sample(text, `phabmon_messages_received_total{repository="${AUTOLAND}"}`)).toBe(2);
-    expect(sample(text, `phabmon_upstream_request_duration_seconds_count{service="phabricator"}`)).toBe(1);
+    // The callsign's repository PHID, then one diffusion.commit.search.
+    expect(sample(text, `phabmon_upstream_request_duration_seconds_count{service="phabricator"}`)).toBe(2);
     expect(Math.abs(sample(text, `phabmon_last_check_success_timestamp_seconds{repository="${AUTOLAND}"}`) - Date.now() / 1000)).toBeLessThan(30);
     expect(text).toMatch(/^phabmon_build_info\{version="0\.1\.0",commit="[^"]+"\} 1$/m);
     expect(text).toContain("process_resident_memory_bytes");

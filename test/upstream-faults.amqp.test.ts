@@ -34,13 +34,13 @@ const cases: Case[] = [
   { name: "hg never answers", token: true, inject: (h) => ((h.hg.fault = "hang"), {}), error: /json-pushes: UND_ERR_HEADERS_TIMEOUT after 3 attempts/, attempts: { side: "hg", count: 3 } },
   { name: "hg's body never ends", token: true, inject: (h) => ((h.hg.fault = "stall"), {}), error: /json-pushes: the body did not arrive whole \(UND_ERR_BODY_TIMEOUT\)/ },
   { name: "hg's JSON is cut short", token: true, inject: (h) => ((h.hg.fault = "truncate"), {}), error: /json-pushes: the body is not JSON/ },
-  { name: "Conduit answers 500", token: true, inject: (h) => ((h.phab.fault = "500"), {}), error: /POST \/api\/diffusion\.commit\.search: HTTP 500/, attempts: { side: "phab", count: 3 } },
+  { name: "Conduit answers 500", token: true, inject: (h) => ((h.phab.fault = "500"), {}), error: /POST \/api\/diffusion\.repository\.search: HTTP 500/, attempts: { side: "phab", count: 3 } },
   { name: "Conduit never answers", token: true, inject: (h) => ((h.phab.fault = "hang"), {}), error: /UND_ERR_HEADERS_TIMEOUT after 3 attempts/ },
   { name: "Conduit's body never ends", token: true, inject: (h) => ((h.phab.fault = "stall"), {}), error: /the body did not arrive whole/ },
   { name: "Phabricator refuses connections", token: true, inject: async () => ({ PHABRICATOR_URL: await refusedUrl() }), error: /ECONNREFUSED after 3 attempts/ },
-  { name: "a Conduit error envelope", token: true, inject: (h) => ((h.phab.fault = "conduit-error"), {}), error: /diffusion\.commit\.search: ERR-CONDUIT-CORE \(Query .* overheated\.\)/ },
+  { name: "a Conduit error envelope", token: true, inject: (h) => ((h.phab.fault = "conduit-error"), {}), error: /diffusion\.repository\.search: ERR-CONDUIT-CORE \(Query .* overheated\.\)/ },
   { name: "a refused Conduit token", token: true, inject: () => ({ PHABRICATOR_API_TOKEN: "api-refusedrefusedrefusedrefuse" }), error: /ERR-INVALID-AUTH/ },
-  { name: "commit pages answer 500 (no token)", token: false, inject: (h) => ((h.phab.fault = "500"), {}), error: /HEAD \/rMOZILLACENTRAL[0-9a-f]{40}: HTTP 500/ },
+  { name: "commit pages answer 500 (no token)", token: false, inject: (h) => ((h.phab.fault = "500"), {}), error: /HEAD \/diffusion\/MOZILLACENTRAL\/: HTTP 500/ },
 ];
 
 describe("report-lag --once under upstream faults", () => {
