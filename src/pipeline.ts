@@ -122,10 +122,11 @@ export function createPipeline(deps: PipelineDeps) {
     for (const found of candidates) latest.set(found.diffPHID, found);
     const pushes = (await withTargets([...latest.values()], signal)).filter((f) => f.targetPHID !== undefined);
     const targets = await deps.reviews.targets(pushes.map((f) => f.targetPHID as string), signal);
-    const builds = await deps.reviews.buildStatuses([...new Set([...targets.values()].map((t) => t.buildPHID))], signal);
+    const buildPHIDs = [...new Set([...targets.values()].map((t) => t.buildPHID))];
+    const [builds, buildTargets] = buildPHIDs.length === 0 ? [new Map<string, string>(), []] : await Promise.all([deps.reviews.buildStatuses(buildPHIDs, signal), deps.reviews.targetsOfBuilds(buildPHIDs, signal)]);
     const waiting = pushes.filter((f) => {
       const target = targets.get(f.targetPHID as string);
-      return target !== undefined && reviewState(target, [], builds.get(target.buildPHID), deps.now() / 1000).state === "in_flight";
+      return target !== undefined && reviewState(target, buildTargets, builds.get(target.buildPHID), deps.now() / 1000).state === "in_flight";
     });
     const facts = await deps.reviews.diffs(waiting.map((f) => f.diffPHID), signal);
     const found = waiting.flatMap((f) => {

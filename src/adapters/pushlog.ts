@@ -108,6 +108,16 @@ export function createPushlogClient(upstream: Upstream): PushlogClient {
   const getPushes = (repository: string, range: PushlogRange, signal?: AbortSignal) => get(pushlogPath(repository, range), pushesV2, signal);
   const toFull = (id: string, push: z.infer<typeof fullPushesV2>["pushes"][string]): FullPush => ({ pushId: Number(id), date: push.date, user: push.user, changesets: push.changesets });
 
+  async function getFull(repository: string, range: PushlogRange, tipsOnly: boolean, signal?: AbortSignal): Promise<PushlogSlice<FullPush>> {
+    const body = await get(pushlogPath(repository, range, true, tipsOnly), fullPushesV2, signal);
+    const pushes = new Map<number, FullPush>();
+    for (const [id, push] of Object.entries(body.pushes)) {
+      const full = toFull(id, push);
+      if (full.pushId > range.startId && full.pushId <= range.endId) pushes.set(full.pushId, full);
+    }
+    return { pushes, lastPushId: body.lastpushid };
+  }
+
   return {
     async fetchRange(repository, range, signal) {
       const body = await getPushes(repository, range, signal);
@@ -120,24 +130,8 @@ export function createPushlogClient(upstream: Upstream): PushlogClient {
       }
       return { pushes, lastPushId: body.lastpushid };
     },
-    async fetchFullRange(repository, range, signal) {
-      const body = await get(pushlogPath(repository, range, true), fullPushesV2, signal);
-      const pushes = new Map<number, FullPush>();
-      for (const [id, push] of Object.entries(body.pushes)) {
-        const full = toFull(id, push);
-        if (full.pushId > range.startId && full.pushId <= range.endId) pushes.set(full.pushId, full);
-      }
-      return { pushes, lastPushId: body.lastpushid };
-    },
-    async fetchTipsRange(repository, range, signal) {
-      const body = await get(pushlogPath(repository, range, true, true), fullPushesV2, signal);
-      const pushes = new Map<number, FullPush>();
-      for (const [id, push] of Object.entries(body.pushes)) {
-        const full = toFull(id, push);
-        if (full.pushId > range.startId && full.pushId <= range.endId) pushes.set(full.pushId, full);
-      }
-      return { pushes, lastPushId: body.lastpushid };
-    },
+    fetchFullRange: (repository, range, signal) => getFull(repository, range, false, signal),
+    fetchTipsRange: (repository, range, signal) => getFull(repository, range, true, signal),
     async firstPushIdSince(repository, sinceSec, signal) {
       let low = 1;
       let high = (await getPushes(repository, { startId: 0, endId: 0 }, signal)).lastpushid + 1;
