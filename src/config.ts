@@ -2,6 +2,7 @@
 // variable and how to fix it; a secret's value never appears in a message.
 import { z } from "zod";
 import cron from "node-cron";
+import { closest, distance } from "fastest-levenshtein";
 
 export interface Repository {
   /** hg path below HG_URL, e.g. `integration/autoland`; also the Pulse routing key. */
@@ -36,6 +37,8 @@ export interface Config {
   upstreamTimeoutMs: number;
   phabricatorHeadConcurrency: number;
   maxMessagesPerCheck: number;
+  /** Variables set but ignored (the earlier service's), to be said once at start-up. */
+  notices: string[];
 }
 
 export class ConfigError extends Error {
@@ -73,6 +76,42 @@ export const VARIABLES = [
 ] as const;
 
 type Env = Record<string, string | undefined>;
+
+/** Names of the service contract that this version does not read yet: said once, not an error. */
+const NOT_YET_READ = ["GIT_BRANCHES", "LANDO_EXCHANGE", "LANDO_ROUTING_KEYS", "STATSD_HOST", "STATSD_PORT", "SENTRY_DSN"];
+/** The earlier Python service's variables that this one ignores. */
+const IGNORED = ["DEBUG", "PULSE_QUEUE_READ_TIMEOUT"];
+/** Prefixes only this service's variables use: any other name with one is a typo. */
+const PREFIXES = ["PULSE_", "HG_", "PHABRICATOR_", "METRICS_", "CODE_REVIEW_", "QUEUE_DEPTH_", "UPSTREAM_", "CHECK_", "MAX_MESSAGES_"];
+/** Variables of the platform, the shell and Node that are never ours, however close to one of ours. */
+const NOT_OURS = new Set(["HOME", "TERM", "PATH", "DYNO", "NODE_ENV", "PWD", "OLDPWD", "HOSTNAME", "HOST", "LANG", "SHELL", "USER", "CI", "TZ", "NODE_OPTIONS", "REAL_DATA_DIR", "TEST_AMQP_URL"]);
+
+/**
+ * Problems with the names of the variables set: one that is not the service's but looks like one (a
+ * service prefix, or a small edit away from a name of at least 6 letters: PORT is too short to
+ * guess at) stops start-up, naming the variable it most resembles. Also the notices of ignored ones.
+ */
+export function variableNameProblems(env: Env): { problems: string[]; notices: string[] } {
+  const known = [...VARIABLES, ...NOT_YET_READ];
+  const problems: string[] = [];
+  const notices: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (env[name] === undefined || known.includes(name) || NOT_OURS.has(name) || !/^[A-Z][A-Z0-9_]*$/.test(name)) continue;
+    if (IGNORED.includes(name)) {
+      notices.push(`${name}: ignored (the earlier Python service read it; this one does not)`);
+      continue;
+    }
+    const nearest = closest(name, known);
+    const near = known.some((k) => k.length >= 6 && distance(name, k) <= (k.length >= 10 ? 2 : 1));
+    if (PREFIXES.some((p) => name.startsWith(p)) || near) {
+      problems.push(`${name}: not a variable of this service; did you mean ${nearest}? (unset ${name} if it is meant for something else)`);
+    }
+  }
+  for (const name of NOT_YET_READ) {
+    if (env[name] !== undefined && env[name]?.trim() !== "") notices.push(`${name}: not read by this version of the service yet; ignored`);
+  }
+  return { problems, notices };
+}
 
 const HG_PATH = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 const CALLSIGN = /^[A-Z][A-Z0-9]*$/;
@@ -235,7 +274,8 @@ export function readConfig(env: Env): Config {
   const present = Object.fromEntries(
     Object.entries(env).filter(([k, v]) => (VARIABLES as readonly string[]).includes(k) && v !== undefined && v.trim() !== ""),
   );
-  const problems: string[] = [];
+  const names = variableNameProblems(env);
+  const problems: string[] = [...names.problems];
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -300,5 +340,6 @@ export function readConfig(env: Env): Config {
     upstreamTimeoutMs: value.UPSTREAM_TIMEOUT_SECONDS !== undefined ? value.UPSTREAM_TIMEOUT_SECONDS * 1000 : Math.min(30_000, checkIntervalMs / 4),
     phabricatorHeadConcurrency: value.PHABRICATOR_HEAD_CONCURRENCY,
     maxMessagesPerCheck: value.MAX_MESSAGES_PER_CHECK,
+    notices: names.notices,
   };
 }

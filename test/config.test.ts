@@ -120,3 +120,28 @@ describe(".env.example", () => {
     }
   });
 });
+
+describe("variable names", () => {
+  it("stops start-up on a variable that looks like one of the service's, naming the one it resembles", () => {
+    expect(problems({ ...BASE, HG_ULR: "https://hg.example.org", METRICS_TOKN: "t", PHABRICATOR_TOKEN: "api-x", LOG_LEVL: "debug" })).toEqual([
+      "HG_ULR: not a variable of this service; did you mean HG_URL? (unset HG_ULR if it is meant for something else)",
+      "LOG_LEVL: not a variable of this service; did you mean LOG_LEVEL? (unset LOG_LEVL if it is meant for something else)",
+      "METRICS_TOKN: not a variable of this service; did you mean METRICS_TOKEN? (unset METRICS_TOKN if it is meant for something else)",
+      "PHABRICATOR_TOKEN: not a variable of this service; did you mean PHABRICATOR_API_TOKEN? (unset PHABRICATOR_TOKEN if it is meant for something else)",
+    ]);
+  });
+
+  it("names the earlier service's ignored variables once, as notices, not errors", () => {
+    const config = readConfig({ ...BASE, DEBUG: "1", PULSE_QUEUE_READ_TIMEOUT: "5" });
+    expect(config.notices).toEqual([
+      "DEBUG: ignored (the earlier Python service read it; this one does not)",
+      "PULSE_QUEUE_READ_TIMEOUT: ignored (the earlier Python service read it; this one does not)",
+    ]);
+  });
+
+  it("never minds variables that are not the service's, however close to a short name like PORT", () => {
+    const others = { HOME: "/root", TERM: "xterm", PATH: "/bin", DYNO: "web.1", NODE_ENV: "production", PWD: "/app", HOSTNAME: "h", PORTS: "1", SORT: "x", WEB_CONCURRENCY: "1", MEMORY_AVAILABLE: "512" };
+    expect(problems({ ...BASE, ...others })).toEqual([]);
+    expect(problems({ ...BASE, ...(process.env as Record<string, string>) }).filter((p) => !p.startsWith("PULSE_") && !p.startsWith("REPOSITORIES"))).toEqual([]);
+  });
+});

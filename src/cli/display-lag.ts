@@ -65,6 +65,7 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
     for (const problem of error.problems) io.stderr(`configuration error: ${problem}\n`);
     return 2;
   }
+  for (const notice of config.notices) io.stderr(`note: ${notice}\n`);
   const token = config.phabricatorApiToken;
   if (!token && parsed.positionals.some((p) => parseDiffRef(p))) {
     io.stderr("configuration error: PHABRICATOR_API_TOKEN: not set; a diff can only be looked up through Conduit\n");

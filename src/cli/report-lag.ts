@@ -95,6 +95,7 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
     for (const problem of error.problems) io.stderr(`configuration error: ${problem}\n`);
     return 2;
   }
+  for (const notice of config.notices) io.stderr(`note: ${notice}\n`);
   if (values["check-config"]) {
     const repos = config.repositories.map((r) => `${r.path}=${r.callsign}`).join(", ");
     const off = pipelineOffReason(config);
