@@ -13,11 +13,14 @@ import { planCheck, settleCheck } from "./core/check-plan.ts";
 import { pushIdRanges, walkPushes, type PushCommits, type StopReason } from "./core/push-walk.ts";
 import { INITIAL_STATE, lagSeconds, replicationDelays, stateAfterCheck, type RepositoryState } from "./core/lag.ts";
 import { idsAfter, mergePushes, missingPushIds } from "./core/pushlog-gaps.ts";
+import { unusableInput } from "./core/input-evidence.ts";
 import { absenceAfterCheck, absentPushFate, type GiveUpReason } from "./core/absent-pushes.ts";
 import { accountMessages } from "./message-accounting.ts";
 
 /** Pushes per json-pushes request: 200 pushes of a few commits each is a response of tens of KB. */
 export const PUSHLOG_SLICE = 200;
+/** How far back the pushlog is read when the queue was lost before this process saw a push. */
+const LOST_QUEUE_LOOKBACK_S = 24 * 3600;
 
 export interface QueueSession {
   readonly deliveries: readonly Delivery[];
@@ -93,9 +96,9 @@ export function createMonitor(deps: MonitorDeps) {
   /** The highest push id seen per repository, from messages or the pushlog; the start of gap searches. */
   const lastSeen = new Map<string, number>();
   /**
-   * Unverified pushes with no message left on the queue (found in the pushlog, or read from a queue
-   * that was then deleted), kept here until verified. A restart forgets them; the next queue
-   * re-creation or hole in the push ids finds them again.
+   * Every push read (from a message or the pushlog) and not verified yet, kept until verified or
+   * given up, so that a queue deleted between checks loses nothing this process has seen. A restart
+   * forgets them; their messages, or the pushlog read after a lost queue, bring them back.
    */
   const held = new Map<string, Map<number, Push>>(deps.repositories.map((r) => [r.path, new Map()]));
   /** Per repository: push ids json-pushes did not list yet, and in how many checks in a row. */
@@ -177,7 +180,13 @@ export function createMonitor(deps: MonitorDeps) {
 
   /** Pushes the pushlog has that never came over Pulse: holes in the ids, and after a re-created queue, everything newer. */
   async function findGapPushes(repo: Repository, present: readonly Push[], queueLost: boolean, signal?: AbortSignal): Promise<Push[]> {
-    const seen = lastSeen.get(repo.path);
+    let seen = lastSeen.get(repo.path);
+    if (seen === undefined && queueLost) {
+      // A queue lost before this process saw any push: what it held is only in the pushlog, and the
+      // last day of it is read (pushes already mirrored verify at once).
+      seen = (await deps.pushlog.firstPushIdSince(repo.path, deps.now() / 1000 - LOST_QUEUE_LOOKBACK_S, signal)) - 1;
+      present = [];
+    }
     if (seen === undefined) return [];
     const ids = new Set(missingPushIds(seen, present.map((p) => p.pushId)));
     if (queueLost) {
@@ -226,6 +235,7 @@ export function createMonitor(deps: MonitorDeps) {
     );
     const plan = planCheck(decoded.map((message, index) => ({ index, decoded: message })), monitored);
     accountMessages(session.deliveries, decoded, plan, { monitored, metrics, log, atMs: started });
+    const unusable = unusableInput(decoded.map((d, i) => ({ routingKey: session.deliveries[i]?.routingKey ?? "", decoded: d })), monitored, deps.hgUrl);
 
     const queueLost = session.queueRecreated || session.cancelled;
     const verifications = await Promise.all(
@@ -250,11 +260,11 @@ export function createMonitor(deps: MonitorDeps) {
         for (const { push } of verification.givenUp) kept.delete(push.pushId);
         // Pushes held in memory carry the pushlog's time from now on.
         for (const push of pushes) if (kept.has(push.pushId)) kept.set(push.pushId, push);
-        if (session.cancelled) {
-          // Their messages went with the deleted queue: only this process remembers them now.
-          const done = new Set([...verification.verified, ...verification.givenUp.map((g) => g.push)].map((p) => p.pushId));
-          for (const push of pushes) if (!done.has(push.pushId) && fromMessages.some((m) => m.pushId === push.pushId)) kept.set(push.pushId, push);
-        }
+        // Every push read and not verified is remembered, whatever happens to its message: should the
+        // queue be deleted (PulseGuardian, at 8,000 messages, exactly when the mirror is stuck) before
+        // the next check, this process still knows what holds the lag.
+        const done = new Set([...verification.verified, ...verification.givenUp.map((g) => g.push)].map((p) => p.pushId));
+        for (const push of pushes) if (!done.has(push.pushId)) kept.set(push.pushId, push);
         absences.set(repo.path, absenceAfterCheck(absences.get(repo.path) ?? new Map(), verification.waiting));
         for (const { push, reason } of verification.givenUp) {
           log.warn(
@@ -269,6 +279,8 @@ export function createMonitor(deps: MonitorDeps) {
         const newest = Math.max(lastSeen.get(repo.path) ?? 0, verification.highestListed ?? 0);
         if (newest > 0) lastSeen.set(repo.path, newest);
         if (gapError !== undefined && verification.error === undefined) verification.error = gapError;
+        const evidence = unusable.get(repo.path);
+        if (evidence !== undefined && verification.error === undefined) verification.error = evidence;
         return { repo, pushes, verification };
       }),
     );
@@ -323,7 +335,7 @@ export function createMonitor(deps: MonitorDeps) {
   ): CheckReport {
     const at = deps.now();
     const repositories = outcomes.map(({ repo, ok, error: repoError, unverified, verification }): RepositoryReport => {
-      const state = stateAfterCheck(states.get(repo.path) ?? INITIAL_STATE, { ok, unverified, atMs: at });
+      const state = stateAfterCheck(states.get(repo.path) ?? INITIAL_STATE, { ok, error: repoError, unverified, atMs: at });
       states.set(repo.path, state);
       metrics.checks.inc({ repository: repo.path });
       if (ok) metrics.lastCheckSuccess.set({ repository: repo.path }, at / 1000);
@@ -359,10 +371,11 @@ export function createMonitor(deps: MonitorDeps) {
     runCheck,
     lagSeconds: lagOf,
     /** Per repository: whether its last successful check is recent enough for /__heartbeat__. */
-    health(nowMs: number): Array<{ repository: string; lastSuccessAt: number | undefined; healthy: boolean }> {
+    health(nowMs: number): Array<{ repository: string; lastSuccessAt: number | undefined; healthy: boolean; lastError: string | undefined }> {
       return deps.repositories.map(({ path }) => {
-        const last = states.get(path)?.lastSuccessAt;
-        return { repository: path, lastSuccessAt: last, healthy: last !== undefined && nowMs - last <= staleAfterMs };
+        const state = states.get(path);
+        const last = state?.lastSuccessAt;
+        return { repository: path, lastSuccessAt: last, healthy: last !== undefined && nowMs - last <= staleAfterMs, lastError: state?.lastError };
       });
     },
   };

@@ -247,6 +247,7 @@ export async function startService(
               {
                 healthy: c.healthy,
                 lastSuccess: c.lastSuccessAt === undefined ? null : new Date(c.lastSuccessAt).toISOString(),
+                lastError: c.lastError ?? null,
               },
             ]),
           ),

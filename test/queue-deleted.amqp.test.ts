@@ -78,3 +78,43 @@ it("deleted during a check: the cancel is noticed, and the pushes that check rea
   expect((await svc.finished).code).toBe(0);
   expect(await h.broker.depth()).toBe(0);
 }, 60_000);
+
+it("deleted while the mirror is stuck: the unverified push keeps the lag, and is verified once mirrored", async () => {
+  const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+  const t = Math.floor(Date.now() / 1000) - 3600;
+  const stuck = await h.push(AUTOLAND, 1, t, { mirrored: false });
+  await h.push(AUTOLAND, 2, t + 10);
+  const svc = await h.start([], { CHECK_SCHEDULE: "*/2 * * * * *", UPSTREAM_TIMEOUT_SECONDS: "1" });
+  expect(await svc.waitForLog("check done")).toMatchObject({ pending: 2, stoppedAt: { pushId: 1 } });
+
+  // PulseGuardian deletes the queue, with push 1 and 2's messages in it.
+  await deleteQueue(h);
+  await svc.waitForLog("our queue was gone (deleted by PulseGuardian?); declaring it again and looking for lost pushes in the pushlog");
+  const after = await svc.waitForLog("check done", svc.logs.filter((l) => l.msg === "check done").length + 1);
+  expect(after).toMatchObject({ pending: 2, stoppedAt: { pushId: 1 } });
+  const lag = await metric(svc, `phabmon_replication_lag_seconds{repository="${AUTOLAND}",callsign="MOZILLACENTRAL"}`);
+  expect(lag).toBeGreaterThanOrEqual(3600);
+
+  h.phab.mirror("MOZILLACENTRAL", stuck);
+  const deadline = Date.now() + 20_000;
+  while ((await metric(svc, `phabmon_pushes_verified_total{repository="${AUTOLAND}",callsign="MOZILLACENTRAL"}`)) < 2 && Date.now() < deadline) {
+    await svc.waitForLog("check done", svc.logs.filter((l) => l.msg === "check done").length + 1);
+  }
+  expect(await metric(svc, `phabmon_pushes_verified_total{repository="${AUTOLAND}",callsign="MOZILLACENTRAL"}`)).toBe(2);
+  expect(await metric(svc, `phabmon_replication_lag_seconds{repository="${AUTOLAND}",callsign="MOZILLACENTRAL"}`)).toBe(0);
+  svc.signal();
+  await svc.finished;
+});
+
+it("a queue missing when the service starts: the last day of the pushlog is read, so a stuck push still holds the lag", async () => {
+  const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+  const t = Math.floor(Date.now() / 1000) - 3600;
+  await h.push(AUTOLAND, 1, t - 100, { publish: false });
+  await h.push(AUTOLAND, 2, t, { mirrored: false, publish: false });
+  await deleteQueue(h);
+  const svc = await h.start([]);
+  await svc.waitForLog("our queue did not exist; declaring it and reading the last day of pushes from the pushlog");
+  expect(await svc.waitForLog("check done")).toMatchObject({ verified: 1, pending: 1, stoppedAt: { pushId: 2 } });
+  svc.signal();
+  await svc.finished;
+});

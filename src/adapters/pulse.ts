@@ -197,13 +197,26 @@ export class PulseClient {
   private async prepareQueue(model: ChannelModel, { name: queue, bindings }: QueueSpec): Promise<void> {
     const { exchange, readOnly } = this.options;
     if (!readOnly) {
+      // Only the broker's 404 says the queue is not there; a connection that died meanwhile (a
+      // heartbeat timeout) says nothing about the queue.
       const existed = await this.withChannel(model, (ch) => ch.checkQueue(queue)).then(
         () => true,
-        () => false,
+        (error: unknown) => {
+          if ((error as { code?: unknown }).code === 404) return false;
+          throw new PulseError(`cannot check queue ${queue}: ${reason(error)}`, { cause: error });
+        },
       );
-      if (!existed && this.declared.has(queue)) {
+      if (!existed) {
+        // Gone after we had declared it (PulseGuardian deletes a queue at 8,000 messages), or not
+        // there when this process started, which after a restart may be the same loss: either way
+        // the pushes published meanwhile are only in the pushlog.
         this.recreated.add(queue);
-        this.options.log.warn({ queue }, "our queue was gone (deleted by PulseGuardian?); declaring it again and looking for lost pushes in the pushlog");
+        this.options.log.warn(
+          { queue },
+          this.declared.has(queue)
+            ? "our queue was gone (deleted by PulseGuardian?); declaring it again and looking for lost pushes in the pushlog"
+            : "our queue did not exist; declaring it and reading the last day of pushes from the pushlog",
+        );
       }
     }
     // A failed passive check closes the channel, but nothing else is done on it after a failure.

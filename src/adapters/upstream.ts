@@ -69,7 +69,9 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     interceptors.retry({
       maxRetries,
       minTimeout,
-      maxTimeout: 4 * minTimeout,
+      // Caps the back-off and, with it, a Retry-After (429/503): capped at the request's own time budget,
+      // so a throttled request is asked again when the server said, not after a second regardless.
+      maxTimeout: Math.max(4 * minTimeout, timeoutMs),
       timeoutFactor: 2,
       // Conduit's *.search methods only read, so a POST to them is as safe to repeat as a GET.
       methods: ["GET", "HEAD", "POST"],

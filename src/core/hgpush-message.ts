@@ -31,7 +31,7 @@ export type SkipReason = "other_type" | "empty_push";
 export type DecodedMessage =
   | { kind: "pushes"; repository: string; pushes: Push[] }
   | { kind: "skipped"; reason: SkipReason; repository?: string }
-  | { kind: "rejected"; reason: RejectReason; detail: string };
+  | { kind: "rejected"; reason: RejectReason; detail: string; /** For foreign_host: the origin the message names. */ origin?: string };
 
 export interface RawMessage {
   body: Uint8Array;
@@ -117,7 +117,8 @@ export function decodeHgpushMessage(message: RawMessage, hgUrl: string): Decoded
 
   const repository = repositoryPath(cg.data.repo_url, hgUrl);
   if (repository === undefined) {
-    return { kind: "rejected", reason: "foreign_host", detail: `repo_url ${cg.data.repo_url.slice(0, 200)}` };
+    const origin = URL.canParse(cg.data.repo_url) ? new URL(cg.data.repo_url).origin : undefined;
+    return { kind: "rejected", reason: "foreign_host", detail: `repo_url ${cg.data.repo_url.slice(0, 200)}`, ...(origin ? { origin: origin.slice(0, 200) } : {}) };
   }
   if (message.routingKey !== "" && message.routingKey !== repository) {
     return {

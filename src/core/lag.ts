@@ -14,6 +14,8 @@ export interface RepositoryState {
   pendingPushes: number | undefined;
   /** Whether the most recent check completed; undefined before any check. */
   lastCheckOk: boolean | undefined;
+  /** Why the most recent check did not complete; undefined when it did. */
+  lastError?: string | undefined;
 }
 
 export const INITIAL_STATE: RepositoryState = {
@@ -43,26 +45,29 @@ export function lagSeconds(state: RepositoryState, nowMs: number, staleAfterMs: 
 export interface CheckOutcome {
   /** The check of this repository completed (lagging or not). */
   ok: boolean;
+  /** Why it did not. */
+  error?: string | undefined;
   /** Pushes still unverified after the check; undefined when the queue could not be read. */
   unverified: readonly Push[] | undefined;
   atMs: number;
 }
 
 export function stateAfterCheck(previous: RepositoryState, outcome: CheckOutcome): RepositoryState {
+  const lastError = outcome.ok ? undefined : (outcome.error ?? "check failed");
   if (outcome.unverified === undefined) {
-    return outcome.ok ? { ...previous, lastSuccessAt: outcome.atMs, lastCheckOk: true } : { ...previous, lastCheckOk: false };
+    return outcome.ok ? { ...previous, lastSuccessAt: outcome.atMs, lastCheckOk: true, lastError } : { ...previous, lastCheckOk: false, lastError };
   }
   const oldest = outcome.unverified.reduce<number | null>(
     (min, push) => (min === null || push.pushTime < min ? push.pushTime : min),
     null,
   );
   if (outcome.ok) {
-    return { lastSuccessAt: outcome.atMs, oldestUnverifiedPushTime: oldest, pendingPushes: outcome.unverified.length, lastCheckOk: true };
+    return { lastSuccessAt: outcome.atMs, oldestUnverifiedPushTime: oldest, pendingPushes: outcome.unverified.length, lastCheckOk: true, lastError };
   }
   // A failed check still read the queue, so what it left unverified is what is outstanding; it only
   // cannot vouch for the rest, so it never turns a known lag into a zero.
   const kept = oldest ?? previous.oldestUnverifiedPushTime;
-  return { ...previous, oldestUnverifiedPushTime: kept, pendingPushes: outcome.unverified.length, lastCheckOk: false };
+  return { ...previous, oldestUnverifiedPushTime: kept, pendingPushes: outcome.unverified.length, lastCheckOk: false, lastError };
 }
 
 /** Seconds from each push to the check that verified it. */

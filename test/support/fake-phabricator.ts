@@ -69,6 +69,11 @@ export interface FakePhabricator {
   bodies: string[];
   latencyMs: number;
   fault: Fault;
+  /**
+   * The next `times` requests are answered with a throttle (429 with Retry-After, as Phabricator's
+   * rate limiter and proxies send) or a proxy's 502 HTML page, then normal answers resume.
+   */
+  throttle: { status: 429 | 502; retryAfterS?: number; times: number } | undefined;
   close(): Promise<void>;
 }
 
@@ -111,6 +116,7 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
     bodies: [],
     latencyMs: options.latencyMs ?? 0,
     fault: "none",
+    throttle: undefined,
     addRepository(callsign, opts = {}) {
       const known = repositories.get(callsign);
       if (known) return known.phid;
@@ -386,6 +392,16 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (fake.latencyMs > 0) await sleep(fake.latencyMs);
+    if (fake.throttle && fake.throttle.times > 0) {
+      fake.throttle.times--;
+      fake.requests.push({ method: req.method ?? "GET", path: url.pathname });
+      await readBody(req);
+      const headers: Record<string, string> = { "content-type": "text/html" };
+      if (fake.throttle.retryAfterS !== undefined) headers["retry-after"] = String(fake.throttle.retryAfterS);
+      res.writeHead(fake.throttle.status, headers);
+      res.end(fake.throttle.status === 502 ? "<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>" : "<html>Too Many Requests</html>");
+      return;
+    }
     if (fake.fault === "500" || fake.fault === "hang" || fake.fault === "stall") {
       fake.requests.push({ method: req.method ?? "GET", path: url.pathname });
       if (fake.fault === "500") {
