@@ -74,9 +74,18 @@ export function heartbeatHandlers(deps: Pick<ServerDeps, "health" | "version">):
   };
 }
 
+/**
+ * Connection limits, on purpose: a scrape or a heartbeat is a few hundred bytes of request, so a
+ * client that has not sent its headers within 5 s, or holds an idle keep-alive connection for 5 s, is
+ * dropped; Node checks these every second (its default is 30 s, and its default header timeout 60 s,
+ * which let 250 idle clients hold 250 file descriptors for a minute). Past 512 open connections new
+ * ones are refused at once, which bounds the descriptors whatever clients do.
+ */
+export const HTTP_LIMITS = { headersTimeoutMs: 5000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5000, checkIntervalMs: 1000, maxConnections: 512 };
+
 export function createHttpServer(deps: ServerDeps): Server {
   const handlers: Handler[] = [metricsHandler(deps), heartbeatHandlers(deps)];
-  return createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: HTTP_LIMITS.checkIntervalMs, headersTimeout: HTTP_LIMITS.headersTimeoutMs, requestTimeout: HTTP_LIMITS.requestTimeoutMs, keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs }, (req, res) => {
     void (async () => {
       if (req.method !== "GET" && req.method !== "HEAD") {
         send(res, 405, "text/plain", "method not allowed\n", { allow: "GET, HEAD" });
@@ -93,4 +102,6 @@ export function createHttpServer(deps: ServerDeps): Server {
       else res.destroy();
     });
   });
+  server.maxConnections = HTTP_LIMITS.maxConnections;
+  return server;
 }
