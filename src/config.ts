@@ -21,6 +21,10 @@ export interface Config {
     queue: string;
     /** `queue/<user>/<name>/try`: the queue of Try pushes, declared only when the pipeline is measured. */
     tryQueue: string;
+    /** `queue/<user>/<name>/rejected`: every message set aside, bounded; fed through `rejectedExchange`. */
+    rejectedQueue: string;
+    /** `exchange/<user>/<name>/rejected`: Pulse lets a user publish only to its own exchanges. */
+    rejectedExchange: string;
   };
   repositories: Repository[];
   hgUrl: string;
@@ -324,6 +328,8 @@ export function readConfig(env: Env): Config {
       queueName,
       queue: `queue/${username}/${queueName}`,
       tryQueue: `queue/${username}/${queueName}/try`,
+      rejectedQueue: `queue/${username}/${queueName}/rejected`,
+      rejectedExchange: `exchange/${username}/${queueName}/rejected`,
     },
     repositories,
     hgUrl: value.HG_URL,

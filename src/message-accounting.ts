@@ -2,7 +2,7 @@
 // ones, and count and log (once, truncated) the ones set aside. Shared by the replication check and
 // the code-review pipeline check.
 import type { Logger } from "pino";
-import type { Delivery } from "./adapters/pulse.ts";
+import type { Delivery, SetAsideCopy } from "./adapters/pulse.ts";
 import type { CheckPlan } from "./core/check-plan.ts";
 import type { DecodedMessage } from "./core/hgpush-message.ts";
 import type { Metrics } from "./metrics.ts";
@@ -45,5 +45,33 @@ export function accountMessages(
         "set aside a malformed or foreign message",
       );
     }
+  }
+}
+
+/** Copies set-aside messages to the rejected queue; resolves with how many older copies were pushed out. */
+export type CopyAside = (copies: readonly SetAsideCopy[], nowMs: number) => Promise<{ dropped: number }>;
+
+/**
+ * The acks a check may send once its set-aside messages are kept: when the broker confirmed every
+ * copy, `ack` as it is; when it did not, `ack` without them, so they go back to the queue (where they
+ * hold nothing up) and the next check tries again. Nothing set aside is ever acked uncopied.
+ */
+export async function keepSetAside(
+  copies: ReadonlyArray<SetAsideCopy & { index: number }>,
+  ack: readonly number[],
+  context: { copyAside: CopyAside | undefined; metrics: Metrics; log: Logger; nowMs: number },
+): Promise<number[]> {
+  if (copies.length === 0 || !context.copyAside) return [...ack];
+  try {
+    const { dropped } = await context.copyAside(copies, context.nowMs);
+    if (dropped > 0) {
+      context.metrics.rejectedDropped.inc(dropped);
+      context.log.warn({ dropped }, "the rejected queue is full: its oldest copies were dropped");
+    }
+    return [...ack];
+  } catch (error) {
+    context.log.error({ err: (error as Error).message, count: copies.length }, "could not keep the set-aside messages; they stay on the queue until they can be");
+    const aside = new Set(copies.map((c) => c.index));
+    return ack.filter((i) => !aside.has(i));
   }
 }

@@ -169,8 +169,13 @@ export function createMetrics(options: {
     }),
     messagesRejected: new Counter({
       name: "phabmon_messages_rejected_total",
-      help: "Malformed or foreign messages set aside (acked, never requeued).",
+      help: "Messages set aside (malformed, foreign, or a push json-pushes will never list): copied to the rejected queue, then acked.",
       labelNames: ["reason"],
+      registers: [registry],
+    }),
+    rejectedDropped: new Counter({
+      name: "phabmon_rejected_dropped_total",
+      help: "Set-aside messages pushed out of the bounded rejected queue (oldest first) by newer ones.",
       registers: [registry],
     }),
     messagesSkipped: new Counter({

@@ -15,7 +15,7 @@ import { INITIAL_STATE, lagSeconds, replicationDelays, stateAfterCheck, type Rep
 import { idsAfter, mergePushes, missingPushIds } from "./core/pushlog-gaps.ts";
 import { unusableInput } from "./core/input-evidence.ts";
 import { absenceAfterCheck, absentPushFate, type GiveUpReason } from "./core/absent-pushes.ts";
-import { accountMessages } from "./message-accounting.ts";
+import { accountMessages, keepSetAside, type CopyAside } from "./message-accounting.ts";
 
 /** Pushes per json-pushes request: 200 pushes of a few commits each is a response of tens of KB. */
 export const PUSHLOG_SLICE = 200;
@@ -49,6 +49,8 @@ export interface QueueCheckDeps {
   log: Logger;
   now: () => number;
   drainIdleMs?: number;
+  /** Where set-aside messages are kept; absent (tests of the core), they are only counted and logged. */
+  copyAside?: CopyAside;
 }
 
 export interface MonitorDeps extends QueueCheckDeps {
@@ -294,7 +296,11 @@ export function createMonitor(deps: MonitorDeps) {
     if (deps.readOnly) {
       await session.abandon();
     } else {
-      if (!(await session.settle(settlement.ack)) && session.deliveries.length > 0) {
+      // Only what this check acks is copied: a message that goes back would be copied again.
+      const acking = new Set(settlement.ack);
+      const copies = setAsideCopies(plan, verifications, session.deliveries).filter((c) => acking.has(c.index));
+      const ack = await keepSetAside(copies, settlement.ack, { copyAside: deps.copyAside, metrics, log, nowMs: deps.now() });
+      if (!(await session.settle(ack)) && session.deliveries.length > 0) {
         settleError = "the broker did not take the acks; the messages stay queued";
       }
     }
@@ -314,6 +320,24 @@ export function createMonitor(deps: MonitorDeps) {
       return { repo, ok: error === undefined, error, unverified: pushes.filter((p) => !done.has(p.pushId)), verification };
     });
     return finish(started, outcomes, session.deliveries.length, settleError);
+  }
+
+  /** The messages this check sets aside, with their reasons: rejected ones, and carriers of given-up pushes. */
+  function setAsideCopies(
+    plan: ReturnType<typeof planCheck>,
+    verifications: ReadonlyArray<{ repo: Repository; verification: Verification }>,
+    deliveries: readonly Delivery[],
+  ): Array<{ index: number; delivery: Delivery; reason: string }> {
+    const copies: Array<{ index: number; delivery: Delivery; reason: string }> = [];
+    for (const aside of plan.setAside) {
+      if (aside.outcome === "rejected") copies.push({ index: aside.index, delivery: deliveries[aside.index] as Delivery, reason: aside.reason });
+    }
+    const reasonOf = new Map(verifications.flatMap(({ repo, verification }) => verification.givenUp.map((g) => [`${repo.path}#${g.push.pushId}`, g.reason] as const)));
+    for (const [index, carrier] of plan.carriers) {
+      const reason = carrier.pushIds.map((id) => reasonOf.get(`${carrier.repository}#${id}`)).find((r) => r !== undefined);
+      if (reason !== undefined) copies.push({ index, delivery: deliveries[index] as Delivery, reason });
+    }
+    return copies;
   }
 
   /** Each message whose pushes include one given up is counted once, under that push's reason. */

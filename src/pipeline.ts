@@ -28,7 +28,7 @@ import {
   type ReviewBook,
   type TargetState,
 } from "./core/reviews.ts";
-import { accountMessages } from "./message-accounting.ts";
+import { accountMessages, keepSetAside } from "./message-accounting.ts";
 
 /** Try pushes per full=1 request: people's pushes can carry hundreds of changesets each. */
 export const TRY_SLICE = 50;
@@ -204,8 +204,18 @@ export function createPipeline(deps: PipelineDeps) {
       }
       absences = absenceAfterCheck(absences, waiting);
       const settlement = settleCheck(plan, new Map([[deps.tryRepository, settled]]), session.deliveries.length);
+      const acking = new Set(settlement.ack);
+      const copies = [
+        ...plan.setAside.flatMap((a) => (a.outcome === "rejected" ? [{ index: a.index, reason: a.reason }] : [])),
+        ...[...plan.carriers].flatMap(([index, carrier]) => {
+          const reason = carrier.pushIds.map((id) => givenUp.get(id)).find((r) => r !== undefined);
+          return reason === undefined ? [] : [{ index, reason }];
+        }),
+      ]
+        .filter((c) => acking.has(c.index))
+        .map((c) => ({ ...c, delivery: session.deliveries[c.index] as (typeof session.deliveries)[number] }));
       if (deps.readOnly) await session.abandon();
-      else if (!(await session.settle(settlement.ack)) && session.deliveries.length > 0) {
+      else if (!(await session.settle(await keepSetAside(copies, settlement.ack, { copyAside: deps.copyAside, metrics, log, nowMs: deps.now() }))) && session.deliveries.length > 0) {
         throw new Error("the broker did not take the acks; the Try messages stay queued");
       } else {
         for (const carrier of plan.carriers.values()) {

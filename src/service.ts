@@ -43,6 +43,9 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** Set-aside messages kept, at most: well under PulseGuardian's 8,000, and days of a bad stream. */
+export const REJECTED_MAX_LENGTH = 1000;
+
 export function buildApp(options: AppOptions): App {
   const { config, log } = options;
   const now = options.now ?? Date.now;
@@ -86,6 +89,7 @@ export function buildApp(options: AppOptions): App {
       ...(tryRepository === undefined ? [] : [{ name: config.pulse.tryQueue, bindings: [tryRepository] }]),
     ],
     readOnly: options.readOnly,
+    rejected: { exchange: config.pulse.rejectedExchange, queue: config.pulse.rejectedQueue, maxLength: REJECTED_MAX_LENGTH },
     log: pulseLog,
     connectTimeoutMs: Math.max(1000, Math.min(30_000, config.checkIntervalMs / 4)),
     onConnectedChange: (connected) => metrics.pulseConnected.set(connected ? 1 : 0),
@@ -114,6 +118,7 @@ export function buildApp(options: AppOptions): App {
     maxMessagesPerCheck: config.maxMessagesPerCheck,
     readOnly: options.readOnly,
     drain: (opts) => pulse.drain(opts),
+    copyAside: (copies, nowMs) => pulse.copyAside(copies, nowMs),
     queueDepth: (queue) => queueDepths.readOne(queue),
     recordDepth: (queue, depth) => queueDepths.record(queue, depth),
     pushlog,
@@ -135,6 +140,7 @@ export function buildApp(options: AppOptions): App {
           maxMessagesPerCheck: config.maxMessagesPerCheck,
           readOnly: options.readOnly,
           drain: (opts) => pulse.drain(opts),
+          copyAside: (copies, nowMs) => pulse.copyAside(copies, nowMs),
           recordDepth: (queue, depth) => queueDepths.record(queue, depth),
           pushlog,
           reviews: createReviewLookup(conduit),

@@ -24,6 +24,24 @@ export interface PulseOptions {
   onConnectedChange?: (connected: boolean) => void;
   onReconnect?: () => void;
   onConsumerCancel?: () => void;
+  /** Where set-aside messages are copied; absent, nothing is copied. */
+  rejected?: { exchange: string; queue: string; maxLength: number };
+}
+
+/** A message set aside, to be copied to the rejected queue before it is acked off ours. */
+export interface SetAsideCopy {
+  delivery: Delivery;
+  /** A short fixed word: `schema`, `foreign_host`, `stripped`, … */
+  reason: string;
+}
+
+/** A message kept in the rejected queue, as `display-lag --rejected` shows it. */
+export interface KeptMessage {
+  reason: string;
+  routingKey: string;
+  /** Unix ms when it was set aside. */
+  at: number | undefined;
+  body: Buffer;
 }
 
 export interface QueueSpec {
@@ -219,6 +237,16 @@ export class PulseClient {
         );
       }
     }
+    const rejected = this.options.rejected;
+    if (!readOnly && rejected && queue === this.options.queues[0]?.name) {
+      // Bounded well under PulseGuardian's 8,000: past maxLength the broker drops the oldest
+      // (x-overflow drop-head, RabbitMQ's default for x-max-length).
+      await this.withChannel(model, async (ch) => {
+        await ch.assertExchange(rejected.exchange, "fanout", { durable: true, autoDelete: false });
+        await ch.assertQueue(rejected.queue, { durable: true, autoDelete: false, exclusive: false, arguments: { "x-max-length": rejected.maxLength, "x-overflow": "drop-head" } });
+        await ch.bindQueue(rejected.queue, rejected.exchange, "");
+      });
+    }
     // A failed passive check closes the channel, but nothing else is done on it after a failure.
     await this.withChannel(model, async (ch) => {
       await ch.checkExchange(exchange).catch((error: unknown) => {
@@ -291,6 +319,70 @@ export class PulseClient {
       throw new PulseError(`cannot read queue ${queue}: ${reason(error)}`, { cause: error });
     }
     return session;
+  }
+
+  /**
+   * Copies set-aside messages, body byte for byte, to the rejected queue and waits for the broker's
+   * confirms; throws when it did not confirm them all (the caller then acks none of them). Returns
+   * how many older copies the bound pushed out, read off the depth before publishing.
+   */
+  async copyAside(copies: readonly SetAsideCopy[], nowMs: number): Promise<{ dropped: number }> {
+    const rejected = this.options.rejected;
+    if (!rejected) throw new PulseError("no rejected queue is configured");
+    if (copies.length === 0) return { dropped: 0 };
+    const model = await this.connection();
+    const ch = await model.createConfirmChannel();
+    ch.on("error", () => undefined);
+    try {
+      const { messageCount } = await ch.checkQueue(rejected.queue);
+      for (const { delivery, reason: why } of copies) {
+        ch.publish(rejected.exchange, "", delivery.body, {
+          persistent: true,
+          ...(delivery.contentType ? { contentType: delivery.contentType } : {}),
+          timestamp: Math.floor(nowMs / 1000),
+          headers: { "x-phabmon-reason": why, "x-phabmon-routing-key": delivery.routingKey, "x-phabmon-exchange": delivery.exchange },
+        });
+      }
+      await ch.waitForConfirms();
+      return { dropped: Math.max(0, messageCount + copies.length - rejected.maxLength) };
+    } catch (error) {
+      throw new PulseError(`could not copy ${copies.length} set-aside messages to ${rejected.queue}: ${reason(error)}`, { cause: error });
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+
+  /** Reads what the rejected queue keeps without taking anything off it (closing the channel hands it all back). */
+  async peekRejected(max = 1000): Promise<KeptMessage[] | undefined> {
+    const rejected = this.options.rejected;
+    if (!rejected) return undefined;
+    const model = await this.connection();
+    const ch = await model.createChannel();
+    ch.on("error", () => undefined);
+    try {
+      const depth = await ch.checkQueue(rejected.queue).catch((error: unknown) => {
+        if ((error as { code?: unknown }).code === 404) return undefined;
+        throw error;
+      });
+      if (depth === undefined) return undefined;
+      const kept: KeptMessage[] = [];
+      const want = Math.min(depth.messageCount, max);
+      for (let i = 0; i < want; i++) {
+        const msg = await ch.get(rejected.queue, { noAck: false });
+        if (msg === false) break;
+        const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
+        const text = (value: unknown, fallback: string) => (typeof value === "string" ? value : Buffer.isBuffer(value) ? value.toString("utf8") : fallback);
+        kept.push({
+          reason: text(headers["x-phabmon-reason"], "unknown"),
+          routingKey: text(headers["x-phabmon-routing-key"], msg.fields.routingKey),
+          at: typeof msg.properties.timestamp === "number" ? msg.properties.timestamp * 1000 : undefined,
+          body: msg.content,
+        });
+      }
+      return kept;
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
   }
 
   async stop(): Promise<void> {

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, readConfig, type Config } from "../config.ts";
 import { createLogger } from "../logger.ts";
 import { formatReport } from "../monitor.ts";
+import { namedPushIds } from "../core/hgpush-message.ts";
 import { buildApp } from "../service.ts";
 import { createPushlogClient } from "../adapters/pushlog.ts";
 import { createConduitClient } from "../adapters/phabricator.ts";
@@ -14,12 +15,15 @@ import { loadDotenv, type Io } from "./io.ts";
 import type { App } from "../service.ts";
 
 const USAGE = `Usage: display-lag [--debug] [NODE | D123 | PHID-DIFF-...]...
+       display-lag --rejected
 
 For each hg changeset id (12 to 40 hex digits): which monitored repository has it, whether the
 Phabricator mirror has it, and if not, for how long it has been missing (since its push).
 For each diff (a revision's D-number, for its active diff, or a PHID-DIFF): where it stands in the
 code-review pipeline: created, pushed to Try, result, and the durations (needs PHABRICATOR_API_TOKEN).
 Without arguments: the state of the queue head, read-only (nothing is acked or declared).
+With --rejected: the messages kept in the rejected queue (reason, repository, push ids, when they
+were set aside), read-only: nothing is taken off it.
 `;
 
 async function describeNode(app: App, node: string, nowMs: number): Promise<string[]> {
@@ -42,7 +46,7 @@ async function describeNode(app: App, node: string, nowMs: number): Promise<stri
 export async function displayLag(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { debug: { type: "boolean", default: false }, help: { type: "boolean", default: false } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: { debug: { type: "boolean", default: false }, help: { type: "boolean", default: false }, rejected: { type: "boolean", default: false } }, allowPositionals: true, strict: true });
   } catch (error) {
     io.stderr(`display-lag: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
@@ -74,6 +78,26 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
   const log = createLogger({ level: parsed.values.debug ? "debug" : "warn", pretty: io.isTTY, ...(io.logDestination ? { destination: io.logDestination } : {}) });
   const app = buildApp({ config, log, version: versionInfo(io.env), readOnly: true, ...(io.drainIdleMs === undefined ? {} : { drainIdleMs: io.drainIdleMs }) });
 
+  if (parsed.values.rejected) {
+    try {
+      const kept = await app.pulse.peekRejected();
+      if (kept === undefined) io.stdout(`${config.pulse.rejectedQueue}: does not exist yet (nothing has been set aside)\n`);
+      else {
+        io.stdout(`${config.pulse.rejectedQueue}: ${kept.length} message${kept.length === 1 ? "" : "s"} kept\n`);
+        for (const m of kept) {
+          const when = m.at === undefined ? "unknown time" : new Date(m.at).toISOString().replace(".000Z", "Z");
+          const ids = namedPushIds(m.body);
+          io.stdout(`${when} ${m.reason} ${m.routingKey || "(no routing key)"} ${ids.length > 0 ? `push ${ids.join(",")}` : "no push id"} (${m.body.length} bytes)\n`);
+        }
+      }
+      return 0;
+    } catch (error) {
+      io.stderr(`display-lag: ${(error as Error).message}\n`);
+      return 1;
+    } finally {
+      await app.close();
+    }
+  }
   if (parsed.positionals.length === 0) {
     try {
       const report = await app.monitor.runCheck();

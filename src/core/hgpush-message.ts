@@ -139,3 +139,17 @@ export function decodeHgpushMessage(message: RawMessage, hgUrl: string): Decoded
   pushes.sort((a, b) => a.pushId - b.pushId);
   return { kind: "pushes", repository, pushes };
 }
+
+/**
+ * The push ids a message body names, read as leniently as possible (for showing a set-aside message,
+ * which may be malformed): v2 `payload.data.pushlog_pushes`, or v1 `payload.pushlog_pushes`.
+ */
+export function namedPushIds(body: Uint8Array): number[] {
+  try {
+    const json = JSON.parse(Buffer.from(body).toString("utf8")) as { payload?: { data?: { pushlog_pushes?: unknown }; pushlog_pushes?: unknown } };
+    const entries = json.payload?.data?.pushlog_pushes ?? json.payload?.pushlog_pushes;
+    return Array.isArray(entries) ? entries.map((e) => (e as { pushid?: unknown }).pushid).filter((id): id is number => typeof id === "number") : [];
+  } catch {
+    return [];
+  }
+}

@@ -23,6 +23,8 @@ export interface TestBroker {
   prepareQueue(routingKeys: readonly string[], queue?: string): Promise<void>;
   /** Bodies of every message in the queue, in order, leaving the queue exactly as it was. */
   peek(): Promise<string[]>;
+  /** Every message of a queue with its headers, handed back in place. */
+  peekWithHeaders(name: string): Promise<Array<{ body: string; headers: Record<string, unknown>; timestamp: number | undefined }>>;
   depth(queue?: string): Promise<number>;
   /** A new connection for the test's own use, after the broker was restarted under it. */
   reconnect(): Promise<void>;
@@ -41,6 +43,25 @@ export async function openTestBroker(): Promise<TestBroker> {
   await setup.assertExchange(exchange, "topic", { durable: true, autoDelete: false });
   await setup.close();
   let publisher = await model.createConfirmChannel();
+
+  async function harnessPeek(name: string): Promise<Array<{ body: string; headers: Record<string, unknown>; timestamp: number | undefined }>> {
+    const ch = await model.createChannel();
+    const { messageCount } = await ch.checkQueue(name);
+    const kept: Array<{ body: string; headers: Record<string, unknown>; timestamp: number | undefined }> = [];
+    if (messageCount > 0) {
+      await ch.prefetch(0);
+      await new Promise<void>((resolve) => {
+        void ch.consume(name, (msg) => {
+          if (!msg) return;
+          kept.push({ body: msg.content.toString("utf8"), headers: msg.properties.headers ?? {}, timestamp: msg.properties.timestamp as number | undefined });
+          if (kept.length === messageCount) resolve();
+        });
+      });
+    }
+    // Closing the channel hands every delivery back to its place.
+    await ch.close();
+    return kept;
+  }
 
   return {
     get model() {
@@ -72,24 +93,10 @@ export async function openTestBroker(): Promise<TestBroker> {
       await ch.close();
     },
     async peek() {
-      const ch = await model.createChannel();
-      const { messageCount } = await ch.checkQueue(queue);
-      const bodies: string[] = [];
-      if (messageCount > 0) {
-        await ch.prefetch(0);
-        await new Promise<void>((resolve) => {
-          void ch.consume(queue, (msg) => {
-            if (!msg) return;
-            bodies.push(msg.content.toString("utf8"));
-            if (bodies.length === messageCount) resolve();
-          });
-        });
-      }
-      // Closing the channel hands every delivery back to its place.
-      await ch.close();
-      return bodies;
+      return (await harnessPeek(queue)).map((m) => m.body);
     },
-    async depth(name = queue) {
+    peekWithHeaders: (name) => harnessPeek(name),
+    async depth(name: string = queue) {
       const ch = await model.createChannel();
       const { messageCount } = await ch.checkQueue(name);
       await ch.close();
@@ -105,6 +112,8 @@ export async function openTestBroker(): Promise<TestBroker> {
       const ch = await model.createChannel();
       await ch.deleteQueue(queue).catch(() => undefined);
       await ch.deleteQueue(`${queue}/try`).catch(() => undefined);
+      await ch.deleteQueue(`${queue}/rejected`).catch(() => undefined);
+      await ch.deleteExchange(`exchange/guest/${queueName}/rejected`).catch(() => undefined);
       await ch.deleteExchange(exchange).catch(() => undefined);
       await ch.close().catch(() => undefined);
       await model.close();
