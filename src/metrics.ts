@@ -293,6 +293,12 @@ export function createMetrics(options: {
       labelNames: ["service"],
       registers: [registry],
     }),
+    upstreamRetryable: new Counter({
+      name: "phabmon_upstream_retryable_responses_total",
+      help: "Attempts answered with a status that is retried (429 throttling, 5xx, a proxy's 502), by status; retried within the check's time budget, honouring Retry-After.",
+      labelNames: ["service", "status"],
+      registers: [registry],
+    }),
     checkDuration: new Gauge({
       name: "phabmon_last_check_duration_seconds",
       help: "How long the last check took, from reading the queue to settling it.",

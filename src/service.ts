@@ -66,12 +66,14 @@ export function buildApp(options: AppOptions): App {
     metrics.upstreamDuration.observe({ service }, seconds);
     if (failed) metrics.upstreamFailures.inc({ service });
   };
-  const hg = createUpstream({ service: "hgmo", baseUrl: config.hgUrl, timeoutMs: config.upstreamTimeoutMs, observe, connections: 8 });
+  const onRetryableStatus = (service: "hgmo" | "phabricator", status: number) => metrics.upstreamRetryable.inc({ service, status: String(status) });
+  const hg = createUpstream({ service: "hgmo", baseUrl: config.hgUrl, timeoutMs: config.upstreamTimeoutMs, observe, onRetryableStatus, connections: 8 });
   const phabricator = createUpstream({
     service: "phabricator",
     baseUrl: config.phabricatorUrl,
     timeoutMs: config.upstreamTimeoutMs,
     observe,
+    onRetryableStatus,
     connections: Math.max(8, config.phabricatorHeadConcurrency),
   });
   const conduit = config.phabricatorApiToken ? createConduitClient(phabricator, config.phabricatorApiToken) : undefined;

@@ -3,6 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { harnessPerTest } from "./support/per-test.ts";
 import { changegroupV2 } from "./support/hgpush.ts";
+import { startFakePhabricator } from "./support/fake-phabricator.ts";
+import { createUpstream } from "../src/adapters/upstream.ts";
 
 const AUTOLAND = "integration/autoland";
 const harness = harnessPerTest();
@@ -76,4 +78,21 @@ describe("throttling", () => {
     const gap = ((stamps[1] ?? 0) - (stamps[0] ?? 0)) / 1000;
     expect(gap).toBeGreaterThanOrEqual(waitS * 0.95);
   });
+});
+
+it("counts each throttled or proxy-failed attempt, by status, though the request then succeeds", async () => {
+  const phab = await startFakePhabricator();
+  const seen: number[] = [];
+  const upstream = createUpstream({ service: "phabricator", baseUrl: phab.url, timeoutMs: 5000, onRetryableStatus: (_s, status) => seen.push(status) });
+  try {
+    phab.addRepository("MOZILLACENTRAL");
+    phab.throttle = { status: 429, retryAfterS: 1, times: 1 };
+    expect((await upstream.request({ method: "HEAD", path: "/diffusion/MOZILLACENTRAL/" })).status).toBe(200);
+    phab.throttle = { status: 502, times: 2 };
+    expect((await upstream.request({ method: "HEAD", path: "/diffusion/MOZILLACENTRAL/" })).status).toBe(200);
+    expect(seen).toEqual([429, 502, 502]);
+  } finally {
+    await upstream.close();
+    await phab.close();
+  }
 });

@@ -26,6 +26,34 @@ export interface UpstreamOptions {
   minRetryDelayMs?: number;
   connections?: number;
   observe?: (service: Service, seconds: number, failed: boolean) => void;
+  /** Each attempt answered with a status the retry interceptor retries (429, 5xx): throttling and proxy errors. */
+  onRetryableStatus?: (service: Service, status: number) => void;
+}
+
+const RETRIED_STATUSES = [429, 500, 502, 503, 504];
+
+/**
+ * An interceptor placed inside the retry interceptor, so that it sees every attempt: it reports the
+ * attempts answered with a status that will be retried, which undici's retry interceptor does not
+ * expose. It only observes; the handler is passed on unchanged otherwise.
+ */
+function observeAttempts(report: (status: number) => void): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (opts, handler) =>
+    dispatch(
+      opts,
+      new Proxy(handler, {
+        get(target, property, receiver) {
+          if (property === "onResponseStart" && typeof target.onResponseStart === "function") {
+            return (...args: Parameters<NonNullable<Dispatcher.DispatchHandler["onResponseStart"]>>) => {
+              if (RETRIED_STATUSES.includes(args[1])) report(args[1]);
+              return target.onResponseStart?.(...args);
+            };
+          }
+          const value: unknown = Reflect.get(target, property, receiver);
+          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      }),
+    );
 }
 
 export interface UpstreamRequest {
@@ -66,6 +94,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     connectTimeout: Math.min(timeoutMs, 10_000),
     keepAliveTimeout: 10_000,
   }).compose(
+    observeAttempts((status) => options.onRetryableStatus?.(service, status)),
     interceptors.retry({
       maxRetries,
       minTimeout,
@@ -75,7 +104,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       timeoutFactor: 2,
       // Conduit's *.search methods only read, so a POST to them is as safe to repeat as a GET.
       methods: ["GET", "HEAD", "POST"],
-      statusCodes: [429, 500, 502, 503, 504],
+      statusCodes: RETRIED_STATUSES,
       errorCodes: [
         "ECONNRESET",
         "ECONNREFUSED",
