@@ -1,6 +1,9 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, VARIABLES, readConfig } from "../src/config.ts";
+import { loadDotenv } from "../src/cli/io.ts";
 
 const BASE = {
   PULSE_USERNAME: "monitor",
@@ -143,5 +146,15 @@ describe("variable names", () => {
     const others = { HOME: "/root", TERM: "xterm", PATH: "/bin", DYNO: "web.1", NODE_ENV: "production", PWD: "/app", HOSTNAME: "h", PORTS: "1", SORT: "x", WEB_CONCURRENCY: "1", MEMORY_AVAILABLE: "512" };
     expect(problems({ ...BASE, ...others })).toEqual([]);
     expect(problems({ ...BASE, ...(process.env as Record<string, string>) }).filter((p) => !p.startsWith("PULSE_") && !p.startsWith("REPOSITORIES"))).toEqual([]);
+  });
+});
+
+describe("variable names in .env", () => {
+  it("a typo in .env stops start-up as one in the environment does", () => {
+    const dotenvPath = join(mkdtempSync(join(tmpdir(), "phabmon-env-")), ".env");
+    writeFileSync(dotenvPath, "PHABRICATOR_API_TOKN=api-xyz\n");
+    const env: Record<string, string | undefined> = { ...BASE };
+    loadDotenv({ env, dotenvPath, stdout: () => undefined, stderr: () => undefined, isTTY: false });
+    expect(problems(env)).toEqual(["PHABRICATOR_API_TOKN: not a variable of this service; did you mean PHABRICATOR_API_TOKEN? (unset PHABRICATOR_API_TOKN if it is meant for something else)"]);
   });
 });
