@@ -43,6 +43,36 @@ async function describeNode(app: App, node: string, nowMs: number): Promise<stri
   return lines.length > 0 ? lines : [`${node}: not found in any monitored repository`];
 }
 
+/** Runs `produce`, printing its lines as they come (0), or its failure (1); closes the app either way. */
+async function answer(app: App, io: Io, produce: (print: (lines: readonly string[]) => void) => Promise<void>): Promise<number> {
+  try {
+    await produce((lines) => {
+      for (const line of lines) io.stdout(`${line}\n`);
+    });
+    return 0;
+  } catch (error) {
+    io.stderr(`display-lag: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    await app.close();
+  }
+}
+
+/** What the rejected queue keeps, read without taking anything off it. */
+async function rejectedLines(app: App): Promise<string[]> {
+  const queue = app.config.pulse.rejectedQueue;
+  const kept = await app.pulse.peekRejected();
+  if (kept === undefined) return [`${queue}: does not exist yet (nothing has been set aside)`];
+  return [
+    `${queue}: ${kept.length} message${kept.length === 1 ? "" : "s"} kept`,
+    ...kept.map((m) => {
+      const when = m.at === undefined ? "unknown time" : new Date(m.at).toISOString().replace(".000Z", "Z");
+      const ids = namedPushIds(m.body);
+      return `${when} ${m.reason} ${m.routingKey || "(no routing key)"} ${ids.length > 0 ? `push ${ids.join(",")}` : "no push id"} (${m.body.length} bytes)`;
+    }),
+  ];
+}
+
 export async function displayLag(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
@@ -78,26 +108,7 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
   const log = createLogger({ level: parsed.values.debug ? "debug" : "warn", pretty: io.isTTY, ...(io.logDestination ? { destination: io.logDestination } : {}) });
   const app = buildApp({ config, log, version: versionInfo(io.env), readOnly: true, ...(io.drainIdleMs === undefined ? {} : { drainIdleMs: io.drainIdleMs }) });
 
-  if (parsed.values.rejected) {
-    try {
-      const kept = await app.pulse.peekRejected();
-      if (kept === undefined) io.stdout(`${config.pulse.rejectedQueue}: does not exist yet (nothing has been set aside)\n`);
-      else {
-        io.stdout(`${config.pulse.rejectedQueue}: ${kept.length} message${kept.length === 1 ? "" : "s"} kept\n`);
-        for (const m of kept) {
-          const when = m.at === undefined ? "unknown time" : new Date(m.at).toISOString().replace(".000Z", "Z");
-          const ids = namedPushIds(m.body);
-          io.stdout(`${when} ${m.reason} ${m.routingKey || "(no routing key)"} ${ids.length > 0 ? `push ${ids.join(",")}` : "no push id"} (${m.body.length} bytes)\n`);
-        }
-      }
-      return 0;
-    } catch (error) {
-      io.stderr(`display-lag: ${(error as Error).message}\n`);
-      return 1;
-    } finally {
-      await app.close();
-    }
-  }
+  if (parsed.values.rejected) return answer(app, io, async (print) => print(await rejectedLines(app)));
   if (parsed.positionals.length === 0) {
     try {
       const report = await app.monitor.runCheck();
@@ -107,24 +118,18 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
       await app.close();
     }
   }
-  try {
-    const now = Date.now();
-    const pushlog = createPushlogClient(app.hg);
+  const now = Date.now();
+  const pushlog = createPushlogClient(app.hg);
+  return answer(app, io, async (print) => {
     for (const arg of parsed.positionals) {
-      const lines =
+      print(
         parseDiffRef(arg) && token
           ? formatReviewStatus(
               await lookupReviewStatus(arg, { reviews: createReviewLookup(createConduitClient(app.phabricator, token)), pushlog, tryRepository: config.codeReviewTryRepository, nowMs: now }),
               now,
             )
-          : await describeNode(app, arg, now);
-      for (const line of lines) io.stdout(`${line}\n`);
+          : await describeNode(app, arg, now),
+      );
     }
-    return 0;
-  } catch (error) {
-    io.stderr(`display-lag: ${(error as Error).message}\n`);
-    return 1;
-  } finally {
-    await app.close();
-  }
+  });
 }
