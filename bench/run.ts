@@ -1,5 +1,5 @@
-// `npm run bench`: the real service (bin/report-lag as a child process) against the local RabbitMQ
-// and local fakes of hg and Phabricator that answer after a set latency. Prints a table.
+// `npm run bench`: the real service (bin/report-lag as a child process) against a RabbitMQ node of
+// its own (scripts/test-broker, as the tests) and local fakes of hg and Phabricator that answer after a set latency. Prints a table.
 //   node bench/run.ts [--pushes 5000] [--latency 20] [--commits 4] [--node-options=…] [--only token|head|steady|pipeline|scrape]
 //                     [--head-concurrency N] [--scrape-seconds 30] [--scrape-rate 100] [--checks 1000] [--diffs 500]
 // The steady-state run checks once a second, so --checks 1000 takes about 17 minutes.
@@ -8,8 +8,13 @@ import { readFileSync, readdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { spawnCommand, startHarness, TRY } from "../test/support/harness.ts";
 import { changegroupV2 } from "../test/support/hgpush.ts";
+import ownBroker from "../test/support/global-broker.ts";
+
+// Before the harness is loaded: it reads TEST_AMQP_URL when it is.
+const stopBroker = ownBroker();
+if (stopBroker) process.once("exit", stopBroker);
+const { spawnCommand, startHarness, TRY } = await import("../test/support/harness.ts");
 
 const { values } = parseArgs({
   options: {

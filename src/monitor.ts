@@ -260,8 +260,6 @@ export function createMonitor(deps: MonitorDeps) {
         const pushes = verification.pushes;
         for (const push of verification.verified) kept.delete(push.pushId);
         for (const { push } of verification.givenUp) kept.delete(push.pushId);
-        // Pushes held in memory carry the pushlog's time from now on.
-        for (const push of pushes) if (kept.has(push.pushId)) kept.set(push.pushId, push);
         // Every push read and not verified is remembered, whatever happens to its message: should the
         // queue be deleted (PulseGuardian, at 8,000 messages, exactly when the mirror is stuck) before
         // the next check, this process still knows what holds the lag.
@@ -300,7 +298,13 @@ export function createMonitor(deps: MonitorDeps) {
       const acking = new Set(settlement.ack);
       const copies = setAsideCopies(plan, verifications, session.deliveries).filter((c) => acking.has(c.index));
       const ack = await keepSetAside(copies, settlement.ack, { copyAside: deps.copyAside, metrics, log, nowMs: deps.now() });
-      if (!(await session.settle(ack)) && session.deliveries.length > 0) {
+      const settled = await session.settle(ack);
+      if (settled) {
+        // The decoder's rejections were counted as they were read; a message given up is counted once it is gone.
+        const acked = new Set(ack);
+        for (const c of copies) if (c.givenUp && acked.has(c.index)) metrics.messagesRejected.inc({ reason: c.reason });
+      }
+      if (!settled && session.deliveries.length > 0) {
         settleError = "the broker did not take the acks; the messages stay queued";
       }
     }
@@ -314,7 +318,6 @@ export function createMonitor(deps: MonitorDeps) {
           metrics.replicationDelay.observe({ repository: repo.path, callsign: repo.callsign }, delay);
         }
       }
-      if (acked) countGivenUp(plan, repo.path, verification.givenUp);
       const done = new Set([...verification.verified, ...verification.givenUp.map((g) => g.push)].map((p) => p.pushId));
       const error = verification.error ?? settleError;
       return { repo, ok: error === undefined, error, unverified: pushes.filter((p) => !done.has(p.pushId)), verification };
@@ -327,28 +330,17 @@ export function createMonitor(deps: MonitorDeps) {
     plan: ReturnType<typeof planCheck>,
     verifications: ReadonlyArray<{ repo: Repository; verification: Verification }>,
     deliveries: readonly Delivery[],
-  ): Array<{ index: number; delivery: Delivery; reason: string }> {
-    const copies: Array<{ index: number; delivery: Delivery; reason: string }> = [];
+  ): Array<{ index: number; delivery: Delivery; reason: string; givenUp: boolean }> {
+    const copies: Array<{ index: number; delivery: Delivery; reason: string; givenUp: boolean }> = [];
     for (const aside of plan.setAside) {
-      if (aside.outcome === "rejected") copies.push({ index: aside.index, delivery: deliveries[aside.index] as Delivery, reason: aside.reason });
+      if (aside.outcome === "rejected") copies.push({ index: aside.index, delivery: deliveries[aside.index] as Delivery, reason: aside.reason, givenUp: false });
     }
     const reasonOf = new Map(verifications.flatMap(({ repo, verification }) => verification.givenUp.map((g) => [`${repo.path}#${g.push.pushId}`, g.reason] as const)));
     for (const [index, carrier] of plan.carriers) {
       const reason = carrier.pushIds.map((id) => reasonOf.get(`${carrier.repository}#${id}`)).find((r) => r !== undefined);
-      if (reason !== undefined) copies.push({ index, delivery: deliveries[index] as Delivery, reason });
+      if (reason !== undefined) copies.push({ index, delivery: deliveries[index] as Delivery, reason, givenUp: true });
     }
     return copies;
-  }
-
-  /** Each message whose pushes include one given up is counted once, under that push's reason. */
-  function countGivenUp(plan: ReturnType<typeof planCheck>, repository: string, givenUp: Verification["givenUp"]): void {
-    if (givenUp.length === 0) return;
-    const reasonOf = new Map(givenUp.map((g) => [g.push.pushId, g.reason]));
-    for (const carrier of plan.carriers.values()) {
-      if (carrier.repository !== repository) continue;
-      const reason = carrier.pushIds.map((id) => reasonOf.get(id)).find((r) => r !== undefined);
-      if (reason !== undefined) metrics.messagesRejected.inc({ reason });
-    }
   }
 
   function finish(

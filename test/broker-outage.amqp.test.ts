@@ -2,18 +2,16 @@
 // the middle of a check: the service stays up, says it does not know, reconnects by itself and loses
 // nothing. These tests stop the shared local broker, so they must run alone (vitest runs files one at
 // a time here).
-import { execFileSync } from "node:child_process";
 import { afterEach, expect, it } from "vitest";
 import { harnessPerTest } from "./support/per-test.ts";
+import { brokerctl } from "./support/broker.ts";
 import type { StartedService } from "./support/harness.ts";
 import { scrapeSample } from "./support/scrape.ts";
 
 const AUTOLAND = "integration/autoland";
 const harness = harnessPerTest();
 
-function rabbitmqctl(...args: string[]): void {
-  execFileSync("rabbitmqctl", ["-q", ...args], { stdio: "ignore", timeout: 60_000 });
-}
+const rabbitmqctl = brokerctl;
 
 afterEach(() => {
   // Whatever happened in the test, leave a running broker for the next one.

@@ -1,12 +1,12 @@
 // Secrets never leave the process except to where they belong, requests only go to HG_URL and
 // PHABRICATOR_URL, and HTTPS upstreams must present a certificate Node trusts.
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { harnessPerTest } from "./support/per-test.ts";
+import { brokerctl } from "./support/broker.ts";
 import { spawnCommand } from "./support/harness.ts";
 import { listenLocal } from "./support/local-server.ts";
 import { badMessages } from "./support/bad-messages.ts";
@@ -18,9 +18,7 @@ const user = `phabmon-secret-${randomBytes(3).toString("hex")}`;
 const pulsePassword = `pulse-pw-${randomBytes(8).toString("hex")}`;
 const metricsToken = `metrics-${randomBytes(8).toString("hex")}`;
 
-function rabbitmqctl(...args: string[]): void {
-  execFileSync("rabbitmqctl", ["-q", ...args], { stdio: "ignore", timeout: 60_000 });
-}
+const rabbitmqctl = brokerctl;
 
 beforeAll(() => {
   // A Pulse user of our own, so that its password is a string nothing else would print.

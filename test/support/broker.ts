@@ -1,10 +1,28 @@
 // The real RabbitMQ the AMQP tests talk to, and what they need around it: a fresh topic exchange
 // standing in for exchange/hgpushes/v2, a confirmed publisher, and a read of a queue that puts
 // everything back.
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { connect, type ChannelModel } from "amqplib";
 
 export const AMQP_URL = process.env.TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+
+/**
+ * rabbitmqctl against the tests' own node (scripts/test-broker), and never another: without
+ * TEST_RABBITMQ_NODE it refuses, so no test can stop, reconfigure or add users to a broker it did
+ * not start.
+ */
+export function brokerctl(...args: string[]): void {
+  const node = process.env.TEST_RABBITMQ_NODE;
+  const home = process.env.TEST_RABBITMQ_HOME;
+  if (!node || !home) throw new Error("brokerctl: TEST_RABBITMQ_NODE is not set; run the tests through npm test, which starts their own RabbitMQ node");
+  execFileSync(existsSync("/usr/lib/rabbitmq/bin/rabbitmqctl") ? "/usr/lib/rabbitmq/bin/rabbitmqctl" : "rabbitmqctl", ["-q", "-n", node, ...args], {
+    stdio: "ignore",
+    timeout: 60_000,
+    env: { ...process.env, HOME: home },
+  });
+}
 
 export interface TestBroker {
   model: ChannelModel;
