@@ -10,7 +10,7 @@ import { planCheck, settleCheck } from "./core/check-plan.ts";
 import { decodeHgpushMessage } from "./core/hgpush-message.ts";
 import { pushIdRanges } from "./core/push-walk.ts";
 import { missingPushIds } from "./core/pushlog-gaps.ts";
-import { TRY_TASK_CONFIG, findReviewCommit, targetOfTryTaskConfig, type ReviewCommit } from "./core/review-commit.ts";
+import { TRY_TASK_CONFIG, findReviewCommit, targetOfTryTaskConfig } from "./core/review-commit.ts";
 import { mapLimited } from "./adapters/upstream.ts";
 import { absenceAfterCheck, absentPushFate, type GiveUpReason } from "./core/absent-pushes.ts";
 import {
@@ -88,13 +88,12 @@ export function createPipeline(deps: PipelineDeps) {
   }
 
   /** The code-review pushes among full (tips-only or not) Try pushes. */
-  function codeReviewPushes(pushes: Iterable<{ pushId: number; date: number; changesets: Parameters<typeof findReviewCommit>[0] }>): Array<FoundPush & { commit: ReviewCommit }> {
-    const found: Array<FoundPush & { commit: ReviewCommit }> = [];
+  function codeReviewPushes(pushes: Iterable<{ pushId: number; date: number; changesets: Parameters<typeof findReviewCommit>[0] }>): FoundPush[] {
+    const found: FoundPush[] = [];
     for (const push of pushes) {
       const commit = findReviewCommit(push.changesets);
       if (!commit) continue;
       found.push({
-        commit,
         diffPHID: commit.diffPHID,
         ...(commit.revisionId === undefined ? {} : { revisionId: commit.revisionId }),
         push: { pushId: push.pushId, pushTime: push.date, node: commit.node },
@@ -215,13 +214,12 @@ export function createPipeline(deps: PipelineDeps) {
         .filter((c) => acking.has(c.index))
         .map((c) => ({ ...c, delivery: session.deliveries[c.index] as (typeof session.deliveries)[number] }));
       if (deps.readOnly) await session.abandon();
-      else if (!(await session.settle(await keepSetAside(copies, settlement.ack, { copyAside: deps.copyAside, metrics, log, nowMs: deps.now() }))) && session.deliveries.length > 0) {
-        throw new Error("the broker did not take the acks; the Try messages stay queued");
-      } else {
-        for (const carrier of plan.carriers.values()) {
-          const reason = carrier.pushIds.map((id) => givenUp.get(id)).find((r) => r !== undefined);
-          if (reason !== undefined) metrics.messagesRejected.inc({ reason });
-        }
+      else {
+        const ack = await keepSetAside(copies, settlement.ack, { copyAside: deps.copyAside, metrics, log, nowMs: deps.now() });
+        if (!(await session.settle(ack)) && session.deliveries.length > 0) throw new Error("the broker did not take the acks; the Try messages stay queued");
+        // The decoder's rejections were counted as they were read; a message given up is counted once it is gone.
+        const acked = new Set(ack);
+        for (const c of copies) if (acked.has(c.index) && (c.reason === "stripped" || c.reason === "not_replicated")) metrics.messagesRejected.inc({ reason: c.reason });
       }
       for (const [pushId, reason] of givenUp) log.warn({ repository: deps.tryRepository, pushId, reason }, "json-pushes will not list this Try push: set aside");
     } catch (error) {
