@@ -2,58 +2,23 @@
 // push order against the pushlog and the mirror, ack what is verified, hand back the rest, and
 // update what the service believes about each repository. The decisions are the pure functions of
 // src/core; this module only moves data between them and the edges.
-import type { Logger } from "pino";
 import type { Repository } from "./config.ts";
-import type { Delivery, DrainOptions } from "./adapters/pulse.ts";
 import type { PushlogClient } from "./adapters/pushlog.ts";
 import type { MirrorChecker } from "./adapters/phabricator.ts";
-import type { Metrics } from "./metrics.ts";
-import { decodeHgpushMessage, type Push } from "./core/hgpush-message.ts";
-import { planCheck, settleCheck } from "./core/check-plan.ts";
+import type { Push } from "./core/hgpush-message.ts";
 import { pushIdRanges, walkPushes, type PushCommits, type StopReason } from "./core/push-walk.ts";
 import { INITIAL_STATE, lagSeconds, replicationDelays, stateAfterCheck, type RepositoryState } from "./core/lag.ts";
 import { idsAfter, mergePushes, missingPushIds } from "./core/pushlog-gaps.ts";
-import { unusableInput } from "./core/input-evidence.ts";
 import { absenceAfterCheck, absentPushFate, type GiveUpReason } from "./core/absent-pushes.ts";
-import { accountMessages, keepSetAside, type CopyAside } from "./message-accounting.ts";
+import { givenUpKey, readQueue, settleQueueRead, type QueueCheckDeps } from "./queue-read.ts";
 
 /** Pushes per json-pushes request: 200 pushes of a few commits each is a response of tens of KB. */
 export const PUSHLOG_SLICE = 200;
 /** How far back the pushlog is read when the queue was lost before this process saw a push. */
 const LOST_QUEUE_LOOKBACK_S = 24 * 3600;
 
-export interface QueueSession {
-  readonly deliveries: readonly Delivery[];
-  readonly depthAtStart: { messages: number; consumers: number };
-  readonly otherConsumers: number;
-  /** The queue was declared again before this check, after it had been deleted. */
-  readonly queueRecreated: boolean;
-  /** The broker cancelled the consumer during this check: the queue, and the messages read, are gone. */
-  readonly cancelled: boolean;
-  settle(ack: readonly number[]): Promise<boolean>;
-  abandon(): Promise<void>;
-}
-
-/** What a check that reads one of our queues needs, whichever check it is. */
-export interface QueueCheckDeps {
-  hgUrl: string;
-  queue: string;
-  checkIntervalMs: number;
-  maxMessagesPerCheck: number;
-  readOnly: boolean;
-  drain: (options: DrainOptions) => Promise<QueueSession>;
-  /** Records a depth read along the way. */
-  recordDepth: (queue: string, depth: { messages: number; consumers: number }) => void;
-  pushlog: PushlogClient;
-  metrics: Metrics;
-  log: Logger;
-  now: () => number;
-  drainIdleMs?: number;
-  /** Where set-aside messages are kept; absent (tests of the core), they are only counted and logged. */
-  copyAside?: CopyAside;
-}
-
 export interface MonitorDeps extends QueueCheckDeps {
+  pushlog: PushlogClient;
   repositories: readonly Repository[];
   /** Reads a queue's depth now and records it for the metrics. */
   queueDepth: (queue: string) => Promise<{ messages: number; consumers: number }>;
@@ -213,33 +178,12 @@ export function createMonitor(deps: MonitorDeps) {
 
   async function runCheck(signal?: AbortSignal): Promise<CheckReport> {
     const started = deps.now();
-    let session: QueueSession;
-    try {
-      session = await deps.drain({ maxMessages: deps.maxMessagesPerCheck, idleMs: deps.drainIdleMs ?? 1000, signal });
-    } catch (err) {
-      const error = (err as Error).message;
-      log.error({ err: error }, "check failed: cannot read the queue");
-      return finish(started, deps.repositories.map((repo) => ({ repo, ok: false, error, unverified: undefined, verification: undefined })), 0, error);
+    const read = await readQueue(deps, monitored, signal);
+    if (read.kind !== "read") {
+      if (read.kind === "failed") log.error({ err: read.error }, "check failed: cannot read the queue");
+      return finish(started, deps.repositories.map((repo) => ({ repo, ok: false, error: read.error, unverified: undefined, verification: undefined })), read.messages, read.error);
     }
-    deps.recordDepth(deps.queue, session.depthAtStart);
-    if (session.otherConsumers > 0) {
-      // Another instance (Heroku starts the new dyno before stopping the old one) holds part of the
-      // queue. Verifying the rest could ack pushes queued behind one it holds, and an empty view would
-      // read as lag 0: hand everything back and say the check could not be done.
-      await session.abandon();
-      const error = `another consumer is reading ${deps.queue} (${session.otherConsumers}); everything was handed back`;
-      log.warn({ consumers: session.otherConsumers }, "check skipped: another consumer is reading the queue");
-      return finish(started, deps.repositories.map((repo) => ({ repo, ok: false, error, unverified: undefined, verification: undefined })), session.deliveries.length, error);
-    }
-
-    const decoded = session.deliveries.map((d) =>
-      decodeHgpushMessage({ body: d.body, contentType: d.contentType, routingKey: d.routingKey }, deps.hgUrl),
-    );
-    const plan = planCheck(decoded.map((message, index) => ({ index, decoded: message })), monitored);
-    accountMessages(session.deliveries, decoded, plan, { monitored, metrics, log, atMs: started });
-    const unusable = unusableInput(decoded.map((d, i) => ({ routingKey: session.deliveries[i]?.routingKey ?? "", decoded: d })), monitored, deps.hgUrl);
-
-    const queueLost = session.queueRecreated || session.cancelled;
+    const { plan, queueLost, unusable } = read;
     const verifications = await Promise.all(
       deps.repositories.map(async (repo) => {
         const fromMessages = plan.pushesByRepository.get(repo.path) ?? [];
@@ -285,62 +229,26 @@ export function createMonitor(deps: MonitorDeps) {
       }),
     );
     // A push given up holds its message no longer: it is settled as if verified, and counted apart.
-    const settledIds = new Map(
+    const settled = new Map(
       verifications.map(({ repo, verification }) => [repo.path, new Set([...verification.verified, ...verification.givenUp.map((g) => g.push)].map((p) => p.pushId))]),
     );
-    const settlement = settleCheck(plan, settledIds, session.deliveries.length);
-
-    let settleError: string | undefined;
-    if (deps.readOnly) {
-      await session.abandon();
-    } else {
-      // Only what this check acks is copied: a message that goes back would be copied again.
-      const acking = new Set(settlement.ack);
-      const copies = setAsideCopies(plan, verifications, session.deliveries).filter((c) => acking.has(c.index));
-      const ack = await keepSetAside(copies, settlement.ack, { copyAside: deps.copyAside, metrics, log, nowMs: deps.now() });
-      const settled = await session.settle(ack);
-      if (settled) {
-        // The decoder's rejections were counted as they were read; a message given up is counted once it is gone.
-        const acked = new Set(ack);
-        for (const c of copies) if (c.givenUp && acked.has(c.index)) metrics.messagesRejected.inc({ reason: c.reason });
-      }
-      if (!settled && session.deliveries.length > 0) {
-        settleError = "the broker did not take the acks; the messages stay queued";
-      }
-    }
+    const givenUp = new Map(verifications.flatMap(({ repo, verification }) => verification.givenUp.map((g) => [givenUpKey(repo.path, g.push.pushId), g.reason] as const)));
+    const settlement = await settleQueueRead(deps, read, { settled, givenUp });
+    const settleError = settlement.error;
     await deps.queueDepth(deps.queue).catch((err: unknown) => log.debug({ err: (err as Error).message }, "could not read the queue depth after the check"));
     const at = deps.now();
     const outcomes = verifications.map(({ repo, pushes, verification }) => {
-      const acked = !deps.readOnly && settleError === undefined;
-      if (acked && verification.verified.length > 0) {
+      if (settlement.acked && verification.verified.length > 0) {
         metrics.pushesVerified.inc({ repository: repo.path, callsign: repo.callsign }, verification.verified.length);
         for (const delay of replicationDelays(verification.verified, at)) {
           metrics.replicationDelay.observe({ repository: repo.path, callsign: repo.callsign }, delay);
         }
       }
-      const done = new Set([...verification.verified, ...verification.givenUp.map((g) => g.push)].map((p) => p.pushId));
+      const done = settled.get(repo.path) as Set<number>;
       const error = verification.error ?? settleError;
       return { repo, ok: error === undefined, error, unverified: pushes.filter((p) => !done.has(p.pushId)), verification };
     });
-    return finish(started, outcomes, session.deliveries.length, settleError);
-  }
-
-  /** The messages this check sets aside, with their reasons: rejected ones, and carriers of given-up pushes. */
-  function setAsideCopies(
-    plan: ReturnType<typeof planCheck>,
-    verifications: ReadonlyArray<{ repo: Repository; verification: Verification }>,
-    deliveries: readonly Delivery[],
-  ): Array<{ index: number; delivery: Delivery; reason: string; givenUp: boolean }> {
-    const copies: Array<{ index: number; delivery: Delivery; reason: string; givenUp: boolean }> = [];
-    for (const aside of plan.setAside) {
-      if (aside.outcome === "rejected") copies.push({ index: aside.index, delivery: deliveries[aside.index] as Delivery, reason: aside.reason, givenUp: false });
-    }
-    const reasonOf = new Map(verifications.flatMap(({ repo, verification }) => verification.givenUp.map((g) => [`${repo.path}#${g.push.pushId}`, g.reason] as const)));
-    for (const [index, carrier] of plan.carriers) {
-      const reason = carrier.pushIds.map((id) => reasonOf.get(`${carrier.repository}#${id}`)).find((r) => r !== undefined);
-      if (reason !== undefined) copies.push({ index, delivery: deliveries[index] as Delivery, reason, givenUp: true });
-    }
-    return copies;
+    return finish(started, outcomes, read.session.deliveries.length, settleError);
   }
 
   function finish(

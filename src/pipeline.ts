@@ -5,11 +5,10 @@
 // core/reviews.ts; this module moves data between them, Pulse, the pushlog and Conduit.
 import type { DiffFacts, ReviewLookup } from "./adapters/review-lookup.ts";
 import type { BuildTarget } from "./core/reviews.ts";
-import type { QueueCheckDeps } from "./monitor.ts";
-import { planCheck, settleCheck } from "./core/check-plan.ts";
-import { decodeHgpushMessage } from "./core/hgpush-message.ts";
+import type { PushlogClient } from "./adapters/pushlog.ts";
+import { givenUpKey, readQueue, settleQueueRead, type QueueCheckDeps } from "./queue-read.ts";
 import { pushIdRanges } from "./core/push-walk.ts";
-import { missingPushIds } from "./core/pushlog-gaps.ts";
+import { idsAfter, missingPushIds } from "./core/pushlog-gaps.ts";
 import { TRY_TASK_CONFIG, findReviewCommit, targetOfTryTaskConfig } from "./core/review-commit.ts";
 import { mapLimited } from "./adapters/upstream.ts";
 import { absenceAfterCheck, absentPushFate, type GiveUpReason } from "./core/absent-pushes.ts";
@@ -28,7 +27,6 @@ import {
   type ReviewBook,
   type TargetState,
 } from "./core/reviews.ts";
-import { accountMessages, keepSetAside } from "./message-accounting.ts";
 
 /** Try pushes per full=1 request: people's pushes can carry hundreds of changesets each. */
 export const TRY_SLICE = 50;
@@ -43,6 +41,7 @@ type FoundPush = { diffPHID: string; revisionId?: number; targetPHID?: string; p
 
 export interface PipelineDeps extends QueueCheckDeps {
   tryRepository: string;
+  pushlog: PushlogClient;
   reviews: ReviewLookup;
 }
 
@@ -66,6 +65,11 @@ export function createPipeline(deps: PipelineDeps) {
   /** When (ms) build targets were last polled successfully: the in-flight gauges vouch for no more. */
   let polledAt: number | undefined;
   let lastSeenPushId: number | undefined;
+  /**
+   * False while the last read of the Try queue was partial (another consumer held part of it, or
+   * every message was unusable): the in-flight gauges would count only what this process saw.
+   */
+  let wholeView = true;
   /** Try push ids json-pushes did not list yet, and in how many checks in a row. */
   let absences: ReadonlyMap<number, number> = new Map();
   const staleAfterMs = 3 * deps.checkIntervalMs;
@@ -139,28 +143,36 @@ export function createPipeline(deps: PipelineDeps) {
     return result.recovered;
   }
 
-  /** Reads the Try queue and the pushes it announces; acks what was read, hands back the rest. */
-  async function readTryPushes(signal: AbortSignal | undefined, report: PipelineReport): Promise<void> {
-    const session = await deps.drain({ queue: deps.queue, maxMessages: deps.maxMessagesPerCheck, idleMs: deps.drainIdleMs ?? 1000, signal });
-    report.messages = session.deliveries.length;
-    deps.recordDepth(deps.queue, session.depthAtStart);
+  /**
+   * Reads the Try queue and the pushes it announces; acks what was read, hands back the rest. With
+   * another consumer on the queue, or the queue lost, its view of Try is partial: it says so, and
+   * the in-flight gauges go unknown until a whole read.
+   */
+  async function readTryPushes(signal: AbortSignal | undefined, report: PipelineReport): Promise<"read" | "shared"> {
+    const read = await readQueue(deps, new Set([deps.tryRepository]), signal);
+    report.messages = read.kind === "read" ? read.session.deliveries.length : read.messages;
+    if (read.kind !== "read") {
+      wholeView = false;
+      if (read.kind === "failed") throw new Error(read.error);
+      report.errors.push(`reading Try pushes: ${read.error}`);
+      return "shared";
+    }
+    const { session, plan } = read;
     try {
-      const decoded = session.deliveries.map((d) => decodeHgpushMessage({ body: d.body, contentType: d.contentType, routingKey: d.routingKey }, deps.hgUrl));
-      const monitored = new Set([deps.tryRepository]);
-      const plan = planCheck(decoded.map((message, index) => ({ index, decoded: message })), monitored);
-      accountMessages(session.deliveries, decoded, plan, { monitored, metrics, log, atMs: deps.now() });
-
       const announced = (plan.pushesByRepository.get(deps.tryRepository) ?? []).map((p) => p.pushId);
       // A hole in the push ids is a Try push whose message was lost (a deleted queue, a restart while
-      // it was unbound): the pushlog has it all the same.
-      const gaps = lastSeenPushId === undefined ? [] : missingPushIds(lastSeenPushId, announced).slice(-MAX_GAP);
-      const read = new Set<number>();
+      // it was unbound): the pushlog has it all the same. A lost queue may also have held pushes newer
+      // than any still announced: everything up to the pushlog's last push id is read.
+      const newest = Math.max(lastSeenPushId ?? 0, ...announced);
+      const tail = read.queueLost && lastSeenPushId !== undefined ? idsAfter(newest, await deps.pushlog.lastPushId(deps.tryRepository, signal)) : [];
+      const gaps = lastSeenPushId === undefined ? [] : [...missingPushIds(lastSeenPushId, announced), ...tail].slice(-MAX_GAP);
+      const listed = new Set<number>();
       let lastPushId = 0;
       const bot: FoundPush[] = [];
-      for (const range of pushIdRanges([...announced, ...gaps].sort((a, b) => a - b), TRY_SLICE)) {
+      for (const range of pushIdRanges([...new Set([...announced, ...gaps])].sort((a, b) => a - b), TRY_SLICE)) {
         const slice = await deps.pushlog.fetchFullRange(deps.tryRepository, range, signal);
         lastPushId = Math.max(lastPushId, slice.lastPushId);
-        for (const push of slice.pushes.values()) read.add(push.pushId);
+        for (const push of slice.pushes.values()) listed.add(push.pushId);
         const reviewPushes = codeReviewPushes(slice.pushes.values());
         bot.push(...reviewPushes);
         metrics.tryPushes.inc({ kind: "other" }, slice.pushes.size - reviewPushes.length);
@@ -176,7 +188,7 @@ export function createPipeline(deps: PipelineDeps) {
         metrics.reviewsDropped.inc({ reason: "no_target" }, untargeted.length);
         log.warn({ count: untargeted.length, diffs: untargeted.slice(0, 20).map((f) => f.diffPHID) }, `a code-review Try push without a build target in its ${TRY_TASK_CONFIG}: not tracked`);
       }
-      const gapFound = gaps.filter((id) => read.has(id)).length;
+      const gapFound = gaps.filter((id) => listed.has(id)).length;
       if (gapFound > 0) {
         metrics.pushlogGapPushes.inc({ repository: deps.tryRepository }, gapFound);
         log.warn({ repository: deps.tryRepository, count: gapFound }, "found Try pushes in the pushlog that never arrived over Pulse");
@@ -185,44 +197,32 @@ export function createPipeline(deps: PipelineDeps) {
       book = tracked.book;
       drop(tracked.overflow, "overflow");
       if (found.length > 0) log.info({ diffs: found.length, started: tracked.started, repeated: tracked.repeated }, "read code-review Try pushes");
-      if (read.size > 0) lastSeenPushId = Math.max(lastSeenPushId ?? 0, ...read);
+      if (listed.size > 0) lastSeenPushId = Math.max(lastSeenPushId ?? 0, ...listed);
 
       // A push the pushlog does not list yet keeps its message on the queue for the next check; one it
       // will never list (stripped, or still absent after a few checks) is set aside.
-      const settled = new Set(read);
+      const settled = new Set(listed);
       const waiting: number[] = [];
-      const givenUp = new Map<number, GiveUpReason>();
+      const givenUp = new Map<string, GiveUpReason>();
       for (const id of announced) {
-        if (read.has(id)) continue;
+        if (listed.has(id)) continue;
         const fate = absentPushFate(id, lastPushId, (absences.get(id) ?? 0) + 1);
         if (fate.wait) waiting.push(id);
         else {
-          givenUp.set(id, fate.reason);
+          givenUp.set(givenUpKey(deps.tryRepository, id), fate.reason);
           settled.add(id);
+          log.warn({ repository: deps.tryRepository, pushId: id, reason: fate.reason }, "json-pushes will not list this Try push: set aside");
         }
       }
       absences = absenceAfterCheck(absences, waiting);
-      const settlement = settleCheck(plan, new Map([[deps.tryRepository, settled]]), session.deliveries.length);
-      const acking = new Set(settlement.ack);
-      const copies = [
-        ...plan.setAside.flatMap((a) => (a.outcome === "rejected" ? [{ index: a.index, reason: a.reason }] : [])),
-        ...[...plan.carriers].flatMap(([index, carrier]) => {
-          const reason = carrier.pushIds.map((id) => givenUp.get(id)).find((r) => r !== undefined);
-          return reason === undefined ? [] : [{ index, reason }];
-        }),
-      ]
-        .filter((c) => acking.has(c.index))
-        .map((c) => ({ ...c, delivery: session.deliveries[c.index] as (typeof session.deliveries)[number] }));
-      if (deps.readOnly) await session.abandon();
-      else {
-        const ack = await keepSetAside(copies, settlement.ack, { copyAside: deps.copyAside, metrics, log, nowMs: deps.now() });
-        if (!(await session.settle(ack)) && session.deliveries.length > 0) throw new Error("the broker did not take the acks; the Try messages stay queued");
-        // The decoder's rejections were counted as they were read; a message given up is counted once it is gone.
-        const acked = new Set(ack);
-        for (const c of copies) if (acked.has(c.index) && (c.reason === "stripped" || c.reason === "not_replicated")) metrics.messagesRejected.inc({ reason: c.reason });
-      }
-      for (const [pushId, reason] of givenUp) log.warn({ repository: deps.tryRepository, pushId, reason }, "json-pushes will not list this Try push: set aside");
+      const settlement = await settleQueueRead(deps, read, { settled: new Map([[deps.tryRepository, settled]]), givenUp });
+      if (settlement.error !== undefined) throw new Error(settlement.error);
+      const evidence = read.unusable.get(deps.tryRepository);
+      wholeView = evidence === undefined;
+      if (evidence !== undefined) throw new Error(evidence);
+      return "read";
     } catch (error) {
+      // Abandoning a settled session is a no-op: only what was not settled goes back.
       await session.abandon();
       throw error;
     }
@@ -272,7 +272,7 @@ export function createPipeline(deps: PipelineDeps) {
   }
 
   function summary(nowMs: number): { count: number; oldestSeconds: number } | undefined {
-    if (!recovered || polledAt === undefined || nowMs - polledAt > staleAfterMs) return undefined;
+    if (!recovered || !wholeView || polledAt === undefined || nowMs - polledAt > staleAfterMs) return undefined;
     return inFlightSummary(book, nowMs);
   }
 
@@ -289,25 +289,30 @@ export function createPipeline(deps: PipelineDeps) {
       oldestSeconds: undefined,
       durationMs: 0,
     };
-    const attempt = async (what: string, step: () => Promise<unknown>) => {
+    const attempt = async <T>(what: string, step: () => Promise<T>): Promise<T | undefined> => {
       try {
-        await step();
+        return await step();
       } catch (error) {
         const message = signal?.aborted ? "check stopped" : `${what}: ${(error as Error).message}`;
         report.errors.push(message);
         log.error({ err: message }, "code-review pipeline check step failed");
+        return undefined;
       }
     };
-    await attempt("reading Try pushes", () => readTryPushes(signal, report));
-    // After the queue: the pushes still on it are read as pushes (their latency measured); recovery
-    // adds only those whose messages a process before this one had already acked.
-    if (!recovered) {
-      await attempt("reading back the reviews in flight", async () => {
-        report.recovered = await recover(signal);
-        recovered = true;
-      });
+    // With another instance on the Try queue, that instance reads back, polls and measures; this one
+    // would only add what it half sees.
+    const queue = await attempt("reading Try pushes", () => readTryPushes(signal, report));
+    if (queue !== "shared") {
+      if (!recovered) {
+        // After the queue: the pushes still on it are read as pushes (their latency measured); recovery
+        // adds only those whose messages a process before this one had already acked.
+        await attempt("reading back the reviews in flight", async () => {
+          report.recovered = await recover(signal);
+          recovered = true;
+        });
+      }
+      await attempt("polling build targets", () => poll(signal, report));
     }
-    await attempt("polling build targets", () => poll(signal, report));
     const expired = expireReviews(book, deps.now());
     book = expired.book;
     drop(expired.expired, "expired");

@@ -56,7 +56,7 @@ export interface FakeHg {
   requests: string[];
   latencyMs: number;
   fault: Fault;
-  /** Requests whose path matches never get an answer, whatever `fault` says. */
+  /** Requests whose path (with its query) matches never get an answer, whatever `fault` says. */
   hangPaths: RegExp | undefined;
   close(): Promise<void>;
 }
@@ -100,7 +100,7 @@ export async function startFakeHg(options: { latencyMs?: number } = {}): Promise
     const url = new URL(req.url ?? "/", "http://localhost");
     fake.requests.push(`${req.method} ${url.pathname}${url.search}`);
     if (fake.latencyMs > 0) await sleep(fake.latencyMs);
-    if (fake.hangPaths?.test(url.pathname)) return;
+    if (fake.hangPaths?.test(`${url.pathname}${url.search}`)) return;
     if (fake.fault === "500") return replyJson(res, 500, { error: "internal error" });
     if (fake.fault === "hang") return; // never answers
     if (fake.fault === "stall") {
