@@ -7,9 +7,20 @@ import type { PushlogClient } from "./adapters/pushlog.ts";
 import type { MirrorChecker } from "./adapters/phabricator.ts";
 import type { Push } from "./core/hgpush-message.ts";
 import { pushIdRanges, walkPushes, type PushCommits, type StopReason } from "./core/push-walk.ts";
-import { INITIAL_STATE, lagSeconds, replicationDelays, stateAfterCheck, type RepositoryState } from "./core/lag.ts";
-import { idsAfter, mergePushes, missingPushIds } from "./core/pushlog-gaps.ts";
-import { absenceAfterCheck, absentPushFate, type GiveUpReason } from "./core/absent-pushes.ts";
+import { lagSeconds, replicationDelays } from "./core/lag.ts";
+import { idsAfter, missingPushIds } from "./core/pushlog-gaps.ts";
+import {
+  NEW_WATCH,
+  pushesToWalk,
+  readSlice,
+  settledIds,
+  walkNeedsMore,
+  watchAfterCheck,
+  watchAfterGapSearch,
+  watchAfterVerification,
+  type RepositoryWatch,
+  type VerificationOutcome,
+} from "./core/replication-state.ts";
 import { givenUpKey, readQueue, settleQueueRead, type QueueCheckDeps } from "./queue-read.ts";
 
 /** Pushes per json-pushes request: 200 pushes of a few commits each is a response of tens of KB. */
@@ -44,47 +55,32 @@ export interface CheckReport {
   repositories: RepositoryReport[];
 }
 
-interface Verification {
-  /** The pushes walked, each with its push time from the pushlog where the pushlog listed it. */
-  pushes: Push[];
-  verified: Push[];
-  /** Pushes the pushlog will never list (stripped, or never replicated): set aside, not waited for. */
-  givenUp: Array<{ push: Push; reason: GiveUpReason }>;
-  /** The highest push id the pushlog listed: only such an id may move the start of gap searches. */
-  highestListed: number | undefined;
-  /** Push ids absent from the pushlog and still waited for. */
-  waiting: number[];
+type Verification = VerificationOutcome & {
   stoppedAt?: { push: Push; reason: StopReason };
   error?: string;
-}
+};
+
+const NOTHING_TO_VERIFY: Verification = { pushes: [], verified: [], givenUp: [], highestListed: undefined, waiting: [] };
+
+/** What the replication check carries between checks: one value per repository (src/core/replication-state.ts). */
+export type ReplicationBook = ReadonlyMap<string, RepositoryWatch>;
 
 export function createMonitor(deps: MonitorDeps) {
-  const states = new Map<string, RepositoryState>(deps.repositories.map((r) => [r.path, INITIAL_STATE]));
-  /** The highest push id seen per repository, from messages or the pushlog; the start of gap searches. */
-  const lastSeen = new Map<string, number>();
-  /**
-   * Every push read (from a message or the pushlog) and not verified yet, kept until verified or
-   * given up, so that a queue deleted between checks loses nothing this process has seen. A restart
-   * forgets them; their messages, or the pushlog read after a lost queue, bring them back.
-   */
-  const held = new Map<string, Map<number, Push>>(deps.repositories.map((r) => [r.path, new Map()]));
-  /** Per repository: push ids json-pushes did not list yet, and in how many checks in a row. */
-  const absences = new Map<string, ReadonlyMap<number, number>>();
+  let book: ReplicationBook = new Map(deps.repositories.map((r) => [r.path, NEW_WATCH]));
   const staleAfterMs = 3 * deps.checkIntervalMs;
   const monitored = new Set(deps.repositories.map((r) => r.path));
   const { metrics, log } = deps;
+  const watchOf = (repository: string): RepositoryWatch => book.get(repository) ?? NEW_WATCH;
 
   function lagOf(repository: string, nowMs: number, connected = true): number {
-    return lagSeconds(states.get(repository) ?? INITIAL_STATE, nowMs, staleAfterMs, connected);
+    return lagSeconds(watchOf(repository).state, nowMs, staleAfterMs, connected);
   }
 
-  async function verifyRepository(repo: Repository, pushes: readonly Push[], signal?: AbortSignal): Promise<Verification> {
+  async function verifyRepository(repo: Repository, watch: RepositoryWatch, pushes: readonly Push[], signal?: AbortSignal): Promise<Verification> {
     const commits = new Map<number, PushCommits>();
     const mirrored = new Map<string, boolean>();
-    /** The pushlog's `date` of each push it listed: the push time (a message's `time` was ×10 in 2016–2018). */
     const dates = new Map<number, number>();
     const waiting: number[] = [];
-    const absent = absences.get(repo.path) ?? new Map<number, number>();
     let highestListed: number | undefined;
     let error: string | undefined;
     const ranges = pushIdRanges(pushes.map((p) => p.pushId), PUSHLOG_SLICE);
@@ -106,32 +102,16 @@ export function createMonitor(deps: MonitorDeps) {
         const slice = await (next as ReturnType<PushlogClient["fetchRange"]>);
         // The next slice of the pushlog comes in while the mirror is asked about this one.
         next = fetchRange(index + 1);
-        const nodes: string[] = [];
-        let complete = true;
-        for (let id = range.startId + 1; id <= range.endId; id++) {
-          const listed = slice.pushes.get(id);
-          if (listed) {
-            commits.set(id, { changesets: listed.changesets });
-            dates.set(id, listed.date);
-            highestListed = Math.max(highestListed ?? 0, id);
-            for (const node of listed.changesets) if (!mirrored.has(node)) nodes.push(node);
-            continue;
-          }
-          const fate = absentPushFate(id, slice.lastPushId, (absent.get(id) ?? 0) + 1);
-          if (fate.wait) {
-            waiting.push(id);
-            commits.set(id, { changesets: undefined });
-            complete = false;
-          } else {
-            commits.set(id, { changesets: undefined, givenUp: fate.reason });
-          }
-        }
-        const unique = [...new Set(nodes)];
+        const reading = readSlice(watch, range, slice);
+        for (const [id, c] of reading.commits) commits.set(id, c);
+        for (const [id, d] of reading.dates) dates.set(id, d);
+        waiting.push(...reading.waiting);
+        if (reading.highestListed !== undefined) highestListed = Math.max(highestListed ?? 0, reading.highestListed);
+        const unique = [...new Set([...reading.commits.values()].flatMap((c) => c.changesets ?? []))].filter((n) => !mirrored.has(n));
         const have = await deps.mirror.mirrored(repo.callsign, unique, signal);
         for (const node of unique) mirrored.set(node, have.has(node));
         log.debug({ repository: repo.path, range, commits: unique.length, mirrored: have.size }, "checked a range of pushes");
-        // Past a push that is not mirrored nothing can be acked, so there is no need to ask further.
-        if (!complete || have.size < unique.length) break;
+        if (!walkNeedsMore(walkPushes(pushes, (p) => commits.get(p.pushId), (n) => mirrored.get(n)))) break;
       } catch (err) {
         error = signal?.aborted ? "check stopped" : (err as Error).message;
         break;
@@ -141,13 +121,18 @@ export function createMonitor(deps: MonitorDeps) {
       const date = dates.get(p.pushId);
       return date === undefined ? p : { ...p, pushTime: date };
     });
-    const walk = walkPushes(timed, (p) => commits.get(p.pushId), (n) => mirrored.get(n));
-    return { pushes: timed, ...walk, highestListed, waiting, ...(error === undefined ? {} : { error }) };
+    return {
+      pushes: timed,
+      ...walkPushes(timed, (p) => commits.get(p.pushId), (n) => mirrored.get(n)),
+      highestListed,
+      waiting,
+      ...(error === undefined ? {} : { error }),
+    };
   }
 
   /** Pushes the pushlog has that never came over Pulse: holes in the ids, and after a re-created queue, everything newer. */
-  async function findGapPushes(repo: Repository, present: readonly Push[], queueLost: boolean, signal?: AbortSignal): Promise<Push[]> {
-    let seen = lastSeen.get(repo.path);
+  async function findGapPushes(repo: Repository, watch: RepositoryWatch, present: readonly Push[], queueLost: boolean, signal?: AbortSignal): Promise<Push[]> {
+    let seen = watch.lastSeen;
     if (seen === undefined && queueLost) {
       // A queue lost before this process saw any push: what it held is only in the pushlog, and the
       // last day of it is read (pushes already mirrored verify at once).
@@ -160,8 +145,7 @@ export function createMonitor(deps: MonitorDeps) {
       const newest = Math.max(seen, ...present.map((p) => p.pushId));
       for (const id of idsAfter(newest, await deps.pushlog.lastPushId(repo.path, signal))) ids.add(id);
     }
-    const kept = held.get(repo.path) as Map<number, Push>;
-    const wanted = [...ids].filter((id) => !kept.has(id));
+    const wanted = [...ids].filter((id) => !watch.held.has(id));
     const found: Push[] = [];
     for (const range of pushIdRanges(wanted, PUSHLOG_SLICE)) {
       for (const push of (await deps.pushlog.fetchRange(repo.path, range, signal)).pushes.values()) {
@@ -171,7 +155,6 @@ export function createMonitor(deps: MonitorDeps) {
     if (found.length > 0) {
       metrics.pushlogGapPushes.inc({ repository: repo.path }, found.length);
       log.warn({ repository: repo.path, pushIds: found.map((p) => p.pushId).slice(0, 50), count: found.length }, "found pushes in the pushlog that never arrived over Pulse");
-      for (const push of found) kept.set(push.pushId, push);
     }
     return found;
   }
@@ -181,35 +164,34 @@ export function createMonitor(deps: MonitorDeps) {
     const read = await readQueue(deps, monitored, signal);
     if (read.kind !== "read") {
       if (read.kind === "failed") log.error({ err: read.error }, "check failed: cannot read the queue");
-      return finish(started, deps.repositories.map((repo) => ({ repo, ok: false, error: read.error, unverified: undefined, verification: undefined })), read.messages, read.error);
+      return finish(
+        started,
+        deps.repositories.map((repo) => ({ repo, watch: watchOf(repo.path), ok: false, error: read.error, unverified: undefined, verification: undefined })),
+        read.messages,
+        read.error,
+      );
     }
     const { plan, queueLost, unusable } = read;
     const verifications = await Promise.all(
       deps.repositories.map(async (repo) => {
         const fromMessages = plan.pushesByRepository.get(repo.path) ?? [];
+        let watch = watchOf(repo.path);
         let gapError: string | undefined;
-        await findGapPushes(repo, fromMessages, queueLost, signal).catch((err: unknown) => {
+        const found = await findGapPushes(repo, watch, fromMessages, queueLost, signal).catch((err: unknown) => {
           gapError = `looking for pushes that never arrived: ${(err as Error).message}`;
+          return [];
         });
-        const kept = held.get(repo.path) as Map<number, Push>;
-        const merged = mergePushes(fromMessages, kept.values());
+        watch = watchAfterGapSearch(watch, found);
+        const merged = pushesToWalk(watch, fromMessages);
         // With nothing to verify the check would otherwise vouch for a repository it never asked about.
         const verification: Verification =
           merged.length > 0
-            ? await verifyRepository(repo, merged, signal)
+            ? await verifyRepository(repo, watch, merged, signal)
             : await deps.mirror.repositoryExists(repo.callsign, signal).then(
-                () => ({ pushes: [], verified: [], givenUp: [], highestListed: undefined, waiting: [] }),
-                (err: unknown) => ({ pushes: [], verified: [], givenUp: [], highestListed: undefined, waiting: [], error: (err as Error).message }),
+                () => NOTHING_TO_VERIFY,
+                (err: unknown) => ({ ...NOTHING_TO_VERIFY, error: (err as Error).message }),
               );
-        const pushes = verification.pushes;
-        for (const push of verification.verified) kept.delete(push.pushId);
-        for (const { push } of verification.givenUp) kept.delete(push.pushId);
-        // Every push read and not verified is remembered, whatever happens to its message: should the
-        // queue be deleted (PulseGuardian, at 8,000 messages, exactly when the mirror is stuck) before
-        // the next check, this process still knows what holds the lag.
-        const done = new Set([...verification.verified, ...verification.givenUp.map((g) => g.push)].map((p) => p.pushId));
-        for (const push of pushes) if (!done.has(push.pushId)) kept.set(push.pushId, push);
-        absences.set(repo.path, absenceAfterCheck(absences.get(repo.path) ?? new Map(), verification.waiting));
+        watch = watchAfterVerification(watch, verification);
         for (const { push, reason } of verification.givenUp) {
           log.warn(
             { repository: repo.path, pushId: push.pushId, reason },
@@ -218,26 +200,18 @@ export function createMonitor(deps: MonitorDeps) {
               : "json-pushes still does not list this push after several checks: set aside",
           );
         }
-        // Only a push id the pushlog listed moves the start of the next gap search: a stray id would
-        // otherwise hide every real push below it.
-        const newest = Math.max(lastSeen.get(repo.path) ?? 0, verification.highestListed ?? 0);
-        if (newest > 0) lastSeen.set(repo.path, newest);
-        if (gapError !== undefined && verification.error === undefined) verification.error = gapError;
-        const evidence = unusable.get(repo.path);
-        if (evidence !== undefined && verification.error === undefined) verification.error = evidence;
-        return { repo, pushes, verification };
+        const error = verification.error ?? gapError ?? unusable.get(repo.path);
+        return { repo, watch, verification, error };
       }),
     );
     // A push given up holds its message no longer: it is settled as if verified, and counted apart.
-    const settled = new Map(
-      verifications.map(({ repo, verification }) => [repo.path, new Set([...verification.verified, ...verification.givenUp.map((g) => g.push)].map((p) => p.pushId))]),
-    );
+    const settled = new Map(verifications.map(({ repo, verification }) => [repo.path, settledIds(verification)]));
     const givenUp = new Map(verifications.flatMap(({ repo, verification }) => verification.givenUp.map((g) => [givenUpKey(repo.path, g.push.pushId), g.reason] as const)));
     const settlement = await settleQueueRead(deps, read, { settled, givenUp });
     const settleError = settlement.error;
     await deps.queueDepth(deps.queue).catch((err: unknown) => log.debug({ err: (err as Error).message }, "could not read the queue depth after the check"));
     const at = deps.now();
-    const outcomes = verifications.map(({ repo, pushes, verification }) => {
+    const outcomes = verifications.map(({ repo, watch, verification, error: repoError }) => {
       if (settlement.acked && verification.verified.length > 0) {
         metrics.pushesVerified.inc({ repository: repo.path, callsign: repo.callsign }, verification.verified.length);
         for (const delay of replicationDelays(verification.verified, at)) {
@@ -245,22 +219,24 @@ export function createMonitor(deps: MonitorDeps) {
         }
       }
       const done = settled.get(repo.path) as Set<number>;
-      const error = verification.error ?? settleError;
-      return { repo, ok: error === undefined, error, unverified: pushes.filter((p) => !done.has(p.pushId)), verification };
+      const error = repoError ?? settleError;
+      return { repo, watch, ok: error === undefined, error, unverified: verification.pushes.filter((p) => !done.has(p.pushId)), verification };
     });
     return finish(started, outcomes, read.session.deliveries.length, settleError);
   }
 
   function finish(
     started: number,
-    outcomes: Array<{ repo: Repository; ok: boolean; error: string | undefined; unverified: Push[] | undefined; verification: Verification | undefined }>,
+    outcomes: Array<{ repo: Repository; watch: RepositoryWatch; ok: boolean; error: string | undefined; unverified: Push[] | undefined; verification: Verification | undefined }>,
     messages: number,
     error: string | undefined,
   ): CheckReport {
     const at = deps.now();
-    const repositories = outcomes.map(({ repo, ok, error: repoError, unverified, verification }): RepositoryReport => {
-      const state = stateAfterCheck(states.get(repo.path) ?? INITIAL_STATE, { ok, error: repoError, unverified, atMs: at });
-      states.set(repo.path, state);
+    const next = new Map(book);
+    const repositories = outcomes.map(({ repo, watch, ok, error: repoError, unverified, verification }): RepositoryReport => {
+      const after = watchAfterCheck(watch, { ok, error: repoError, unverified, atMs: at });
+      next.set(repo.path, after);
+      const { state } = after;
       metrics.checks.inc({ repository: repo.path });
       if (ok) metrics.lastCheckSuccess.set({ repository: repo.path }, at / 1000);
       else metrics.checkFailures.inc({ repository: repo.path });
@@ -270,7 +246,7 @@ export function createMonitor(deps: MonitorDeps) {
         repository: repo.path,
         callsign: repo.callsign,
         ok,
-        lagSeconds: lagOf(repo.path, at),
+        lagSeconds: lagSeconds(state, at, staleAfterMs),
         pending: state.pendingPushes,
         verified: verification?.verified.length ?? 0,
         ...(repoError === undefined ? {} : { error: repoError }),
@@ -280,6 +256,7 @@ export function createMonitor(deps: MonitorDeps) {
       log[level](report, ok ? "check done" : "check failed");
       return report;
     });
+    book = next;
     const durationMs = at - started;
     metrics.checkDuration.set(durationMs / 1000);
     return {
@@ -297,9 +274,9 @@ export function createMonitor(deps: MonitorDeps) {
     /** Per repository: whether its last successful check is recent enough for /__heartbeat__. */
     health(nowMs: number): Array<{ repository: string; lastSuccessAt: number | undefined; healthy: boolean; lastError: string | undefined }> {
       return deps.repositories.map(({ path }) => {
-        const state = states.get(path);
-        const last = state?.lastSuccessAt;
-        return { repository: path, lastSuccessAt: last, healthy: last !== undefined && nowMs - last <= staleAfterMs, lastError: state?.lastError };
+        const { state } = watchOf(path);
+        const last = state.lastSuccessAt;
+        return { repository: path, lastSuccessAt: last, healthy: last !== undefined && nowMs - last <= staleAfterMs, lastError: state.lastError };
       });
     },
   };
