@@ -3,9 +3,17 @@
 import { z } from "zod";
 import cron from "node-cron";
 import { closest, distance } from "fastest-levenshtein";
+import type { MirrorSpec } from "./mirror.ts";
 
 export interface Repository {
   /** hg path below HG_URL, e.g. `integration/autoland`; also the Pulse routing key. */
+  path: string;
+  /** Where its commits are looked for (src/mirror.ts): the callsign lives inside the Phabricator kinds. */
+  mirror: MirrorSpec;
+}
+
+/** One `<hg path>=<CALLSIGN>` of REPOSITORIES, before the mirror kind is chosen. */
+interface RepositoryEntry {
   path: string;
   callsign: string;
 }
@@ -147,8 +155,8 @@ function intInRange(name: string, min: number, max: number) {
     .refine((n) => n >= min && n <= max, { message: `${name}: must be a whole number from ${min} to ${max}` });
 }
 
-function parseRepositories(value: string): Repository[] | string {
-  const repositories: Repository[] = [];
+function parseRepositories(value: string): RepositoryEntry[] | string {
+  const repositories: RepositoryEntry[] = [];
   for (const item of value.split(",").map((s) => s.trim()).filter(Boolean)) {
     const [path, callsign, extra] = item.split("=").map((s) => s.trim());
     if (!path || !callsign || extra !== undefined) {
@@ -172,7 +180,7 @@ function parseRepositories(value: string): Repository[] | string {
 }
 
 /** The earlier Python service named one repository with three variables; they still work. */
-function legacyRepository(env: Env, hgUrl: string | undefined): Repository[] | string {
+function legacyRepository(env: Env, hgUrl: string | undefined): RepositoryEntry[] | string {
   const routingKey = env.PULSE_QUEUE_ROUTING_KEY?.trim();
   const source = env.SOURCE_REPOSITORY?.trim();
   const callsign = env.REPOSITORY_CALLSIGN?.trim();
@@ -331,7 +339,11 @@ export function readConfig(env: Env): Config {
       rejectedQueue: `queue/${username}/${queueName}/rejected`,
       rejectedExchange: `exchange/${username}/${queueName}/rejected`,
     },
-    repositories,
+    // A token reaches Phabricator through Conduit; without one, only its pages can be asked.
+    repositories: repositories.map(({ path, callsign }) => ({
+      path,
+      mirror: { kind: value.PHABRICATOR_API_TOKEN ? "phabricator-conduit" : "phabricator-head", callsign },
+    })),
     hgUrl: value.HG_URL,
     phabricatorUrl: value.PHABRICATOR_URL,
     phabricatorApiToken: value.PHABRICATOR_API_TOKEN,

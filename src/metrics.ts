@@ -3,6 +3,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Repository } from "./config.ts";
+import { mirrorName } from "./mirror.ts";
 
 /** Seconds; a boundary at each alert threshold (15 min, 1 h) and out to the two-day lags seen before. */
 const DELAY_BUCKETS = [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400, 172800];
@@ -100,7 +101,8 @@ export function createMetrics(options: {
       registers: [registry],
       collect() {
         const at = now();
-        for (const { path, callsign } of options.repositories) {
+        for (const { path, mirror } of options.repositories) {
+          const callsign = mirrorName(mirror);
           let value = Number.NaN;
           try {
             value = options.lag.lagSeconds(path, at);
@@ -326,8 +328,8 @@ export function createMetrics(options: {
     metrics.pipelineCheckFailures.inc(0);
     for (const outcome of ["passed", "failed"]) metrics.reviewDuration.zero({ outcome });
   }
-  for (const { path, callsign } of options.repositories) {
-    metrics.pushesVerified.inc({ repository: path, callsign }, 0);
+  for (const { path, mirror } of options.repositories) {
+    metrics.pushesVerified.inc({ repository: path, callsign: mirrorName(mirror) }, 0);
     metrics.checks.inc({ repository: path }, 0);
     metrics.checkFailures.inc({ repository: path }, 0);
     metrics.pushlogGapPushes.inc({ repository: path }, 0);

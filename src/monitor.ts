@@ -4,7 +4,7 @@
 // src/core; this module only moves data between them and the edges.
 import type { Repository } from "./config.ts";
 import type { PushlogClient } from "./adapters/pushlog.ts";
-import type { MirrorChecker } from "./adapters/phabricator.ts";
+import { mirrorName, type Mirror } from "./mirror.ts";
 import type { Push } from "./core/hgpush-message.ts";
 import { pushIdRanges, walkPushes, type PushCommits, type StopReason } from "./core/push-walk.ts";
 import { lagSeconds, replicationDelays } from "./core/lag.ts";
@@ -33,12 +33,14 @@ export interface MonitorDeps extends QueueCheckDeps {
   repositories: readonly Repository[];
   /** Reads a queue's depth now and records it for the metrics. */
   queueDepth: (queue: string) => Promise<{ messages: number; consumers: number }>;
-  mirror: MirrorChecker;
+  /** Each repository's mirror, by path (src/mirror.ts). */
+  mirrors: ReadonlyMap<string, Mirror>;
 }
 
 export interface RepositoryReport {
   repository: string;
-  callsign: string;
+  /** The mirror's name: the callsign, for the Phabricator kinds. */
+  mirror: string;
   ok: boolean;
   error?: string;
   lagSeconds: number;
@@ -71,6 +73,13 @@ export function createMonitor(deps: MonitorDeps) {
   const monitored = new Set(deps.repositories.map((r) => r.path));
   const { metrics, log } = deps;
   const watchOf = (repository: string): RepositoryWatch => book.get(repository) ?? NEW_WATCH;
+  const mirrorOf = (repo: Repository): Mirror => {
+    const mirror = deps.mirrors.get(repo.path);
+    if (mirror === undefined) throw new Error(`no mirror for ${repo.path}`);
+    return mirror;
+  };
+  /** The contract's labels of the per-repository replication series. */
+  const labelsOf = (repo: Repository) => ({ repository: repo.path, callsign: mirrorName(repo.mirror) });
 
   function lagOf(repository: string, nowMs: number, connected = true): number {
     return lagSeconds(watchOf(repository).state, nowMs, staleAfterMs, connected);
@@ -108,7 +117,7 @@ export function createMonitor(deps: MonitorDeps) {
         waiting.push(...reading.waiting);
         if (reading.highestListed !== undefined) highestListed = Math.max(highestListed ?? 0, reading.highestListed);
         const unique = [...new Set([...reading.commits.values()].flatMap((c) => c.changesets ?? []))].filter((n) => !mirrored.has(n));
-        const have = await deps.mirror.mirrored(repo.callsign, unique, signal);
+        const have = await mirrorOf(repo).has(unique, signal);
         for (const node of unique) mirrored.set(node, have.has(node));
         log.debug({ repository: repo.path, range, commits: unique.length, mirrored: have.size }, "checked a range of pushes");
         if (!walkNeedsMore(walkPushes(pushes, (p) => commits.get(p.pushId), (n) => mirrored.get(n)))) break;
@@ -187,7 +196,7 @@ export function createMonitor(deps: MonitorDeps) {
         const verification: Verification =
           merged.length > 0
             ? await verifyRepository(repo, watch, merged, signal)
-            : await deps.mirror.repositoryExists(repo.callsign, signal).then(
+            : await mirrorOf(repo).exists(signal).then(
                 () => NOTHING_TO_VERIFY,
                 (err: unknown) => ({ ...NOTHING_TO_VERIFY, error: (err as Error).message }),
               );
@@ -213,9 +222,9 @@ export function createMonitor(deps: MonitorDeps) {
     const at = deps.now();
     const outcomes = verifications.map(({ repo, watch, verification, error: repoError }) => {
       if (settlement.acked && verification.verified.length > 0) {
-        metrics.pushesVerified.inc({ repository: repo.path, callsign: repo.callsign }, verification.verified.length);
+        metrics.pushesVerified.inc(labelsOf(repo), verification.verified.length);
         for (const delay of replicationDelays(verification.verified, at)) {
-          metrics.replicationDelay.observe({ repository: repo.path, callsign: repo.callsign }, delay);
+          metrics.replicationDelay.observe(labelsOf(repo), delay);
         }
       }
       const done = settled.get(repo.path) as Set<number>;
@@ -240,11 +249,11 @@ export function createMonitor(deps: MonitorDeps) {
       metrics.checks.inc({ repository: repo.path });
       if (ok) metrics.lastCheckSuccess.set({ repository: repo.path }, at / 1000);
       else metrics.checkFailures.inc({ repository: repo.path });
-      if (state.pendingPushes !== undefined) metrics.pendingPushes.set({ repository: repo.path, callsign: repo.callsign }, state.pendingPushes);
+      if (state.pendingPushes !== undefined) metrics.pendingPushes.set(labelsOf(repo), state.pendingPushes);
       const stopped = verification?.stoppedAt;
       const report: RepositoryReport = {
         repository: repo.path,
-        callsign: repo.callsign,
+        mirror: mirrorName(repo.mirror),
         ok,
         lagSeconds: lagSeconds(state, at, staleAfterMs),
         pending: state.pendingPushes,
@@ -293,5 +302,5 @@ export function formatReport(report: RepositoryReport): string {
     report.stoppedAt && report.stoppedAt.reason.kind === "missing"
       ? ` [push ${report.stoppedAt.pushId} not mirrored: ${report.stoppedAt.reason.node.slice(0, 12)} missing]`
       : "";
-  return `${report.repository} ${report.callsign} replication lag (seconds): ${lag}${pending}${stopped}${failure}`;
+  return `${report.repository} ${report.mirror} replication lag (seconds): ${lag}${pending}${stopped}${failure}`;
 }

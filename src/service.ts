@@ -9,7 +9,8 @@ import { pipelineOffReason, type Config } from "./config.ts";
 import { PulseClient } from "./adapters/pulse.ts";
 import { createUpstream, type Upstream } from "./adapters/upstream.ts";
 import { createPushlogClient } from "./adapters/pushlog.ts";
-import { conduitMirrorChecker, createConduitClient, headMirrorChecker, type MirrorChecker } from "./adapters/phabricator.ts";
+import { conduitMirror, createConduitClient, headMirror } from "./adapters/phabricator.ts";
+import { createMirrors, type Mirror } from "./mirror.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createMonitor, type CheckReport, type Monitor } from "./monitor.ts";
 import { createPipeline, type Pipeline, type PipelineReport } from "./pipeline.ts";
@@ -39,7 +40,8 @@ export interface App {
   metrics: Metrics;
   hg: Upstream;
   phabricator: Upstream;
-  mirror: MirrorChecker;
+  /** Each repository's mirror, by path. */
+  mirrors: ReadonlyMap<string, Mirror>;
   close(): Promise<void>;
 }
 
@@ -77,7 +79,11 @@ export function buildApp(options: AppOptions): App {
     connections: Math.max(8, config.phabricatorHeadConcurrency),
   });
   const conduit = config.phabricatorApiToken ? createConduitClient(phabricator, config.phabricatorApiToken) : undefined;
-  const mirror = conduit ? conduitMirrorChecker(conduit) : headMirrorChecker(phabricator, config.phabricatorHeadConcurrency);
+  // Each repository's mirror kind was chosen by the configuration; these are the kinds on offer.
+  const mirrors = createMirrors(config.repositories, {
+    ...(conduit === undefined ? {} : { "phabricator-conduit": (spec) => conduitMirror(conduit, spec.callsign) }),
+    "phabricator-head": (spec) => headMirror(phabricator, spec.callsign, config.phabricatorHeadConcurrency),
+  });
   const pushlog = createPushlogClient(hg);
 
   const pulseLog = log.child({ component: "pulse" });
@@ -124,7 +130,7 @@ export function buildApp(options: AppOptions): App {
     queueDepth: (queue) => queueDepths.readOne(queue),
     recordDepth: (queue, depth) => queueDepths.record(queue, depth),
     pushlog,
-    mirror,
+    mirrors,
     metrics,
     log: log.child({ component: "check" }),
     now,
@@ -169,7 +175,7 @@ export function buildApp(options: AppOptions): App {
       watchedQueues: config.queueDepthQueues,
       exchange: config.pulse.exchange,
       codeReviewPipeline: tryRepository === undefined ? `off (${pipelineOff})` : `on (Try repository ${tryRepository})`,
-      mirrorCheck: mirror.kind === "conduit" ? "diffusion.commit.search (token set)" : "HEAD per commit (no PHABRICATOR_API_TOKEN)",
+      mirrorCheck: Object.fromEntries([...mirrors].map(([path, mirror]) => [path, mirror.how])),
       schedule: config.checkSchedule,
       readOnly: options.readOnly,
     },
@@ -186,7 +192,7 @@ export function buildApp(options: AppOptions): App {
     metrics,
     hg,
     phabricator,
-    mirror,
+    mirrors,
     async close() {
       await pulse.stop();
       await Promise.all([hg.close(), phabricator.close()]);

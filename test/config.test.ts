@@ -38,19 +38,26 @@ describe("readConfig", () => {
     expect(config.upstreamTimeoutMs).toBe(30_000);
     expect(readConfig({ ...BASE, CHECK_SCHEDULE: "* * * * * *" }).upstreamTimeoutMs).toBe(250);
     expect(config.repositories).toEqual([
-      { path: "integration/autoland", callsign: "MOZILLACENTRAL" },
-      { path: "mozilla-central", callsign: "MOZILLACENTRAL" },
+      { path: "integration/autoland", mirror: { kind: "phabricator-head", callsign: "MOZILLACENTRAL" } },
+      { path: "mozilla-central", mirror: { kind: "phabricator-head", callsign: "MOZILLACENTRAL" } },
+    ]);
+  });
+
+  it("chooses each repository's mirror kind: Conduit with a token, HEAD requests without", () => {
+    expect(readConfig({ ...BASE, PHABRICATOR_API_TOKEN: "api-abcdefghijklmnopqrstuvwxyz12" }).repositories.map((r) => r.mirror)).toEqual([
+      { kind: "phabricator-conduit", callsign: "MOZILLACENTRAL" },
+      { kind: "phabricator-conduit", callsign: "MOZILLACENTRAL" },
     ]);
   });
 
   it("accepts the earlier service's single-repository variables when REPOSITORIES is unset", () => {
     const { REPOSITORIES: _, ...legacy } = BASE;
     expect(readConfig({ ...legacy, PULSE_QUEUE_ROUTING_KEY: "integration/autoland", REPOSITORY_CALLSIGN: "MOZILLACENTRAL" }).repositories).toEqual([
-      { path: "integration/autoland", callsign: "MOZILLACENTRAL" },
+      { path: "integration/autoland", mirror: { kind: "phabricator-head", callsign: "MOZILLACENTRAL" } },
     ]);
     expect(
       readConfig({ ...legacy, SOURCE_REPOSITORY: "https://hg.mozilla.org/mozilla-central", REPOSITORY_CALLSIGN: "MOZILLACENTRAL" }).repositories,
-    ).toEqual([{ path: "mozilla-central", callsign: "MOZILLACENTRAL" }]);
+    ).toEqual([{ path: "mozilla-central", mirror: { kind: "phabricator-head", callsign: "MOZILLACENTRAL" } }]);
   });
 
   it("reports every problem at once, one line each, naming the variable", () => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { createMetrics } from "../src/metrics.ts";
+import type { Repository } from "../src/config.ts";
 
-const repositories = [
-  { path: "integration/autoland", callsign: "MOZILLACENTRAL" },
-  { path: "mozilla-central", callsign: "MOZILLACENTRAL" },
+const repositories: Repository[] = [
+  { path: "integration/autoland", mirror: { kind: "phabricator-conduit", callsign: "MOZILLACENTRAL" } },
+  { path: "mozilla-central", mirror: { kind: "phabricator-conduit", callsign: "MOZILLACENTRAL" } },
 ];
 
 describe("createMetrics", () => {

@@ -1,8 +1,9 @@
-// Asks the Phabricator mirror which commits it has. With a Conduit token: diffusion.commit.search, up
+// The Phabricator kinds of mirror (src/mirror.ts). With a Conduit token: diffusion.commit.search, up
 // to 100 identifiers a call, constrained to the repository's PHID. Without: one HEAD of the commit
 // page per commit. The token travels only in the form body.
 import { z } from "zod";
 import { UpstreamError, mapLimited, type Upstream } from "./upstream.ts";
+import type { Mirror } from "../mirror.ts";
 
 export const CONDUIT_PAGE = 100;
 
@@ -79,15 +80,6 @@ export function createConduitClient(upstream: Upstream, token: string): ConduitC
   };
 }
 
-export interface MirrorChecker {
-  /** Resolves when the mirror has a repository `callsign`; throws UnknownRepositoryError when not. */
-  repositoryExists(callsign: string, signal?: AbortSignal): Promise<void>;
-  /** The subset of `nodes` that the mirror of `callsign` has. Throws when it cannot tell. */
-  mirrored(callsign: string, nodes: readonly string[], signal?: AbortSignal): Promise<Set<string>>;
-  /** How the mirror is asked: Conduit search, or one HEAD per commit. */
-  readonly kind: "conduit" | "head";
-}
-
 /** A callsign that names no repository: the configuration is wrong, not the mirror late. */
 export class UnknownRepositoryError extends Error {
   constructor(callsign: string) {
@@ -118,25 +110,29 @@ export async function resolveRepositories(conduit: ConduitClient, callsigns: rea
   return found;
 }
 
-export function conduitMirrorChecker(conduit: ConduitClient, concurrency = 4): MirrorChecker {
-  // A repository's PHID never changes, so each callsign is looked up once per process; one that is
-  // not found is asked again at the next check (it may be created meanwhile).
-  const phids = new Map<string, string>();
-  async function phidOf(callsign: string, signal?: AbortSignal): Promise<string> {
-    const known = phids.get(callsign);
-    if (known !== undefined) return known;
-    const phid = (await resolveRepositories(conduit, [callsign], signal)).get(callsign);
-    if (phid === undefined) throw new UnknownRepositoryError(callsign);
-    phids.set(callsign, phid);
-    return phid;
+/**
+ * The Phabricator mirror of one repository through Conduit: diffusion.commit.search constrained to the
+ * callsign's repository PHID.
+ */
+export function conduitMirror(conduit: ConduitClient, callsign: string, concurrency = 4): Mirror {
+  // A repository's PHID never changes, so it is looked up once per process; a callsign that is not
+  // found is asked again at the next check (it may be created meanwhile).
+  let phid: string | undefined;
+  async function repositoryPHID(signal?: AbortSignal): Promise<string> {
+    if (phid !== undefined) return phid;
+    const found = (await resolveRepositories(conduit, [callsign], signal)).get(callsign);
+    if (found === undefined) throw new UnknownRepositoryError(callsign);
+    phid = found;
+    return found;
   }
   return {
-    kind: "conduit",
-    async repositoryExists(callsign, signal) {
-      await phidOf(callsign, signal);
+    name: callsign,
+    how: "diffusion.commit.search (token set)",
+    async exists(signal) {
+      await repositoryPHID(signal);
     },
-    async mirrored(callsign, nodes, signal) {
-      const repository = await phidOf(callsign, signal);
+    async has(nodes, signal) {
+      const repository = await repositoryPHID(signal);
       if (nodes.length === 0) return new Set();
       const chunks: string[][] = [];
       for (let i = 0; i < nodes.length; i += CONDUIT_PAGE) chunks.push(nodes.slice(i, i + CONDUIT_PAGE));
@@ -158,22 +154,24 @@ export function conduitMirrorChecker(conduit: ConduitClient, concurrency = 4): M
   };
 }
 
-export function headMirrorChecker(upstream: Upstream, concurrency: number): MirrorChecker {
-  const known = new Set<string>();
+/** The Phabricator mirror of one repository without a token: one HEAD of the commit page per commit. */
+export function headMirror(upstream: Upstream, callsign: string, concurrency: number): Mirror {
+  let known = false;
   // Every commit page of a callsign Phabricator does not know is a 404 too, which would read as "not
   // mirrored" for ever: the repository's own page says first whether the callsign exists
   // (DiffusionController answers 404 for an unknown repository), once per process.
-  async function repositoryExists(callsign: string, signal?: AbortSignal): Promise<void> {
-    if (known.has(callsign)) return;
+  async function exists(signal?: AbortSignal): Promise<void> {
+    if (known) return;
     const { status } = await upstream.request({ method: "HEAD", path: `/diffusion/${callsign}/`, accept: [200, 404], signal });
     if (status === 404) throw new UnknownRepositoryError(callsign);
-    known.add(callsign);
+    known = true;
   }
   return {
-    kind: "head",
-    repositoryExists,
-    async mirrored(callsign, nodes, signal) {
-      await repositoryExists(callsign, signal);
+    name: callsign,
+    how: "HEAD per commit (no PHABRICATOR_API_TOKEN)",
+    exists,
+    async has(nodes, signal) {
+      await exists(signal);
       const found = new Set<string>();
       await mapLimited(nodes, concurrency, async (node) => {
         const { status } = await upstream.request({ method: "HEAD", path: `/r${callsign}${node}`, accept: [200, 404], signal });

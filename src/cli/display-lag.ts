@@ -13,6 +13,7 @@ import { formatReviewStatus, lookupReviewStatus, parseDiffRef } from "../review-
 import { versionInfo } from "../version.ts";
 import { loadDotenv, type Io } from "./io.ts";
 import type { App } from "../service.ts";
+import type { Mirror } from "../mirror.ts";
 
 const USAGE = `Usage: display-lag [--debug] [NODE | D123 | PHID-DIFF-...]...
        display-lag --rejected
@@ -32,12 +33,13 @@ async function describeNode(app: App, node: string, nowMs: number): Promise<stri
   for (const repo of app.config.repositories) {
     const push = await pushlog.fetchRevision(repo.path, node);
     if (!push) continue;
-    const have = (await app.mirror.mirrored(repo.callsign, [push.node])).has(push.node);
+    const mirror = app.mirrors.get(repo.path) as Mirror;
+    const have = (await mirror.has([push.node])).has(push.node);
     const age = Math.max(0, Math.floor(nowMs / 1000) - push.pushTime);
     lines.push(
       have
-        ? `${push.node} ${repo.path} ${repo.callsign}: in the mirror (push ${push.pushId}); replication lag (seconds): 0`
-        : `${push.node} ${repo.path} ${repo.callsign}: NOT in the mirror (push ${push.pushId}, ${new Date(push.pushTime * 1000).toISOString()}); replication lag (seconds): ${age}`,
+        ? `${push.node} ${repo.path} ${mirror.name}: in the mirror (push ${push.pushId}); replication lag (seconds): 0`
+        : `${push.node} ${repo.path} ${mirror.name}: NOT in the mirror (push ${push.pushId}, ${new Date(push.pushTime * 1000).toISOString()}); replication lag (seconds): ${age}`,
     );
   }
   return lines.length > 0 ? lines : [`${node}: not found in any monitored repository`];

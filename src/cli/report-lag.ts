@@ -8,6 +8,7 @@ import { buildApp, runOnce, startService, type CheckResult } from "../service.ts
 import { versionInfo } from "../version.ts";
 import { createUpstream } from "../adapters/upstream.ts";
 import { createConduitClient, resolveRepositories } from "../adapters/phabricator.ts";
+import { mirrorName } from "../mirror.ts";
 import { loadDotenv, type Io, onShutdownSignal } from "./io.ts";
 
 export const USAGE = `Usage: report-lag [options]
@@ -33,7 +34,7 @@ Options:
  * configuration error: a release phase must not fail because Phabricator is down.
  */
 async function checkCallsigns(config: Config, io: Io): Promise<number> {
-  const callsigns = [...new Set(config.repositories.map((r) => r.callsign))];
+  const callsigns = [...new Set(config.repositories.map((r) => r.mirror.callsign))];
   if (!config.phabricatorApiToken) {
     io.stdout(`callsigns: not checked (no PHABRICATOR_API_TOKEN)\n`);
     return 0;
@@ -97,7 +98,7 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
   }
   for (const notice of config.notices) io.stderr(`note: ${notice}\n`);
   if (values["check-config"]) {
-    const repos = config.repositories.map((r) => `${r.path}=${r.callsign}`).join(", ");
+    const repos = config.repositories.map((r) => `${r.path}=${mirrorName(r.mirror)}`).join(", ");
     const off = pipelineOffReason(config);
     io.stdout(`configuration is valid: queue ${config.pulse.queue} on ${config.pulse.url.host}, repositories ${repos}\n`);
     io.stdout(off === undefined ? `code-review pipeline metrics: on (Try repository ${config.codeReviewTryRepository}, queue ${config.pulse.tryQueue})\n` : `code-review pipeline metrics: off (${off})\n`);
