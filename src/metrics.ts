@@ -4,6 +4,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Repository } from "./config.ts";
 import { mirrorName } from "./mirror.ts";
+import { FAILURE_REASONS } from "./check-failure.ts";
 
 /** Seconds; a boundary at each alert threshold (15 min, 1 h) and out to the two-day lags seen before. */
 const DELAY_BUCKETS = [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400, 172800];
@@ -141,8 +142,8 @@ export function createMetrics(options: {
     }),
     checkFailures: new Counter({
       name: "phabmon_check_failures_total",
-      help: "Checks of a repository that could not complete (broker, hg or Phabricator failure).",
-      labelNames: ["repository"],
+      help: "Checks of a repository that could not complete, by reason: the step that failed (queue, gap_search, pushlog, mirror, input, settle), or queue_shared, unknown_repository, stopped.",
+      labelNames: ["repository", "reason"],
       registers: [registry],
     }),
     lastCheckSuccess: new Gauge({
@@ -331,7 +332,7 @@ export function createMetrics(options: {
   for (const { path, mirror } of options.repositories) {
     metrics.pushesVerified.inc({ repository: path, callsign: mirrorName(mirror) }, 0);
     metrics.checks.inc({ repository: path }, 0);
-    metrics.checkFailures.inc({ repository: path }, 0);
+    for (const reason of FAILURE_REASONS) metrics.checkFailures.inc({ repository: path, reason }, 0);
     metrics.pushlogGapPushes.inc({ repository: path }, 0);
     metrics.messagesReceived.inc({ repository: path }, 0);
   }

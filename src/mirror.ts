@@ -29,6 +29,14 @@ export function mirrorName(spec: MirrorSpec): string {
   return spec.callsign;
 }
 
+/** A callsign that names no repository: the configuration is wrong, not the mirror late. */
+export class UnknownRepositoryError extends Error {
+  constructor(callsign: string) {
+    super(`REPOSITORIES: Phabricator has no repository with the callsign ${callsign} (diffusion.repository.search found none)`);
+    this.name = "UnknownRepositoryError";
+  }
+}
+
 export type MirrorFactory = (spec: MirrorSpec) => Mirror;
 
 /** The factories the composition root can offer; a kind it cannot offer is absent. */

@@ -21,6 +21,7 @@ import {
   type RepositoryWatch,
   type VerificationOutcome,
 } from "./core/replication-state.ts";
+import { CheckStoppedError, checkFailure, failureReason, type CheckFailure, type FailureReason } from "./check-failure.ts";
 import { givenUpKey, readQueue, settleQueueRead, type QueueCheckDeps } from "./queue-read.ts";
 
 /** Pushes per json-pushes request: 200 pushes of a few commits each is a response of tens of KB. */
@@ -42,7 +43,9 @@ export interface RepositoryReport {
   /** The mirror's name: the callsign, for the Phabricator kinds. */
   mirror: string;
   ok: boolean;
+  /** Why the check of this repository failed (the printed line's words) and its `reason` label. */
   error?: string;
+  reason?: FailureReason;
   lagSeconds: number;
   pending: number | undefined;
   verified: number;
@@ -59,7 +62,7 @@ export interface CheckReport {
 
 type Verification = VerificationOutcome & {
   stoppedAt?: { push: Push; reason: StopReason };
-  error?: string;
+  failure?: CheckFailure;
 };
 
 const NOTHING_TO_VERIFY: Verification = { pushes: [], verified: [], givenUp: [], highestListed: undefined, waiting: [] };
@@ -91,7 +94,8 @@ export function createMonitor(deps: MonitorDeps) {
     const dates = new Map<number, number>();
     const waiting: number[] = [];
     let highestListed: number | undefined;
-    let error: string | undefined;
+    let failure: CheckFailure | undefined;
+    let step: "pushlog" | "mirror" = "pushlog";
     const ranges = pushIdRanges(pushes.map((p) => p.pushId), PUSHLOG_SLICE);
     const fetchRange = (index: number) => {
       const range = ranges[index];
@@ -104,10 +108,11 @@ export function createMonitor(deps: MonitorDeps) {
     let next = fetchRange(0);
     for (const [index, range] of ranges.entries()) {
       if (signal?.aborted) {
-        error = "check stopped";
+        failure = checkFailure("pushlog", "hgmo", new CheckStoppedError());
         break;
       }
       try {
+        step = "pushlog";
         const slice = await (next as ReturnType<PushlogClient["fetchRange"]>);
         // The next slice of the pushlog comes in while the mirror is asked about this one.
         next = fetchRange(index + 1);
@@ -117,12 +122,13 @@ export function createMonitor(deps: MonitorDeps) {
         waiting.push(...reading.waiting);
         if (reading.highestListed !== undefined) highestListed = Math.max(highestListed ?? 0, reading.highestListed);
         const unique = [...new Set([...reading.commits.values()].flatMap((c) => c.changesets ?? []))].filter((n) => !mirrored.has(n));
+        step = "mirror";
         const have = await mirrorOf(repo).has(unique, signal);
         for (const node of unique) mirrored.set(node, have.has(node));
         log.debug({ repository: repo.path, range, commits: unique.length, mirrored: have.size }, "checked a range of pushes");
         if (!walkNeedsMore(walkPushes(pushes, (p) => commits.get(p.pushId), (n) => mirrored.get(n)))) break;
       } catch (err) {
-        error = signal?.aborted ? "check stopped" : (err as Error).message;
+        failure = checkFailure(step, step === "mirror" ? "phabricator" : "hgmo", signal?.aborted ? new CheckStoppedError() : err);
         break;
       }
     }
@@ -135,7 +141,7 @@ export function createMonitor(deps: MonitorDeps) {
       ...walkPushes(timed, (p) => commits.get(p.pushId), (n) => mirrored.get(n)),
       highestListed,
       waiting,
-      ...(error === undefined ? {} : { error }),
+      ...(failure === undefined ? {} : { failure }),
     };
   }
 
@@ -172,12 +178,12 @@ export function createMonitor(deps: MonitorDeps) {
     const started = deps.now();
     const read = await readQueue(deps, monitored, signal);
     if (read.kind !== "read") {
-      if (read.kind === "failed") log.error({ err: read.error }, "check failed: cannot read the queue");
+      if (read.kind === "failed") log.error({ err: read.failure.message }, "check failed: cannot read the queue");
       return finish(
         started,
-        deps.repositories.map((repo) => ({ repo, watch: watchOf(repo.path), ok: false, error: read.error, unverified: undefined, verification: undefined })),
+        deps.repositories.map((repo) => ({ repo, watch: watchOf(repo.path), failure: read.failure, unverified: undefined, verification: undefined })),
         read.messages,
-        read.error,
+        read.failure,
       );
     }
     const { plan, queueLost, unusable } = read;
@@ -185,9 +191,9 @@ export function createMonitor(deps: MonitorDeps) {
       deps.repositories.map(async (repo) => {
         const fromMessages = plan.pushesByRepository.get(repo.path) ?? [];
         let watch = watchOf(repo.path);
-        let gapError: string | undefined;
+        let gapFailure: CheckFailure | undefined;
         const found = await findGapPushes(repo, watch, fromMessages, queueLost, signal).catch((err: unknown) => {
-          gapError = `looking for pushes that never arrived: ${(err as Error).message}`;
+          gapFailure = checkFailure("gap_search", "hgmo", signal?.aborted ? new CheckStoppedError() : err, "looking for pushes that never arrived");
           return [];
         });
         watch = watchAfterGapSearch(watch, found);
@@ -198,7 +204,7 @@ export function createMonitor(deps: MonitorDeps) {
             ? await verifyRepository(repo, watch, merged, signal)
             : await mirrorOf(repo).exists(signal).then(
                 () => NOTHING_TO_VERIFY,
-                (err: unknown) => ({ ...NOTHING_TO_VERIFY, error: (err as Error).message }),
+                (err: unknown) => ({ ...NOTHING_TO_VERIFY, failure: checkFailure("mirror", "phabricator", signal?.aborted ? new CheckStoppedError() : err) }),
               );
         watch = watchAfterVerification(watch, verification);
         for (const { push, reason } of verification.givenUp) {
@@ -209,18 +215,19 @@ export function createMonitor(deps: MonitorDeps) {
               : "json-pushes still does not list this push after several checks: set aside",
           );
         }
-        const error = verification.error ?? gapError ?? unusable.get(repo.path);
-        return { repo, watch, verification, error };
+        const evidence = unusable.get(repo.path);
+        const failure = verification.failure ?? gapFailure ?? (evidence === undefined ? undefined : checkFailure("input", "pulse", new Error(evidence)));
+        return { repo, watch, verification, failure };
       }),
     );
     // A push given up holds its message no longer: it is settled as if verified, and counted apart.
     const settled = new Map(verifications.map(({ repo, verification }) => [repo.path, settledIds(verification)]));
     const givenUp = new Map(verifications.flatMap(({ repo, verification }) => verification.givenUp.map((g) => [givenUpKey(repo.path, g.push.pushId), g.reason] as const)));
     const settlement = await settleQueueRead(deps, read, { settled, givenUp });
-    const settleError = settlement.error;
+    const settleFailure = settlement.failure;
     await deps.queueDepth(deps.queue).catch((err: unknown) => log.debug({ err: (err as Error).message }, "could not read the queue depth after the check"));
     const at = deps.now();
-    const outcomes = verifications.map(({ repo, watch, verification, error: repoError }) => {
+    const outcomes = verifications.map(({ repo, watch, verification, failure: repoFailure }) => {
       if (settlement.acked && verification.verified.length > 0) {
         metrics.pushesVerified.inc(labelsOf(repo), verification.verified.length);
         for (const delay of replicationDelays(verification.verified, at)) {
@@ -228,27 +235,29 @@ export function createMonitor(deps: MonitorDeps) {
         }
       }
       const done = settled.get(repo.path) as Set<number>;
-      const error = repoError ?? settleError;
-      return { repo, watch, ok: error === undefined, error, unverified: verification.pushes.filter((p) => !done.has(p.pushId)), verification };
+      const failure = repoFailure ?? settleFailure;
+      return { repo, watch, failure, unverified: verification.pushes.filter((p) => !done.has(p.pushId)), verification };
     });
-    return finish(started, outcomes, read.session.deliveries.length, settleError);
+    return finish(started, outcomes, read.session.deliveries.length, settleFailure);
   }
 
   function finish(
     started: number,
-    outcomes: Array<{ repo: Repository; watch: RepositoryWatch; ok: boolean; error: string | undefined; unverified: Push[] | undefined; verification: Verification | undefined }>,
+    outcomes: Array<{ repo: Repository; watch: RepositoryWatch; failure: CheckFailure | undefined; unverified: Push[] | undefined; verification: Verification | undefined }>,
     messages: number,
-    error: string | undefined,
+    checkFailed: CheckFailure | undefined,
   ): CheckReport {
     const at = deps.now();
     const next = new Map(book);
-    const repositories = outcomes.map(({ repo, watch, ok, error: repoError, unverified, verification }): RepositoryReport => {
+    const repositories = outcomes.map(({ repo, watch, failure, unverified, verification }): RepositoryReport => {
+      const ok = failure === undefined;
+      const repoError = failure?.message;
       const after = watchAfterCheck(watch, { ok, error: repoError, unverified, atMs: at });
       next.set(repo.path, after);
       const { state } = after;
       metrics.checks.inc({ repository: repo.path });
       if (ok) metrics.lastCheckSuccess.set({ repository: repo.path }, at / 1000);
-      else metrics.checkFailures.inc({ repository: repo.path });
+      else metrics.checkFailures.inc({ repository: repo.path, reason: failureReason(failure) });
       if (state.pendingPushes !== undefined) metrics.pendingPushes.set(labelsOf(repo), state.pendingPushes);
       const stopped = verification?.stoppedAt;
       const report: RepositoryReport = {
@@ -258,7 +267,7 @@ export function createMonitor(deps: MonitorDeps) {
         lagSeconds: lagSeconds(state, at, staleAfterMs),
         pending: state.pendingPushes,
         verified: verification?.verified.length ?? 0,
-        ...(repoError === undefined ? {} : { error: repoError }),
+        ...(failure === undefined ? {} : { error: failure.message, reason: failureReason(failure) }),
         ...(stopped ? { stoppedAt: { pushId: stopped.push.pushId, pushTime: stopped.push.pushTime, reason: stopped.reason } } : {}),
       };
       const level = ok ? "info" : "error";
@@ -273,12 +282,36 @@ export function createMonitor(deps: MonitorDeps) {
       messages,
       durationMs,
       repositories,
-      ...(error === undefined ? {} : { error }),
+      ...(checkFailed === undefined ? {} : { error: checkFailed.message }),
+    };
+  }
+
+  /**
+   * The report of a check that did not run to its end (stopped at its maximum run time and not
+   * stopping, or skipped): every repository unknown for this run, with what is still known.
+   */
+  function reportWithoutRun(error: string): CheckReport {
+    const at = deps.now();
+    return {
+      ok: false,
+      error,
+      messages: 0,
+      durationMs: 0,
+      repositories: deps.repositories.map((repo) => ({
+        repository: repo.path,
+        mirror: mirrorName(repo.mirror),
+        ok: false,
+        error,
+        lagSeconds: lagOf(repo.path, at),
+        pending: watchOf(repo.path).state.pendingPushes,
+        verified: 0,
+      })),
     };
   }
 
   return {
     runCheck,
+    reportWithoutRun,
     lagSeconds: lagOf,
     /** Per repository: whether its last successful check is recent enough for /__heartbeat__. */
     health(nowMs: number): Array<{ repository: string; lastSuccessAt: number | undefined; healthy: boolean; lastError: string | undefined }> {

@@ -153,8 +153,8 @@ export function createPipeline(deps: PipelineDeps) {
     report.messages = read.kind === "read" ? read.session.deliveries.length : read.messages;
     if (read.kind !== "read") {
       wholeView = false;
-      if (read.kind === "failed") throw new Error(read.error);
-      report.errors.push(`reading Try pushes: ${read.error}`);
+      if (read.kind === "failed") throw read.failure.cause;
+      report.errors.push(`reading Try pushes: ${read.failure.message}`);
       return "shared";
     }
     const { session, plan } = read;
@@ -216,7 +216,7 @@ export function createPipeline(deps: PipelineDeps) {
       }
       absences = absenceAfterCheck(absences, waiting);
       const settlement = await settleQueueRead(deps, read, { settled: new Map([[deps.tryRepository, settled]]), givenUp });
-      if (settlement.error !== undefined) throw new Error(settlement.error);
+      if (settlement.failure !== undefined) throw settlement.failure.cause;
       const evidence = read.unusable.get(deps.tryRepository);
       wholeView = evidence === undefined;
       if (evidence !== undefined) throw new Error(evidence);

@@ -8,6 +8,7 @@ import { planCheck, settleCheck, type CheckPlan } from "./core/check-plan.ts";
 import { decodeHgpushMessage, type DecodedMessage } from "./core/hgpush-message.ts";
 import type { GiveUpReason } from "./core/absent-pushes.ts";
 import { unusableInput } from "./core/input-evidence.ts";
+import { CheckStoppedError, SharedQueueError, checkFailure, type CheckFailure } from "./check-failure.ts";
 import { accountMessages, keepSetAside, type CopyAside } from "./message-accounting.ts";
 import type { Metrics } from "./metrics.ts";
 
@@ -60,7 +61,7 @@ export interface QueueRead {
 /** A read that gives the check nothing to judge: the queue could not be read, or is not ours alone. */
 export interface QueueNotRead {
   readonly kind: "failed" | "shared";
-  readonly error: string;
+  readonly failure: CheckFailure;
   readonly messages: number;
 }
 
@@ -69,7 +70,7 @@ export async function readQueue(deps: QueueCheckDeps, monitored: ReadonlySet<str
   try {
     session = await deps.drain({ queue: deps.queue, maxMessages: deps.maxMessagesPerCheck, idleMs: deps.drainIdleMs ?? 1000, signal });
   } catch (err) {
-    return { kind: "failed", error: (err as Error).message, messages: 0 };
+    return { kind: "failed", failure: checkFailure("queue", "pulse", signal?.aborted ? new CheckStoppedError() : err), messages: 0 };
   }
   deps.recordDepth(deps.queue, session.depthAtStart);
   if (session.otherConsumers > 0) {
@@ -78,7 +79,8 @@ export async function readQueue(deps: QueueCheckDeps, monitored: ReadonlySet<str
     // read as healthy: hand everything back and say the check could not be done.
     await session.abandon();
     deps.log.warn({ queue: deps.queue, consumers: session.otherConsumers }, "check skipped: another consumer is reading the queue");
-    return { kind: "shared", error: `another consumer is reading ${deps.queue} (${session.otherConsumers}); everything was handed back`, messages: session.deliveries.length };
+    const shared = new SharedQueueError(`another consumer is reading ${deps.queue} (${session.otherConsumers}); everything was handed back`);
+    return { kind: "shared", failure: checkFailure("queue", "pulse", shared), messages: session.deliveries.length };
   }
   const decoded = session.deliveries.map((d) => decodeHgpushMessage({ body: d.body, contentType: d.contentType, routingKey: d.routingKey }, deps.hgUrl));
   const plan = planCheck(decoded.map((message, index) => ({ index, decoded: message })), monitored);
@@ -101,7 +103,7 @@ export const givenUpKey = (repository: string, pushId: number): string => `${rep
  * Acks what the outcome settles (copying set-aside messages to the rejected queue first) and hands
  * back the rest. Resolves with whether the broker took the acks; read-only, it hands everything back.
  */
-export async function settleQueueRead(deps: QueueCheckDeps, read: QueueRead, outcome: QueueOutcome): Promise<{ acked: boolean; error?: string }> {
+export async function settleQueueRead(deps: QueueCheckDeps, read: QueueRead, outcome: QueueOutcome): Promise<{ acked: boolean; failure?: CheckFailure }> {
   const { session, plan } = read;
   if (deps.readOnly) {
     await session.abandon();
@@ -126,6 +128,8 @@ export async function settleQueueRead(deps: QueueCheckDeps, read: QueueRead, out
     const done = new Set(ack);
     for (const c of copies) if (c.givenUp && done.has(c.index)) deps.metrics.messagesRejected.inc({ reason: c.reason });
   }
-  if (!acked && session.deliveries.length > 0) return { acked: false, error: "the broker did not take the acks; the messages stay queued" };
+  if (!acked && session.deliveries.length > 0) {
+    return { acked: false, failure: checkFailure("settle", "pulse", new Error("the broker did not take the acks; the messages stay queued")) };
+  }
   return { acked: true };
 }

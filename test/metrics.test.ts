@@ -61,7 +61,7 @@ describe("createMetrics", () => {
     const metrics = createMetrics({ repositories, version: "1", commit: "c", lag: { lagSeconds: () => Number.NaN } });
     const text = await metrics.registry.metrics();
     expect(text).toContain('phabmon_pushes_verified_total{repository="mozilla-central",callsign="MOZILLACENTRAL"} 0');
-    expect(text).toContain('phabmon_check_failures_total{repository="integration/autoland"} 0');
+    expect(text).toContain('phabmon_check_failures_total{repository="integration/autoland",reason="unknown_repository"} 0');
     expect(text).toContain("phabmon_pulse_connected 0");
     expect(text).toContain('phabmon_upstream_request_failures_total{service="phabricator"} 0');
   });

@@ -35,7 +35,7 @@ describe("report-lag (service)", () => {
     expect(sample(text, `phabmon_pushes_verified_total${labels}`)).toBe(1);
     expect(sample(text, `phabmon_replication_delay_seconds_count${labels}`)).toBe(1);
     expect(sample(text, `phabmon_checks_total{repository="${AUTOLAND}"}`)).toBe(1);
-    expect(sample(text, `phabmon_check_failures_total{repository="${AUTOLAND}"}`)).toBe(0);
+    expect(sample(text, `phabmon_check_failures_total{repository="${AUTOLAND}",reason="pushlog"}`)).toBe(0);
     expect(sample(text, "phabmon_pulse_connected")).toBe(1);
     expect(sample(text, `phabmon_queue_messages{queue="${h.broker.queue}"}`)).toBe(1);
     expect(sample(text, `phabmon_messages_received_total{repository="${AUTOLAND}"}`)).toBe(2);
@@ -74,7 +74,7 @@ describe("report-lag (service)", () => {
     const text = await (await fetch(`${svc.url}/metrics`)).text();
     // prom-client writes NaN as "Nan"; Prometheus parses either spelling.
     expect(text).toMatch(/^phabmon_replication_lag_seconds\{repository="integration\/autoland",callsign="MOZILLACENTRAL"\} nan$/im);
-    expect(sample(text, `phabmon_check_failures_total{repository="${AUTOLAND}"}`)).toBe(1);
+    expect(sample(text, `phabmon_check_failures_total{repository="${AUTOLAND}",reason="pushlog"}`)).toBe(1);
     expect(sample(text, `phabmon_upstream_request_failures_total{service="hgmo"}`)).toBe(1);
 
     svc.signal("SIGTERM");

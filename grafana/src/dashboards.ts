@@ -126,7 +126,7 @@ export function mirrorDashboard(): dashboard.Dashboard {
     .withPanel(
       series("Checks", "Completed and failed checks per repository.", "short", [
         [`sum by (repository) (increase(phabmon_checks_total{${REPO}}[$__rate_interval])) - sum by (repository) (increase(phabmon_check_failures_total{${REPO}}[$__rate_interval]))`, "{{repository}} completed"],
-        [`sum by (repository) (increase(phabmon_check_failures_total{${REPO}}[$__rate_interval]))`, "{{repository}} failed"],
+        [`sum by (repository, reason) (increase(phabmon_check_failures_total{${REPO}}[$__rate_interval]))`, "{{repository}} failed: {{reason}}"],
       ]),
     )
     .withPanel(

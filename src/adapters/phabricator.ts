@@ -3,7 +3,7 @@
 // page per commit. The token travels only in the form body.
 import { z } from "zod";
 import { UpstreamError, mapLimited, type Upstream } from "./upstream.ts";
-import type { Mirror } from "../mirror.ts";
+import { UnknownRepositoryError, type Mirror } from "../mirror.ts";
 
 export const CONDUIT_PAGE = 100;
 
@@ -78,14 +78,6 @@ export function createConduitClient(upstream: Upstream, token: string): ConduitC
       throw new UpstreamError("phabricator", `${method}: still paging after 1000 pages`);
     },
   };
-}
-
-/** A callsign that names no repository: the configuration is wrong, not the mirror late. */
-export class UnknownRepositoryError extends Error {
-  constructor(callsign: string) {
-    super(`REPOSITORIES: Phabricator has no repository with the callsign ${callsign} (diffusion.repository.search found none)`);
-    this.name = "UnknownRepositoryError";
-  }
 }
 
 const repositoryRow = z.object({ phid: z.string().startsWith("PHID-REPO-"), fields: z.object({ callsign: z.string().nullable(), vcs: z.string() }) });
