@@ -17,6 +17,7 @@ import { createPipeline, type Pipeline, type PipelineReport } from "./pipeline.t
 import { createQueueDepths, type QueueDepths } from "./queue-depths.ts";
 import { createReviewLookup } from "./adapters/review-lookup.ts";
 import { createHttpServer } from "./server.ts";
+import { createScheduler, defaultRunPolicy, type Check, type RunResult, type Scheduler } from "./scheduler.ts";
 import type { VersionInfo } from "./version.ts";
 
 export interface AppOptions {
@@ -42,7 +43,17 @@ export interface App {
   phabricator: Upstream;
   /** Each repository's mirror, by path. */
   mirrors: ReadonlyMap<string, Mirror>;
+  /** The checks the scheduler runs, in this order. */
+  checks: AppChecks;
+  scheduler: Scheduler;
   close(): Promise<void>;
+}
+
+export interface AppChecks {
+  replication: Check<CheckReport>;
+  codeReview: Check<PipelineReport> | undefined;
+  /** Refreshes the depths of the queues watched for others (QUEUE_DEPTH_QUEUES), when there are any. */
+  queueDepths: Check | undefined;
 }
 
 /** Set-aside messages kept, at most: well under PulseGuardian's 8,000, and days of a bad stream. */
@@ -168,6 +179,28 @@ export function buildApp(options: AppOptions): App {
     );
   }
 
+  const checks: AppChecks = {
+    replication: { name: "replication", run: (signal) => monitor.runCheck(signal) },
+    codeReview: pipeline === undefined ? undefined : { name: "code_review", run: (signal) => pipeline.runCheck(signal) },
+    queueDepths:
+      config.queueDepthQueues.length === 0
+        ? undefined
+        : {
+            name: "queue_depths",
+            run: async () => {
+              await queueDepths.refresh();
+              return { ok: true };
+            },
+          },
+  };
+  // Replication first: Try traffic is on its own queue and waits its turn, so it never holds it up.
+  const scheduler = createScheduler({
+    checks: [checks.replication, checks.codeReview, checks.queueDepths].filter((c): c is Check => c !== undefined),
+    policy: defaultRunPolicy(config.checkIntervalMs),
+    log: log.child({ component: "scheduler" }),
+    now,
+  });
+
   log.info(
     {
       repositories: config.repositories,
@@ -193,6 +226,8 @@ export function buildApp(options: AppOptions): App {
     hg,
     phabricator,
     mirrors,
+    checks,
+    scheduler,
     async close() {
       await pulse.stop();
       await Promise.all([hg.close(), phabricator.close()]);
@@ -207,16 +242,26 @@ export interface CheckResult {
   ok: boolean;
 }
 
-/**
- * The replication check, then the pipeline's: Try traffic is on its own queue and waits its turn, so
- * it never holds up the replication check.
- */
-export async function runChecks(app: App, signal?: AbortSignal): Promise<CheckResult> {
-  const replication = await app.monitor.runCheck(signal);
-  const pipeline = app.pipeline && !signal?.aborted ? await app.pipeline.runCheck(signal) : undefined;
-  // The scrape-time depths of the queues watched for others are refreshed with each check too.
-  if (app.config.queueDepthQueues.length > 0 && !signal?.aborted) await app.queueDepths.refresh();
-  return { replication, pipeline, ok: replication.ok && (pipeline?.ok ?? true) };
+/** What one run of every check produced; a check whose run failed outside it reports unknown. */
+export async function runChecks(app: App, signal: AbortSignal = new AbortController().signal): Promise<CheckResult> {
+  const results = await app.scheduler.runAll(signal);
+  const replicationRun = resultOf(results, app.checks.replication);
+  const replication = replicationRun?.status === "done" ? replicationRun.report : app.monitor.reportWithoutRun(runFailure(replicationRun));
+  const pipelineRun = app.checks.codeReview === undefined ? undefined : resultOf(results, app.checks.codeReview);
+  const pipeline = pipelineRun?.status === "done" ? pipelineRun.report : undefined;
+  const everyRunDone = [...results.values()].every((r) => r.status === "done");
+  return { replication, pipeline, ok: everyRunDone && replication.ok && (pipeline?.ok ?? true) };
+}
+
+function resultOf<R>(results: ReadonlyMap<string, RunResult<{ ok: boolean }>>, check: Check<R & { ok: boolean }>): RunResult<R> | undefined {
+  // The scheduler keys each result by its check's name, and the check produced it.
+  return results.get(check.name) as RunResult<R> | undefined;
+}
+
+function runFailure(run: RunResult<unknown> | undefined): string {
+  if (run === undefined) return "check stopped";
+  if (run.status === "skipped") return "the previous check has not ended; this one was skipped";
+  return run.status === "failed" ? run.error : "check failed";
 }
 
 /** One check, then close everything. */
@@ -255,6 +300,8 @@ export async function startService(
           pulse: { connected: pulse.connected },
           // Reported, not judged: the pipeline's health is Try's and Phabricator's, not this service's.
           codeReviewPipeline: app.pipeline ? { reviewsInFlight: app.pipeline.inFlight(now()) ?? null } : "off",
+          // Per check of the scheduler: failures in a row (3 or more: failing), the last run, whether one is running.
+          runs: app.scheduler.summary(now()),
           checks: Object.fromEntries(
             checks.map((c) => [
               c.repository,

@@ -70,7 +70,13 @@ describe("report-lag (service)", () => {
 
     const heartbeat = await fetch(`${svc.url}/__heartbeat__`);
     expect(heartbeat.status).toBe(503);
-    expect(await heartbeat.json()).toMatchObject({ status: "error", pulse: { connected: true }, checks: { [AUTOLAND]: { healthy: false, lastSuccess: null } } });
+    expect(await heartbeat.json()).toMatchObject({
+      status: "error",
+      pulse: { connected: true },
+      checks: { [AUTOLAND]: { healthy: false, lastSuccess: null } },
+      // The scheduler's view: one failed run so far, not yet a streak (3).
+      runs: { replication: { consecutiveFailures: 1, failing: false, lastRunOk: false, timedOut: 0 } },
+    });
     const text = await (await fetch(`${svc.url}/metrics`)).text();
     // prom-client writes NaN as "Nan"; Prometheus parses either spelling.
     expect(text).toMatch(/^phabmon_replication_lag_seconds\{repository="integration\/autoland",callsign="MOZILLACENTRAL"\} nan$/im);
