@@ -1,4 +1,4 @@
-// Every metric the service exports, on its own registry (contract.md "Metrics"). Values that depend
+// Every metric the service exports, on its own registry (the names the README's "Metrics" section lists). Values that depend
 // on the time of the scrape (the lag) are computed in collect(); everything else is set by the check.
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";

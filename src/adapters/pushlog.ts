@@ -1,4 +1,4 @@
-// hg.mozilla.org's json-pushes (wire-formats §2): the changesets of a range of pushes, one request
+// hg.mozilla.org's json-pushes (mozilla/version-control-tools hgext/pushlog/feed.py, docs/hgmo/pushlog.rst): the changesets of a range of pushes, one request
 // per range. The URL is always built from HG_URL, never taken from a message.
 import { z } from "zod";
 import { UpstreamError, type Upstream } from "./upstream.ts";
@@ -38,7 +38,7 @@ export function pushlogPath(repository: string, range: PushlogRange, full = fals
   return `/${repo}/json-pushes?version=2${full ? "&full=1" : ""}${tipsOnly ? "&tipsonly=1" : ""}&startID=${range.startId}&endID=${range.endId}`;
 }
 
-// full=1 changeset objects (wire-formats §2.3); only what the code-review pipeline reads is checked.
+// full=1 changeset objects (feed.py pushes_worker); only what the code-review pipeline reads is checked.
 const fullChangeset = z.object({ node: NODE, author: z.string(), desc: z.string() });
 const fullPushesV2 = z.object({
   lastpushid: z.number().int().nonnegative(),
@@ -55,7 +55,7 @@ export interface FullPush {
 const revision = z.object({
   node: NODE,
   pushid: z.number().int().positive(),
-  // An hgdate pair, [unix seconds, offset] (wire-formats §2.4).
+  // An hgdate pair, [unix seconds, offset] (hgext/hgmo/tests/test-json-changeset.t).
   pushdate: z.tuple([z.number(), z.number()]),
 });
 

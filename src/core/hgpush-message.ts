@@ -1,4 +1,4 @@
-// Decodes one hgpush Pulse message (wire-formats §1) into the pushes it announces, or says why it
+// Decodes one hgpush Pulse message (mozilla/version-control-tools pylib/vcsreplicator/vcsreplicator/pushnotifications.py, docs/hgmo/notifications.rst) into the pushes it announces, or says why it
 // is set aside. Pure: the caller hands in the raw delivery.
 import { z } from "zod";
 

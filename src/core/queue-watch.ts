@@ -2,7 +2,7 @@
 // logged once (not at every scrape), and the service's own queues get a warning while they hold more
 // than PulseGuardian's warning threshold, because at its deletion threshold the queue is gone. Pure.
 
-/** PulseGuardian's defaults (wire-formats §3): one warning email at 2,000 messages, deletion at 8,000. */
+/** PulseGuardian's defaults (mozilla-services/pulseguardian pulseguardian/config.py WARN_QUEUE_SIZE, DEL_QUEUE_SIZE; guardian.py): one warning email at 2,000 messages, deletion at 8,000. */
 export const PULSEGUARDIAN_WARN = 2000;
 export const PULSEGUARDIAN_DELETE = 8000;
 

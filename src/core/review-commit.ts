@@ -1,4 +1,4 @@
-// Recognises the code-review bot's commit in a Try push (wire-formats §5.1): its description starts
+// Recognises the code-review bot's commit in a Try push (mozilla/code-review bot/code_review_bot/vcs.py): its description starts
 // `try_task_config for` and its last line is `Differential Diff: PHID-DIFF-…`. Pure.
 
 export interface TryChangeset {

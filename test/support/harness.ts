@@ -36,7 +36,7 @@ export interface Harness {
   ): Promise<string[]>;
   /**
    * A Try push by the code-review bot: a stacked patch and the try_task_config commit naming `diffPHID`
-   * (wire-formats §5.1). Without `diffPHID`, a push people made themselves. Published unless `publish` is false.
+   * (mozilla/code-review bot/code_review_bot/vcs.py). Without `diffPHID`, a push people made themselves. Published unless `publish` is false.
    */
   tryPush(pushId: number, time: number, diffPHID?: string, options?: { revisionId?: number; publish?: boolean; targetPHID?: string | null; author?: string }): Promise<void>;
   /** `count` consecutive pushes from `firstId`, all mirrored unless `unmirroredFrom` says where that stops. */

@@ -1,4 +1,4 @@
-// hgpush messages in their wire shape (wire-formats §1): the v2 envelope around changegroup.1 data.
+// hgpush messages in their wire shape (version-control-tools pylib/vcsreplicator/vcsreplicator/pulsenotifier.py, pushnotifications.py): the v2 envelope around changegroup.1 data.
 import { createHash } from "node:crypto";
 
 export const HG_PLACEHOLDER = "https://hg.mozilla.org";
