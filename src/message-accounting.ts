@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { Delivery, SetAsideCopy } from "./adapters/pulse.ts";
 import type { CheckPlan } from "./core/check-plan.ts";
 import type { DecodedMessage } from "./core/hgpush-message.ts";
-import type { Metrics } from "./metrics.ts";
+import type { MessageMetrics } from "./metrics.ts";
 
 /** Truncated, so one huge or hostile body cannot flood the log. */
 function preview(body: Uint8Array): string {
@@ -16,7 +16,7 @@ export function accountMessages(
   deliveries: readonly Delivery[],
   decoded: readonly DecodedMessage[],
   plan: CheckPlan,
-  context: { monitored: ReadonlySet<string>; metrics: Metrics; log: Logger; atMs: number },
+  context: { monitored: ReadonlySet<string>; metrics: MessageMetrics; log: Logger; atMs: number },
 ): void {
   const { metrics, log, monitored } = context;
   decoded.forEach((message, index) => {
@@ -59,7 +59,7 @@ export type CopyAside = (copies: readonly SetAsideCopy[], nowMs: number) => Prom
 export async function keepSetAside(
   copies: ReadonlyArray<SetAsideCopy & { index: number }>,
   ack: readonly number[],
-  context: { copyAside: CopyAside | undefined; metrics: Metrics; log: Logger; nowMs: number },
+  context: { copyAside: CopyAside | undefined; metrics: MessageMetrics; log: Logger; nowMs: number },
 ): Promise<number[]> {
   if (copies.length === 0 || !context.copyAside) return [...ack];
   try {

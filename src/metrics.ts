@@ -1,8 +1,14 @@
-// Every metric the service exports, on its own registry (the names the README's "Metrics" section lists). Values that depend
-// on the time of the scrape (the lag) are computed in collect(); everything else is set by the check.
+// Every metric the service exports, on its own registry (the names the README's "Metrics" section
+// lists), grouped by the source that sets them: each part of the service is given only its own group.
+// Values that depend on the instant of the scrape (the lag, the reviews in flight) are computed by
+// collectors from values the checks publish (src/board.ts), never by calling into a check.
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Repository } from "./config.ts";
+import type { Board } from "./board.ts";
+import { lagSeconds, type RepositoryState } from "./core/lag.ts";
+import { reviewsInFlightAt, type ReviewView } from "./core/reviews.ts";
+import type { DepthReading } from "./core/queue-watch.ts";
 import { mirrorName } from "./mirror.ts";
 import { FAILURE_REASONS } from "./check-failure.ts";
 
@@ -11,16 +17,6 @@ const DELAY_BUCKETS = [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 4320
 const UPSTREAM_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** Seconds; boundaries at the 12 and 15 minutes of a good day's review, and out to the 24 h bound. */
 const PIPELINE_BUCKETS = [60, 120, 300, 480, 600, 720, 900, 1200, 1800, 2700, 3600, 7200, 14400, 43200, 86400];
-
-export interface LagSource {
-  /** Lag in seconds for each repository at the instant of the scrape; NaN when unknown. */
-  lagSeconds(repository: string, nowMs: number): number;
-}
-
-export interface ReviewSource {
-  /** Reviews in flight and the age of the oldest at the instant of the scrape; undefined when unknown. */
-  inFlight(nowMs: number): { count: number; oldestSeconds: number } | undefined;
-}
 
 /** prom-client's event-loop series: all are set by one collector, which the registry then no longer runs. */
 const EVENT_LOOP_SERIES = ["", "_min", "_max", "_mean", "_stddev", "_p50", "_p90", "_p99"].map((s) => `nodejs_eventloop_lag${s}_seconds`);
@@ -59,62 +55,31 @@ function replaceEventLoopCollector(registry: Registry): void {
   };
 }
 
-export function createMetrics(options: {
-  repositories: readonly Repository[];
-  version: string;
-  commit: string;
-  lag: LagSource;
-  /** Set when the code-review pipeline is measured; its metrics are exported only then. */
-  reviews?: ReviewSource;
-  /** Called by a scrape before it reports queue depths, to refresh readings that are too old. */
-  beforeQueueScrape?: () => Promise<void>;
-  now?: () => number;
-  log?: { warn: (obj: object, msg: string) => void };
-}) {
+const REPO_LABELS = ["repository", "callsign"] as const;
+
+interface CollectorLog {
+  warn: (obj: object, msg: string) => void;
+}
+
+/** The registry, with prom-client's process metrics and the build's identity. */
+export function createRegistry(build: { version: string; commit: string }): Registry {
   const registry = new Registry();
-  const now = options.now ?? Date.now;
   collectDefaultMetrics({ register: registry });
   replaceEventLoopCollector(registry);
+  const buildInfo = new Gauge({
+    name: "phabmon_build_info",
+    help: "Always 1; the labels say which build is running.",
+    labelNames: ["version", "commit"],
+    registers: [registry],
+  });
+  buildInfo.set({ version: build.version, commit: build.commit }, 1);
+  return registry;
+}
 
-  const repoLabels = ["repository", "callsign"] as const;
-  const pipeline = options.reviews ? [registry] : [];
-  const refreshQueues = async () => {
-    try {
-      await options.beforeQueueScrape?.();
-    } catch (error) {
-      options.log?.warn({ err: (error as Error).message }, "queue depth collector failed");
-    }
-  };
-  const inFlight = () => {
-    try {
-      return options.reviews?.inFlight(now());
-    } catch (error) {
-      options.log?.warn({ err: (error as Error).message }, "review collector failed");
-      return undefined;
-    }
-  };
+/** Set by the replication check. */
+export function replicationMetrics(registry: Registry, repositories: readonly Repository[]) {
+  const repoLabels = REPO_LABELS;
   const metrics = {
-    registry,
-    replicationLag: new Gauge({
-      name: "phabmon_replication_lag_seconds",
-      help: "Now minus the push time of the oldest push not yet fully mirrored; 0 when the last check found everything mirrored; NaN before the first check and when the last successful check is more than three intervals old.",
-      labelNames: repoLabels,
-      registers: [registry],
-      collect() {
-        const at = now();
-        for (const { path, mirror } of options.repositories) {
-          const callsign = mirrorName(mirror);
-          let value = Number.NaN;
-          try {
-            value = options.lag.lagSeconds(path, at);
-          } catch (error) {
-            // A collector that throws fails the whole scrape; unknown is what we honestly have.
-            options.log?.warn({ err: (error as Error).message }, "lag collector failed");
-          }
-          this.set({ repository: path, callsign }, value);
-        }
-      },
-    }),
     replicationDelay: new Histogram({
       name: "phabmon_replication_delay_seconds",
       help: "Per push: time from the push to the check that found all its commits mirrored.",
@@ -152,15 +117,34 @@ export function createMetrics(options: {
       labelNames: ["repository"],
       registers: [registry],
     }),
-    lastPushReceived: new Gauge({
-      name: "phabmon_last_push_received_timestamp_seconds",
-      help: "Unix time at which a message announcing a push to the repository was last received for the first time.",
-      labelNames: ["repository"],
+    checkDuration: new Gauge({
+      name: "phabmon_last_check_duration_seconds",
+      help: "How long the last check took, from reading the queue to settling it.",
       registers: [registry],
     }),
+  };
+  // Series that will exist are exported from the start, so rate() and alerts see them at zero.
+  for (const { path, mirror } of repositories) {
+    metrics.pushesVerified.inc({ repository: path, callsign: mirrorName(mirror) }, 0);
+    metrics.checks.inc({ repository: path }, 0);
+    for (const reason of FAILURE_REASONS) metrics.checkFailures.inc({ repository: path, reason }, 0);
+  }
+  return metrics;
+}
+export type ReplicationMetrics = ReturnType<typeof replicationMetrics>;
+
+/** Set by the queue read (src/queue-read.ts, src/message-accounting.ts) and the gap searches, for both checks. */
+export function messageMetrics(registry: Registry, repositories: readonly Repository[]) {
+  const metrics = {
     pushlogGapPushes: new Counter({
       name: "phabmon_pushlog_gap_pushes_total",
       help: "Pushes found in the pushlog that never arrived over Pulse.",
+      labelNames: ["repository"],
+      registers: [registry],
+    }),
+    lastPushReceived: new Gauge({
+      name: "phabmon_last_push_received_timestamp_seconds",
+      help: "Unix time at which a message announcing a push to the repository was last received for the first time.",
       labelNames: ["repository"],
       registers: [registry],
     }),
@@ -193,6 +177,18 @@ export function createMetrics(options: {
       labelNames: ["repository"],
       registers: [registry],
     }),
+  };
+  for (const { path } of repositories) {
+    metrics.messagesReceived.inc({ repository: path }, 0);
+    metrics.pushlogGapPushes.inc({ repository: path }, 0);
+  }
+  return metrics;
+}
+export type MessageMetrics = ReturnType<typeof messageMetrics>;
+
+/** Set by the Pulse connection. */
+export function pulseMetrics(registry: Registry) {
+  const metrics = {
     pulseConnected: new Gauge({
       name: "phabmon_pulse_connected",
       help: "1 while connected to Pulse, 0 otherwise.",
@@ -208,81 +204,76 @@ export function createMetrics(options: {
       help: "Times the broker cancelled our consumer (for example because the queue was deleted).",
       registers: [registry],
     }),
-    queueMessages: new Gauge({
-      name: "phabmon_queue_messages",
-      help: "Messages waiting in a watched Pulse queue (PulseGuardian warns at 2000 and deletes at 8000).",
-      labelNames: ["queue"],
-      registers: [registry],
-      collect: refreshQueues,
-    }),
-    queueConsumers: new Gauge({
-      name: "phabmon_queue_consumers",
-      help: "Consumers of a watched Pulse queue.",
-      labelNames: ["queue"],
-      registers: [registry],
-      collect: refreshQueues,
-    }),
+  };
+  metrics.pulseConnected.set(0);
+  metrics.pulseReconnects.inc(0);
+  metrics.pulseConsumerCancels.inc(0);
+  return metrics;
+}
+export type PulseMetrics = ReturnType<typeof pulseMetrics>;
+
+/** Set by the code-review check; created only when the pipeline is measured. */
+export function reviewMetrics(registry: Registry) {
+  const metrics = {
     tryPushLatency: new Histogram({
       name: "phabmon_try_push_latency_seconds",
       help: "Per code-review diff: from the diff's creation in Phabricator (dateCreated) to the time of the code-review bot's Try push that carries it.",
       buckets: PIPELINE_BUCKETS,
-      registers: pipeline,
+      registers: [registry],
     }),
     reviewDuration: new Histogram({
       name: "phabmon_review_duration_seconds",
       help: "Per code-review diff: from the diff's creation to the completion (epochCompleted) of its Harbormaster build target, by outcome.",
       labelNames: ["outcome"],
       buckets: PIPELINE_BUCKETS,
-      registers: pipeline,
-    }),
-    reviewsInFlight: new Gauge({
-      name: "phabmon_reviews_in_flight",
-      help: "Diffs pushed to Try (or found waiting at start-up) whose build target has no result yet; NaN until the service knows.",
-      registers: pipeline,
-      collect() {
-        this.set(inFlight()?.count ?? Number.NaN);
-      },
-    }),
-    oldestReviewInFlight: new Gauge({
-      name: "phabmon_oldest_review_in_flight_seconds",
-      help: "Age, from its diff's creation, of the oldest review in flight; 0 when none is; NaN until the service knows.",
-      registers: pipeline,
-      collect() {
-        this.set(inFlight()?.oldestSeconds ?? Number.NaN);
-      },
+      registers: [registry],
     }),
     tryPushes: new Counter({
       name: "phabmon_try_pushes_total",
       help: "Try pushes read, by kind: code_review (the bot's, measured) or other (people's own, not measured).",
       labelNames: ["kind"],
-      registers: pipeline,
+      registers: [registry],
     }),
     reviewsDropped: new Counter({
       name: "phabmon_reviews_dropped_total",
       help: "Reviews that stopped being tracked without a measure: expired (no result within 24 h), overflow (too many in flight), aborted (the build target was aborted).",
       labelNames: ["reason"],
-      registers: pipeline,
+      registers: [registry],
     }),
     reviewsRecovered: new Counter({
       name: "phabmon_reviews_recovered_total",
       help: "Reviews in flight found again at start-up from build targets still waiting for a result.",
-      registers: pipeline,
+      registers: [registry],
     }),
     pipelineChecks: new Counter({
       name: "phabmon_pipeline_checks_total",
       help: "Checks of the code-review pipeline, completed or failed.",
-      registers: pipeline,
+      registers: [registry],
     }),
     pipelineCheckFailures: new Counter({
       name: "phabmon_pipeline_check_failures_total",
       help: "Checks of the code-review pipeline that could not complete (broker, hg or Phabricator failure).",
-      registers: pipeline,
+      registers: [registry],
     }),
     lastPipelineCheckSuccess: new Gauge({
       name: "phabmon_last_pipeline_check_success_timestamp_seconds",
       help: "Unix time of the last check of the code-review pipeline that completed.",
-      registers: pipeline,
+      registers: [registry],
     }),
+  };
+  for (const kind of ["code_review", "other"]) metrics.tryPushes.inc({ kind }, 0);
+  for (const reason of ["expired", "overflow", "aborted"]) metrics.reviewsDropped.inc({ reason }, 0);
+  metrics.reviewsRecovered.inc(0);
+  metrics.pipelineChecks.inc(0);
+  metrics.pipelineCheckFailures.inc(0);
+  for (const outcome of ["passed", "failed"]) metrics.reviewDuration.zero({ outcome });
+  return metrics;
+}
+export type ReviewMetrics = ReturnType<typeof reviewMetrics>;
+
+/** Set by the HTTP clients of hg.mozilla.org and Phabricator. */
+export function upstreamMetrics(registry: Registry) {
+  const metrics = {
     upstreamDuration: new Histogram({
       name: "phabmon_upstream_request_duration_seconds",
       help: "Duration of requests to hg.mozilla.org and Phabricator, retries included.",
@@ -302,41 +293,107 @@ export function createMetrics(options: {
       labelNames: ["service", "status"],
       registers: [registry],
     }),
-    checkDuration: new Gauge({
-      name: "phabmon_last_check_duration_seconds",
-      help: "How long the last check took, from reading the queue to settling it.",
-      registers: [registry],
-    }),
-    buildInfo: new Gauge({
-      name: "phabmon_build_info",
-      help: "Always 1; the labels say which build is running.",
-      labelNames: ["version", "commit"],
-      registers: [registry],
-    }),
   };
-
-  // Series that will exist are exported from the start, so rate() and alerts see them at zero.
-  metrics.buildInfo.set({ version: options.version, commit: options.commit }, 1);
-  metrics.pulseConnected.set(0);
-  metrics.pulseReconnects.inc(0);
-  metrics.pulseConsumerCancels.inc(0);
   for (const service of ["hgmo", "phabricator"]) metrics.upstreamFailures.inc({ service }, 0);
-  if (options.reviews) {
-    for (const kind of ["code_review", "other"]) metrics.tryPushes.inc({ kind }, 0);
-    for (const reason of ["expired", "overflow", "aborted"]) metrics.reviewsDropped.inc({ reason }, 0);
-    metrics.reviewsRecovered.inc(0);
-    metrics.pipelineChecks.inc(0);
-    metrics.pipelineCheckFailures.inc(0);
-    for (const outcome of ["passed", "failed"]) metrics.reviewDuration.zero({ outcome });
-  }
-  for (const { path, mirror } of options.repositories) {
-    metrics.pushesVerified.inc({ repository: path, callsign: mirrorName(mirror) }, 0);
-    metrics.checks.inc({ repository: path }, 0);
-    for (const reason of FAILURE_REASONS) metrics.checkFailures.inc({ repository: path, reason }, 0);
-    metrics.pushlogGapPushes.inc({ repository: path }, 0);
-    metrics.messagesReceived.inc({ repository: path }, 0);
-  }
   return metrics;
 }
+export type UpstreamMetrics = ReturnType<typeof upstreamMetrics>;
 
-export type Metrics = ReturnType<typeof createMetrics>;
+/** What the replication check last published: each repository's state (src/core/lag.ts). */
+export type ReplicationView = ReadonlyMap<string, RepositoryState>;
+
+/**
+ * phabmon_replication_lag_seconds, computed at each scrape from the published states, the scrape's
+ * clock and whether Pulse is connected (a zero is claimed only while it is).
+ */
+export function registerLagCollector(
+  registry: Registry,
+  options: { repositories: readonly Repository[]; states: Board<ReplicationView>; connected: () => boolean; staleAfterMs: number; now: () => number; log?: CollectorLog },
+): void {
+  const { repositories, states, connected, staleAfterMs, now, log } = options;
+  const repoLabels = REPO_LABELS;
+  new Gauge({
+    name: "phabmon_replication_lag_seconds",
+    help: "Now minus the push time of the oldest push not yet fully mirrored; 0 when the last check found everything mirrored; NaN before the first check and when the last successful check is more than three intervals old.",
+    labelNames: repoLabels,
+    registers: [registry],
+    collect() {
+      const at = now();
+      for (const { path, mirror } of repositories) {
+        const callsign = mirrorName(mirror);
+        let value = Number.NaN;
+        try {
+          const state = states.read().get(path);
+          value = state === undefined ? Number.NaN : lagSeconds(state, at, staleAfterMs, connected());
+        } catch (error) {
+          // A collector that throws fails the whole scrape; unknown is what we honestly have.
+          log?.warn({ err: (error as Error).message }, "lag collector failed");
+        }
+        this.set({ repository: path, callsign }, value);
+      }
+    },
+  });
+}
+
+/** phabmon_reviews_in_flight and the oldest's age, at each scrape, from what the code-review check published. */
+export function registerReviewCollectors(registry: Registry, options: { view: Board<ReviewView>; staleAfterMs: number; now: () => number; log?: CollectorLog }): void {
+  const { view, staleAfterMs, now, log } = options;
+  const inFlight = () => {
+    try {
+      return reviewsInFlightAt(view.read(), now(), staleAfterMs);
+    } catch (error) {
+      log?.warn({ err: (error as Error).message }, "review collector failed");
+      return undefined;
+    }
+  };
+  const pipeline = [registry];
+  new Gauge({
+    name: "phabmon_reviews_in_flight",
+    help: "Diffs pushed to Try (or found waiting at start-up) whose build target has no result yet; NaN until the service knows.",
+    registers: pipeline,
+    collect() {
+      this.set(inFlight()?.count ?? Number.NaN);
+    },
+  });
+  new Gauge({
+    name: "phabmon_oldest_review_in_flight_seconds",
+    help: "Age, from its diff's creation, of the oldest review in flight; 0 when none is; NaN until the service knows.",
+    registers: pipeline,
+    collect() {
+      this.set(inFlight()?.oldestSeconds ?? Number.NaN);
+    },
+  });
+}
+
+/**
+ * phabmon_queue_messages and phabmon_queue_consumers, at each scrape, from the queue depth reader's
+ * readings (refreshed first when they are a few seconds old): a missing queue has no series, an
+ * unreadable one reads NaN.
+ */
+export function registerQueueCollectors(
+  registry: Registry,
+  depths: { forScrape(): Promise<void>; readings(): ReadonlyMap<string, DepthReading> },
+  log?: CollectorLog,
+): void {
+  const gauge = (name: string, help: string, which: "messages" | "consumers") =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["queue"],
+      registers: [registry],
+      async collect() {
+        try {
+          await depths.forScrape();
+        } catch (error) {
+          log?.warn({ err: (error as Error).message }, "queue depth collector failed");
+        }
+        this.reset();
+        for (const [queue, reading] of depths.readings()) {
+          if (reading.kind === "ok") this.set({ queue }, reading[which]);
+          else if (reading.kind === "unknown") this.set({ queue }, Number.NaN);
+        }
+      },
+    });
+  gauge("phabmon_queue_messages", "Messages waiting in a watched Pulse queue (PulseGuardian warns at 2000 and deletes at 8000).", "messages");
+  gauge("phabmon_queue_consumers", "Consumers of a watched Pulse queue.", "consumers");
+}

@@ -22,6 +22,7 @@ import {
   type VerificationOutcome,
 } from "./core/replication-state.ts";
 import { CheckStoppedError, checkFailure, failureReason, type CheckFailure, type FailureReason } from "./check-failure.ts";
+import type { ReplicationMetrics, ReplicationView } from "./metrics.ts";
 import { givenUpKey, readQueue, settleQueueRead, type QueueCheckDeps } from "./queue-read.ts";
 
 /** Pushes per json-pushes request: 200 pushes of a few commits each is a response of tens of KB. */
@@ -36,6 +37,9 @@ export interface MonitorDeps extends QueueCheckDeps {
   queueDepth: (queue: string) => Promise<{ messages: number; consumers: number }>;
   /** Each repository's mirror, by path (src/mirror.ts). */
   mirrors: ReadonlyMap<string, Mirror>;
+  metrics: ReplicationMetrics;
+  /** Where each repository's state is published after each check, for the scrape-time lag. */
+  publish: (states: ReplicationView) => void;
 }
 
 export interface RepositoryReport {
@@ -168,7 +172,7 @@ export function createMonitor(deps: MonitorDeps) {
       }
     }
     if (found.length > 0) {
-      metrics.pushlogGapPushes.inc({ repository: repo.path }, found.length);
+      deps.messageMetrics.pushlogGapPushes.inc({ repository: repo.path }, found.length);
       log.warn({ repository: repo.path, pushIds: found.map((p) => p.pushId).slice(0, 50), count: found.length }, "found pushes in the pushlog that never arrived over Pulse");
     }
     return found;
@@ -275,6 +279,7 @@ export function createMonitor(deps: MonitorDeps) {
       return report;
     });
     book = next;
+    deps.publish(new Map([...book].map(([path, watch]) => [path, watch.state])));
     const durationMs = at - started;
     metrics.checkDuration.set(durationMs / 1000);
     return {

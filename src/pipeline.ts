@@ -18,15 +18,17 @@ import {
   describeReviews,
   expireReviews,
   finishReviews,
-  inFlightSummary,
   recoverReviews,
+  reviewsInFlightAt,
   reviewState,
   takeLatencies,
   trackTryPushes,
   type Review,
   type ReviewBook,
+  type ReviewView,
   type TargetState,
 } from "./core/reviews.ts";
+import type { ReviewMetrics } from "./metrics.ts";
 
 /** Try pushes per full=1 request: people's pushes can carry hundreds of changesets each. */
 export const TRY_SLICE = 50;
@@ -43,6 +45,9 @@ export interface PipelineDeps extends QueueCheckDeps {
   tryRepository: string;
   pushlog: PushlogClient;
   reviews: ReviewLookup;
+  metrics: ReviewMetrics;
+  /** Where the reviews in flight are published after each check, for the scrape-time collectors. */
+  publish: (view: ReviewView) => void;
 }
 
 export interface PipelineReport {
@@ -190,7 +195,7 @@ export function createPipeline(deps: PipelineDeps) {
       }
       const gapFound = gaps.filter((id) => listed.has(id)).length;
       if (gapFound > 0) {
-        metrics.pushlogGapPushes.inc({ repository: deps.tryRepository }, gapFound);
+        deps.messageMetrics.pushlogGapPushes.inc({ repository: deps.tryRepository }, gapFound);
         log.warn({ repository: deps.tryRepository, count: gapFound }, "found Try pushes in the pushlog that never arrived over Pulse");
       }
       const tracked = trackTryPushes(book, found.filter((f) => f.targetPHID !== undefined), deps.now());
@@ -271,9 +276,10 @@ export function createPipeline(deps: PipelineDeps) {
     polledAt = deps.now();
   }
 
+  const view = (): ReviewView => ({ book, whole: recovered && wholeView, polledAt });
+
   function summary(nowMs: number): { count: number; oldestSeconds: number } | undefined {
-    if (!recovered || !wholeView || polledAt === undefined || nowMs - polledAt > staleAfterMs) return undefined;
-    return inFlightSummary(book, nowMs);
+    return reviewsInFlightAt(view(), nowMs, staleAfterMs);
   }
 
   async function runCheck(signal?: AbortSignal): Promise<PipelineReport> {
@@ -326,6 +332,7 @@ export function createPipeline(deps: PipelineDeps) {
     report.inFlight = now?.count;
     report.oldestSeconds = now?.oldestSeconds;
     report.durationMs = at - started;
+    deps.publish(view());
     log[report.ok ? "info" : "error"](
       { tryPushes: report.tryPushes, inFlight: report.inFlight, oldestSeconds: report.oldestSeconds, finished: report.finished.length, durationMs: report.durationMs, errors: report.errors },
       report.ok ? "code-review pipeline check done" : "code-review pipeline check failed",

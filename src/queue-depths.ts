@@ -3,7 +3,6 @@
 // scrape never fails on a queue: a missing one loses its series, an unreadable one reads NaN, and each
 // change is logged once (core/queue-watch.ts decides what to say).
 import type { Logger } from "pino";
-import type { Gauge } from "prom-client";
 import { watchQueue, type DepthReading, type WatchState } from "./core/queue-watch.ts";
 
 export interface QueueDepthOptions {
@@ -11,8 +10,6 @@ export interface QueueDepthOptions {
   own: readonly string[];
   others: readonly string[];
   read: (queue: string) => Promise<{ messages: number; consumers: number }>;
-  messages: Gauge<"queue">;
-  consumers: Gauge<"queue">;
   log: Logger;
   now: () => number;
   /** A scrape reuses readings younger than this. */
@@ -42,20 +39,6 @@ export function createQueueDepths(options: QueueDepthOptions) {
     states.set(queue, state);
     readings.set(queue, reading);
     for (const notice of notices) options.log[notice.level](notice.fields, notice.msg);
-    publish(queue, reading);
-  }
-
-  function publish(queue: string, reading: DepthReading): void {
-    if (reading.kind === "ok") {
-      options.messages.set({ queue }, reading.messages);
-      options.consumers.set({ queue }, reading.consumers);
-    } else if (reading.kind === "missing") {
-      options.messages.remove({ queue });
-      options.consumers.remove({ queue });
-    } else {
-      options.messages.set({ queue }, Number.NaN);
-      options.consumers.set({ queue }, Number.NaN);
-    }
   }
 
   async function readOne(queue: string): Promise<{ messages: number; consumers: number }> {
@@ -87,6 +70,8 @@ export function createQueueDepths(options: QueueDepthOptions) {
     /** Reads one queue now, recording the result; throws as `read` does. */
     readOne,
     refresh,
+    /** The last reading of each queue read so far (the scrape-time collector turns them into series). */
+    readings: (): ReadonlyMap<string, DepthReading> => new Map(readings),
     /** For a scrape: fresh readings when the last are older than maxAgeMs, within timeoutMs. */
     async forScrape(): Promise<void> {
       if (options.now() - readAt >= maxAgeMs) {
@@ -94,8 +79,6 @@ export function createQueueDepths(options: QueueDepthOptions) {
         await Promise.race([refresh(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
         clearTimeout(timer);
       }
-      // Re-published so that a value a check set between refreshes cannot disagree with the reading.
-      for (const [queue, reading] of readings) publish(queue, reading);
     },
   };
 }

@@ -10,7 +10,7 @@ import type { GiveUpReason } from "./core/absent-pushes.ts";
 import { unusableInput } from "./core/input-evidence.ts";
 import { CheckStoppedError, SharedQueueError, checkFailure, type CheckFailure } from "./check-failure.ts";
 import { accountMessages, keepSetAside, type CopyAside } from "./message-accounting.ts";
-import type { Metrics } from "./metrics.ts";
+import type { MessageMetrics } from "./metrics.ts";
 
 /** One read of a queue, as the Pulse adapter hands it over. */
 export interface QueueSession {
@@ -35,7 +35,7 @@ export interface QueueCheckDeps {
   drain: (options: DrainOptions) => Promise<QueueSession>;
   /** Records a depth read along the way. */
   recordDepth: (queue: string, depth: { messages: number; consumers: number }) => void;
-  metrics: Metrics;
+  messageMetrics: MessageMetrics;
   log: Logger;
   now: () => number;
   drainIdleMs?: number;
@@ -84,7 +84,7 @@ export async function readQueue(deps: QueueCheckDeps, monitored: ReadonlySet<str
   }
   const decoded = session.deliveries.map((d) => decodeHgpushMessage({ body: d.body, contentType: d.contentType, routingKey: d.routingKey }, deps.hgUrl));
   const plan = planCheck(decoded.map((message, index) => ({ index, decoded: message })), monitored);
-  accountMessages(session.deliveries, decoded, plan, { monitored, metrics: deps.metrics, log: deps.log, atMs: deps.now() });
+  accountMessages(session.deliveries, decoded, plan, { monitored, metrics: deps.messageMetrics, log: deps.log, atMs: deps.now() });
   const unusable = unusableInput(decoded.map((d, i) => ({ routingKey: session.deliveries[i]?.routingKey ?? "", decoded: d })), monitored, deps.hgUrl);
   return { kind: "read", session, decoded, plan, queueLost: session.queueRecreated || session.cancelled, unusable };
 }
@@ -121,12 +121,12 @@ export async function settleQueueRead(deps: QueueCheckDeps, read: QueueRead, out
     const reason = carrier.pushIds.map((id) => outcome.givenUp.get(givenUpKey(carrier.repository, id))).find((r) => r !== undefined);
     if (reason !== undefined) copies.push({ index, delivery: session.deliveries[index] as Delivery, reason, givenUp: true });
   }
-  const ack = await keepSetAside(copies, settlement.ack, { copyAside: deps.copyAside, metrics: deps.metrics, log: deps.log, nowMs: deps.now() });
+  const ack = await keepSetAside(copies, settlement.ack, { copyAside: deps.copyAside, metrics: deps.messageMetrics, log: deps.log, nowMs: deps.now() });
   const acked = await session.settle(ack);
   if (acked) {
     // The decoder's rejections were counted as they were read; a message given up is counted once it is gone.
     const done = new Set(ack);
-    for (const c of copies) if (c.givenUp && done.has(c.index)) deps.metrics.messagesRejected.inc({ reason: c.reason });
+    for (const c of copies) if (c.givenUp && done.has(c.index)) deps.messageMetrics.messagesRejected.inc({ reason: c.reason });
   }
   if (!acked && session.deliveries.length > 0) {
     return { acked: false, failure: checkFailure("settle", "pulse", new Error("the broker did not take the acks; the messages stay queued")) };

@@ -2,16 +2,30 @@
 // metrics and the HTTP server, and owns the schedule and the shutdown. Tests build it with their own
 // logger and clock.
 import type { Server } from "node:http";
+import type { Registry } from "prom-client";
 import type { AddressInfo } from "node:net";
 import cron, { type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
 import { pipelineOffReason, type Config } from "./config.ts";
-import { PulseClient } from "./adapters/pulse.ts";
+import { PulseClient, type DrainOptions, type SetAsideCopy } from "./adapters/pulse.ts";
 import { createUpstream, type Upstream } from "./adapters/upstream.ts";
 import { createPushlogClient } from "./adapters/pushlog.ts";
 import { conduitMirror, createConduitClient, headMirror } from "./adapters/phabricator.ts";
 import { createMirrors, type Mirror } from "./mirror.ts";
-import { createMetrics, type Metrics } from "./metrics.ts";
+import {
+  createRegistry,
+  messageMetrics,
+  pulseMetrics,
+  registerLagCollector,
+  registerQueueCollectors,
+  registerReviewCollectors,
+  replicationMetrics,
+  reviewMetrics,
+  upstreamMetrics,
+  type ReplicationView,
+} from "./metrics.ts";
+import { createBoard } from "./board.ts";
+import { UNKNOWN_REVIEWS, type ReviewView } from "./core/reviews.ts";
 import { createMonitor, type CheckReport, type Monitor } from "./monitor.ts";
 import { createPipeline, type Pipeline, type PipelineReport } from "./pipeline.ts";
 import { createQueueDepths, type QueueDepths } from "./queue-depths.ts";
@@ -38,7 +52,8 @@ export interface App {
   /** Undefined when the code-review pipeline is not measured (see pipelineOffReason). */
   pipeline: Pipeline | undefined;
   queueDepths: QueueDepths;
-  metrics: Metrics;
+  /** Every series the service exports. */
+  registry: Registry;
   hg: Upstream;
   phabricator: Upstream;
   /** Each repository's mirror, by path. */
@@ -64,22 +79,21 @@ export function buildApp(options: AppOptions): App {
   const now = options.now ?? Date.now;
   const pipelineOff = pipelineOffReason(config);
   const tryRepository = pipelineOff === undefined ? config.codeReviewTryRepository : undefined;
-  const metrics = createMetrics({
-    repositories: config.repositories,
-    version: options.version.version,
-    commit: options.version.commit,
-    // The monitor is built below; the metrics only ask it at scrape time.
-    lag: { lagSeconds: (repository, at) => monitor.lagSeconds(repository, at, pulse.connected) },
-    ...(tryRepository === undefined ? {} : { reviews: { inFlight: (at: number) => pipeline?.inFlight(at) } }),
-    beforeQueueScrape: () => queueDepths.forScrape(),
-    now,
-    log: log.child({ component: "metrics" }),
-  });
+  const staleAfterMs = 3 * config.checkIntervalMs;
+  // 1. The registry and each source's own metrics.
+  const registry = createRegistry({ version: options.version.version, commit: options.version.commit });
+  const upstreamSeries = upstreamMetrics(registry);
+  const pulseSeries = pulseMetrics(registry);
+  const messageSeries = messageMetrics(registry, config.repositories);
+  const replicationSeries = replicationMetrics(registry, config.repositories);
+  const reviewSeries = tryRepository === undefined ? undefined : reviewMetrics(registry);
+
+  // 2. The adapters.
   const observe = (service: "hgmo" | "phabricator", seconds: number, failed: boolean) => {
-    metrics.upstreamDuration.observe({ service }, seconds);
-    if (failed) metrics.upstreamFailures.inc({ service });
+    upstreamSeries.upstreamDuration.observe({ service }, seconds);
+    if (failed) upstreamSeries.upstreamFailures.inc({ service });
   };
-  const onRetryableStatus = (service: "hgmo" | "phabricator", status: number) => metrics.upstreamRetryable.inc({ service, status: String(status) });
+  const onRetryableStatus = (service: "hgmo" | "phabricator", status: number) => upstreamSeries.upstreamRetryable.inc({ service, status: String(status) });
   const hg = createUpstream({ service: "hgmo", baseUrl: config.hgUrl, timeoutMs: config.upstreamTimeoutMs, observe, onRetryableStatus, connections: 8 });
   const phabricator = createUpstream({
     service: "phabricator",
@@ -111,10 +125,10 @@ export function buildApp(options: AppOptions): App {
     rejected: { exchange: config.pulse.rejectedExchange, queue: config.pulse.rejectedQueue, maxLength: REJECTED_MAX_LENGTH },
     log: pulseLog,
     connectTimeoutMs: Math.max(1000, Math.min(30_000, config.checkIntervalMs / 4)),
-    onConnectedChange: (connected) => metrics.pulseConnected.set(connected ? 1 : 0),
-    onReconnect: () => metrics.pulseReconnects.inc(),
+    onConnectedChange: (connected) => pulseSeries.pulseConnected.set(connected ? 1 : 0),
+    onReconnect: () => pulseSeries.pulseReconnects.inc(),
     onConsumerCancel: () => {
-      metrics.pulseConsumerCancels.inc();
+      pulseSeries.pulseConsumerCancels.inc();
       pulseLog.warn("the broker cancelled our consumer (queue deleted?)");
     },
   });
@@ -123,51 +137,55 @@ export function buildApp(options: AppOptions): App {
     own: ownQueues,
     others: config.queueDepthQueues,
     read: (queue) => pulse.queueDepth(queue),
-    messages: metrics.queueMessages,
-    consumers: metrics.queueConsumers,
     log: log.child({ component: "queues" }),
     now,
   });
 
-  const monitor: Monitor = createMonitor({
-    repositories: config.repositories,
+  // 3. The checks; each publishes what it knows on its board after every run.
+  const replicationBoard = createBoard<ReplicationView>(new Map());
+  const reviewBoard = createBoard<ReviewView>(UNKNOWN_REVIEWS);
+  const queueRead = {
     hgUrl: config.hgUrl,
-    queue: config.pulse.queue,
     checkIntervalMs: config.checkIntervalMs,
     maxMessagesPerCheck: config.maxMessagesPerCheck,
     readOnly: options.readOnly,
-    drain: (opts) => pulse.drain(opts),
-    copyAside: (copies, nowMs) => pulse.copyAside(copies, nowMs),
-    queueDepth: (queue) => queueDepths.readOne(queue),
-    recordDepth: (queue, depth) => queueDepths.record(queue, depth),
+    drain: (opts: DrainOptions) => pulse.drain(opts),
+    copyAside: (copies: readonly SetAsideCopy[], nowMs: number) => pulse.copyAside(copies, nowMs),
+    recordDepth: (queue: string, depth: { messages: number; consumers: number }) => queueDepths.record(queue, depth),
+    messageMetrics: messageSeries,
     pushlog,
-    mirrors,
-    metrics,
-    log: log.child({ component: "check" }),
     now,
     ...(options.drainIdleMs === undefined ? {} : { drainIdleMs: options.drainIdleMs }),
+  };
+  const monitor: Monitor = createMonitor({
+    ...queueRead,
+    repositories: config.repositories,
+    queue: config.pulse.queue,
+    queueDepth: (queue) => queueDepths.readOne(queue),
+    mirrors,
+    metrics: replicationSeries,
+    publish: (states) => replicationBoard.publish(states),
+    log: log.child({ component: "check" }),
   });
 
   const pipeline =
-    tryRepository === undefined || conduit === undefined
+    tryRepository === undefined || conduit === undefined || reviewSeries === undefined
       ? undefined
       : createPipeline({
+          ...queueRead,
           tryRepository,
-          hgUrl: config.hgUrl,
           queue: config.pulse.tryQueue,
-          checkIntervalMs: config.checkIntervalMs,
-          maxMessagesPerCheck: config.maxMessagesPerCheck,
-          readOnly: options.readOnly,
-          drain: (opts) => pulse.drain(opts),
-          copyAside: (copies, nowMs) => pulse.copyAside(copies, nowMs),
-          recordDepth: (queue, depth) => queueDepths.record(queue, depth),
-          pushlog,
           reviews: createReviewLookup(conduit),
-          metrics,
+          metrics: reviewSeries,
+          publish: (view) => reviewBoard.publish(view),
           log: log.child({ component: "pipeline" }),
-          now,
-          ...(options.drainIdleMs === undefined ? {} : { drainIdleMs: options.drainIdleMs }),
         });
+
+  // 4. The scrape-time collectors, reading the boards and the adapters, never the checks.
+  const collectorLog = log.child({ component: "metrics" });
+  registerLagCollector(registry, { repositories: config.repositories, states: replicationBoard, connected: () => pulse.connected, staleAfterMs, now, log: collectorLog });
+  if (pipeline !== undefined) registerReviewCollectors(registry, { view: reviewBoard, staleAfterMs, now, log: collectorLog });
+  registerQueueCollectors(registry, queueDepths, collectorLog);
   if (pipelineOff !== undefined) {
     // Leaving Try unset is a choice; setting it without a token is a mistake worth a warning.
     log[config.codeReviewTryRepository ? "warn" : "info"](
@@ -222,7 +240,7 @@ export function buildApp(options: AppOptions): App {
     monitor,
     pipeline,
     queueDepths,
-    metrics,
+    registry,
     hg,
     phabricator,
     mirrors,
@@ -286,7 +304,7 @@ export async function startService(
   const { log, config, pulse, monitor } = app;
   const now = options.now ?? Date.now;
   const server = createHttpServer({
-    registry: app.metrics.registry,
+    registry: app.registry,
     metricsToken: options.metricsToken,
     version: options.version,
     onError: (error) => log.error({ err: error.message }, "http handler failed"),

@@ -2,11 +2,11 @@
 import { describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { keepSetAside } from "../src/message-accounting.ts";
-import { createMetrics } from "../src/metrics.ts";
+import { createRegistry, messageMetrics } from "../src/metrics.ts";
 import type { Delivery } from "../src/adapters/pulse.ts";
 
 const delivery = (index: number): Delivery => ({ index, routingKey: "r", exchange: "e", body: Buffer.from("{}"), contentType: "application/json", redelivered: false });
-const metrics = createMetrics({ repositories: [], version: "t", commit: "t", lag: { lagSeconds: () => Number.NaN }, now: () => 0 });
+const metrics = messageMetrics(createRegistry({ version: "t", commit: "t" }), []);
 const log = pino({ level: "silent" });
 
 describe("keepSetAside", () => {

@@ -1,35 +1,48 @@
 import { describe, expect, it } from "vitest";
-import { createMetrics } from "../src/metrics.ts";
+import { createRegistry, messageMetrics, pulseMetrics, registerLagCollector, replicationMetrics, upstreamMetrics, type ReplicationView } from "../src/metrics.ts";
+import { createBoard, type Board } from "../src/board.ts";
 import type { Repository } from "../src/config.ts";
+import type { RepositoryState } from "../src/core/lag.ts";
 
 const repositories: Repository[] = [
   { path: "integration/autoland", mirror: { kind: "phabricator-conduit", callsign: "MOZILLACENTRAL" } },
   { path: "mozilla-central", mirror: { kind: "phabricator-conduit", callsign: "MOZILLACENTRAL" } },
 ];
 
-describe("createMetrics", () => {
-  it("computes the lag at scrape time, with the scrape's clock", async () => {
+const STALE_AFTER_MS = 900_000;
+/** The registry as the composition root builds it, with the lag computed from `states`. */
+function build(states: Board<ReplicationView>, now: () => number, log?: { warn: (obj: object, msg: string) => void }) {
+  const registry = createRegistry({ version: "1", commit: "c" });
+  upstreamMetrics(registry);
+  pulseMetrics(registry);
+  messageMetrics(registry, repositories);
+  replicationMetrics(registry, repositories);
+  registerLagCollector(registry, { repositories, states, connected: () => true, staleAfterMs: STALE_AFTER_MS, now, ...(log ? { log } : {}) });
+  return { registry };
+}
+const nothingKnown = () => createBoard<ReplicationView>(new Map());
+
+describe("the metrics", () => {
+  it("computes the lag at scrape time from the published state, with the scrape's clock", async () => {
     let now = 1_000_000;
-    const metrics = createMetrics({ repositories, version: "1", commit: "c", now: () => now, lag: { lagSeconds: (repo, at) => (repo === "mozilla-central" ? Number.NaN : (at - 1_000_000) / 1000) } });
+    // One push 1,000 s old at the last check, which found it unmirrored; mozilla-central never checked.
+    const lagging: RepositoryState = { lastSuccessAt: now, oldestUnverifiedPushTime: now / 1000 - 1000, pendingPushes: 1, lastCheckOk: true };
+    const metrics = build(createBoard<ReplicationView>(new Map([["integration/autoland", lagging]])), () => now);
     now += 42_000;
     const text = await metrics.registry.metrics();
-    expect(text).toContain('phabmon_replication_lag_seconds{repository="integration/autoland",callsign="MOZILLACENTRAL"} 42');
+    expect(text).toContain('phabmon_replication_lag_seconds{repository="integration/autoland",callsign="MOZILLACENTRAL"} 1042');
     expect(text).toMatch(/phabmon_replication_lag_seconds\{repository="mozilla-central",callsign="MOZILLACENTRAL"\} nan/i);
   });
 
   it("keeps the scrape working when the lag collector throws, reporting NaN and a warning", async () => {
     const warnings: string[] = [];
-    const metrics = createMetrics({
-      repositories,
-      version: "1",
-      commit: "c",
-      lag: {
-        lagSeconds: () => {
-          throw new Error("state is broken");
-        },
+    const broken: Board<ReplicationView> = {
+      read: () => {
+        throw new Error("state is broken");
       },
-      log: { warn: (obj, msg) => warnings.push(`${msg}: ${JSON.stringify(obj)}`) },
-    });
+      publish: () => undefined,
+    };
+    const metrics = build(broken, Date.now, { warn: (obj, msg) => warnings.push(`${msg}: ${JSON.stringify(obj)}`) });
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/phabmon_replication_lag_seconds\{repository="integration\/autoland",callsign="MOZILLACENTRAL"\} nan/i);
     expect(text).toContain("phabmon_build_info");
@@ -37,7 +50,7 @@ describe("createMetrics", () => {
   });
 
   it("reports the event loop's delays since the last scrape, without the series that cost a walk of the histogram", async () => {
-    const metrics = createMetrics({ repositories, version: "1", commit: "c", lag: { lagSeconds: () => Number.NaN } });
+    const metrics = build(nothingKnown(), Date.now);
     await metrics.registry.metrics();
     await new Promise((resolve) => setTimeout(resolve, 30));
     const blockedUntil = performance.now() + 60;
@@ -58,7 +71,7 @@ describe("createMetrics", () => {
   });
 
   it("exports the series that will exist at zero from the start", async () => {
-    const metrics = createMetrics({ repositories, version: "1", commit: "c", lag: { lagSeconds: () => Number.NaN } });
+    const metrics = build(nothingKnown(), Date.now);
     const text = await metrics.registry.metrics();
     expect(text).toContain('phabmon_pushes_verified_total{repository="mozilla-central",callsign="MOZILLACENTRAL"} 0');
     expect(text).toContain('phabmon_check_failures_total{repository="integration/autoland",reason="unknown_repository"} 0');

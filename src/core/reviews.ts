@@ -238,3 +238,20 @@ export function inFlightSummary(book: ReviewBook, nowMs: number): { count: numbe
   const count = book.inFlight.size;
   return { count, oldestSeconds: count === 0 ? 0 : Math.max(0, Math.floor(nowMs / 1000 - oldestStart)) };
 }
+
+/** What the code-review check publishes for the scrape-time collectors. */
+export interface ReviewView {
+  book: ReviewBook;
+  /** Whether the book is the whole picture: start-up recovery done, and the Try queue read by us alone. */
+  whole: boolean;
+  /** When (ms) the targets were last polled; undefined before. */
+  polledAt: number | undefined;
+}
+
+export const UNKNOWN_REVIEWS: ReviewView = { book: EMPTY_BOOK, whole: false, polledAt: undefined };
+
+/** The reviews in flight at `nowMs`, or undefined when the view is partial or older than `staleAfterMs`. */
+export function reviewsInFlightAt(view: ReviewView, nowMs: number, staleAfterMs: number): { count: number; oldestSeconds: number } | undefined {
+  if (!view.whole || view.polledAt === undefined || nowMs - view.polledAt > staleAfterMs) return undefined;
+  return inFlightSummary(view.book, nowMs);
+}
