@@ -95,7 +95,7 @@ export function createMonitor(deps: MonitorDeps) {
   async function verifyRepository(repo: Repository, watch: RepositoryWatch, pushes: readonly Push[], signal?: AbortSignal): Promise<Verification> {
     const commits = new Map<number, PushCommits>();
     const mirrored = new Map<string, boolean>();
-    const dates = new Map<number, number>();
+    const pushTimes = new Map<number, number>();
     const waiting: number[] = [];
     let highestListed: number | undefined;
     let failure: CheckFailure | undefined;
@@ -122,7 +122,7 @@ export function createMonitor(deps: MonitorDeps) {
         next = fetchRange(index + 1);
         const reading = readSlice(watch, range, slice);
         for (const [id, c] of reading.commits) commits.set(id, c);
-        for (const [id, d] of reading.dates) dates.set(id, d);
+        for (const [id, t] of reading.pushTimes) pushTimes.set(id, t);
         waiting.push(...reading.waiting);
         if (reading.highestListed !== undefined) highestListed = Math.max(highestListed ?? 0, reading.highestListed);
         const unique = [...new Set([...reading.commits.values()].flatMap((c) => c.changesets ?? []))].filter((n) => !mirrored.has(n));
@@ -137,8 +137,8 @@ export function createMonitor(deps: MonitorDeps) {
       }
     }
     const timed = pushes.map((p) => {
-      const date = dates.get(p.pushId);
-      return date === undefined ? p : { ...p, pushTime: date };
+      const pushTime = pushTimes.get(p.pushId);
+      return pushTime === undefined ? p : { ...p, pushTime };
     });
     return {
       pushes: timed,
@@ -168,7 +168,7 @@ export function createMonitor(deps: MonitorDeps) {
     const found: Push[] = [];
     for (const range of pushIdRanges(wanted, PUSHLOG_SLICE)) {
       for (const push of (await deps.pushlog.fetchRange(repo.path, range, signal)).pushes.values()) {
-        if (ids.has(push.pushId)) found.push({ repository: repo.path, pushId: push.pushId, pushTime: push.date, user: push.user });
+        if (ids.has(push.pushId)) found.push({ repository: repo.path, pushId: push.pushId, pushTime: push.pushTime, user: push.user });
       }
     }
     if (found.length > 0) {

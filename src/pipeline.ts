@@ -97,7 +97,7 @@ export function createPipeline(deps: PipelineDeps) {
   }
 
   /** The code-review pushes among full (tips-only or not) Try pushes. */
-  function codeReviewPushes(pushes: Iterable<{ pushId: number; date: number; changesets: Parameters<typeof findReviewCommit>[0] }>): FoundPush[] {
+  function codeReviewPushes(pushes: Iterable<{ pushId: number; pushTime: number; changesets: Parameters<typeof findReviewCommit>[0] }>): FoundPush[] {
     const found: FoundPush[] = [];
     for (const push of pushes) {
       const commit = findReviewCommit(push.changesets);
@@ -105,7 +105,7 @@ export function createPipeline(deps: PipelineDeps) {
       found.push({
         diffPHID: commit.diffPHID,
         ...(commit.revisionId === undefined ? {} : { revisionId: commit.revisionId }),
-        push: { pushId: push.pushId, pushTime: push.date, node: commit.node },
+        push: { pushId: push.pushId, pushTime: push.pushTime, node: commit.node },
       });
     }
     return found;

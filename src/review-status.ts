@@ -59,10 +59,10 @@ export async function lookupReviewStatus(
     for (let reading = true; reading && tryPush === null; from += SLICE) {
       const slice = await deps.pushlog.fetchTipsRange(deps.tryRepository, { startId: from, endId: from + SLICE }, deps.signal);
       for (const push of [...slice.pushes.values()].sort((a, b) => a.pushId - b.pushId)) {
-        if (push.date > end) reading = false;
+        if (push.pushTime > end) reading = false;
         const commit = findReviewCommit(push.changesets);
         if (commit?.diffPHID === diffPHID) {
-          tryPush = { pushId: push.pushId, pushTime: push.date, node: commit.node };
+          tryPush = { pushId: push.pushId, pushTime: push.pushTime, node: commit.node };
           break;
         }
       }

@@ -290,7 +290,7 @@ export class PulseClient {
    * Takes every message waiting on the queue (up to `maxMessages`) on a fresh channel. The caller
    * must end the session with `settle` or `abandon`.
    */
-  async drain(options: DrainOptions): Promise<CheckSession> {
+  async drain(options: DrainOptions): Promise<PulseQueueSession> {
     const spec = options.queue === undefined ? this.options.queues[0] : this.options.queues.find((q) => q.name === options.queue);
     if (!spec) throw new PulseError(`${options.queue ?? "(none)"} is not one of the service's queues`);
     const queue = spec.name;
@@ -300,7 +300,7 @@ export class PulseClient {
       await this.prepareTopology(model, [spec]);
     }
     const ch = await model.createChannel();
-    const session = new CheckSession(ch, queue, this.options.log);
+    const session = new PulseQueueSession(ch, queue, this.options.log);
     session.queueRecreated = this.recreated.delete(queue);
     ch.on("error", (error: unknown) => session.fail(error));
     ch.on("close", () => session.fail(new PulseError("channel closed")));
@@ -399,7 +399,8 @@ export class PulseClient {
   }
 }
 
-export class CheckSession {
+/** The Pulse adapter's QueueSession (src/queue-read.ts): one read of a queue on its own channel. */
+export class PulseQueueSession {
   readonly deliveries: Delivery[] = [];
   depthAtStart = { messages: 0, consumers: 0 };
   private readonly messages: ConsumeMessage[] = [];

@@ -19,7 +19,8 @@ const pushesV2 = z.object({
 
 export interface PushlogPush {
   pushId: number;
-  date: number;
+  /** Unix seconds: the pushlog's `date`, the push's own time. */
+  pushTime: number;
   user: string;
   changesets: string[];
 }
@@ -47,7 +48,8 @@ const fullPushesV2 = z.object({
 
 export interface FullPush {
   pushId: number;
-  date: number;
+  /** Unix seconds: the pushlog's `date`. */
+  pushTime: number;
   user: string;
   changesets: Array<z.infer<typeof fullChangeset>>;
 }
@@ -106,7 +108,7 @@ export function createPushlogClient(upstream: Upstream): PushlogClient {
     return parsed.data;
   }
   const getPushes = (repository: string, range: PushlogRange, signal?: AbortSignal) => get(pushlogPath(repository, range), pushesV2, signal);
-  const toFull = (id: string, push: z.infer<typeof fullPushesV2>["pushes"][string]): FullPush => ({ pushId: Number(id), date: push.date, user: push.user, changesets: push.changesets });
+  const toFull = (id: string, push: z.infer<typeof fullPushesV2>["pushes"][string]): FullPush => ({ pushId: Number(id), pushTime: push.date, user: push.user, changesets: push.changesets });
 
   async function getFull(repository: string, range: PushlogRange, tipsOnly: boolean, signal?: AbortSignal): Promise<PushlogSlice<FullPush>> {
     const body = await get(pushlogPath(repository, range, true, tipsOnly), fullPushesV2, signal);
@@ -125,7 +127,7 @@ export function createPushlogClient(upstream: Upstream): PushlogClient {
       for (const [id, push] of Object.entries(body.pushes)) {
         const pushId = Number(id);
         if (pushId > range.startId && pushId <= range.endId) {
-          pushes.set(pushId, { pushId, date: push.date, user: push.user, changesets: push.changesets });
+          pushes.set(pushId, { pushId, pushTime: push.date, user: push.user, changesets: push.changesets });
         }
       }
       return { pushes, lastPushId: body.lastpushid };

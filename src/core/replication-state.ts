@@ -38,9 +38,9 @@ export function pushesToWalk(watch: RepositoryWatch, fromMessages: readonly Push
   return mergePushes(fromMessages, watch.held.values());
 }
 
-/** One slice of json-pushes as the adapter reads it (`date` is the push time). */
+/** One slice of json-pushes as the adapter reads it. */
 export interface PushlogSlice {
-  pushes: ReadonlyMap<number, { changesets: readonly string[]; date: number }>;
+  pushes: ReadonlyMap<number, { changesets: readonly string[]; pushTime: number }>;
   lastPushId: number;
 }
 
@@ -48,8 +48,8 @@ export interface PushlogSlice {
 export interface SliceReading {
   /** Per push id of the range: its commits, or why the walk has none. */
   commits: Map<number, PushCommits>;
-  /** The pushlog's `date` of each push it listed: the push time (a message's `time` was ×10 in 2016–2018). */
-  dates: Map<number, number>;
+  /** The pushlog's time of each push it listed: the push time (a message's `time` was ×10 in 2016–2018). */
+  pushTimes: Map<number, number>;
   /** Push ids absent and still waited for. */
   waiting: number[];
   /** The highest push id listed in this slice. */
@@ -58,12 +58,12 @@ export interface SliceReading {
 
 /** Reads a slice of the range (startId, endId] against the absences carried from earlier checks. */
 export function readSlice(watch: RepositoryWatch, range: { startId: number; endId: number }, slice: PushlogSlice): SliceReading {
-  const reading: SliceReading = { commits: new Map(), dates: new Map(), waiting: [], highestListed: undefined };
+  const reading: SliceReading = { commits: new Map(), pushTimes: new Map(), waiting: [], highestListed: undefined };
   for (let id = range.startId + 1; id <= range.endId; id++) {
     const listed = slice.pushes.get(id);
     if (listed) {
       reading.commits.set(id, { changesets: listed.changesets });
-      reading.dates.set(id, listed.date);
+      reading.pushTimes.set(id, listed.pushTime);
       reading.highestListed = Math.max(reading.highestListed ?? 0, id);
       continue;
     }

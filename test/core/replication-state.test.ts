@@ -22,7 +22,7 @@ const STALE_AFTER_MS = 15 * 60_000;
 
 const push = (pushId: number, pushTime = T + pushId): Push => ({ repository: "integration/autoland", pushId, pushTime, user: "a@example.com" });
 const slice = (listed: Record<number, string[]>, lastPushId: number) => ({
-  pushes: new Map(Object.entries(listed).map(([id, changesets]) => [Number(id), { changesets, date: T + Number(id) }])),
+  pushes: new Map(Object.entries(listed).map(([id, changesets]) => [Number(id), { changesets, pushTime: T + Number(id) }])),
   lastPushId,
 });
 
@@ -38,7 +38,7 @@ describe("replication state of one repository", () => {
     const watch: RepositoryWatch = { ...NEW_WATCH, absences: new Map([[5, 2]]) };
     const reading = readSlice(watch, { startId: 0, endId: 5 }, slice({ 1: ["a"], 3: ["c"] }, 3));
     expect(reading.commits.get(1)).toEqual({ changesets: ["a"] });
-    expect(reading.dates.get(3)).toBe(T + 3);
+    expect(reading.pushTimes.get(3)).toBe(T + 3);
     // 2 is at or below lastpushid 3 and absent: stripped. 4 is above it, first absence: waited for.
     expect(reading.commits.get(2)).toEqual({ changesets: undefined, givenUp: "stripped" });
     expect(reading.commits.get(4)).toEqual({ changesets: undefined });
