@@ -105,7 +105,10 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function portOf(child: ReturnType<typeof spawnCommand>): number {
-  const line = child.stdout().split("\n").find((l) => l.includes('"msg":"listening"')) as string;
+  const line = child
+    .stdout()
+    .split("\n")
+    .find((l) => l.includes('"msg":"listening"')) as string;
   return (JSON.parse(line) as { port: number }).port;
 }
 
@@ -234,7 +237,11 @@ async function pipeline(): Promise<PipelineFigures> {
     const at = (i: number) => marks[i] ?? { calls: Number.NaN, hg: Number.NaN };
     return {
       diffs,
-      burst: { conduitCalls: at(burstIndex + 1).calls - at(burstIndex).calls, hgRequests: at(burstIndex + 1).hg - at(burstIndex).hg, ms: checks[burstIndex]?.durationMs ?? Number.NaN },
+      burst: {
+        conduitCalls: at(burstIndex + 1).calls - at(burstIndex).calls,
+        hgRequests: at(burstIndex + 1).hg - at(burstIndex).hg,
+        ms: checks[burstIndex]?.durationMs ?? Number.NaN,
+      },
       inFlight: { conduitCalls: at(burstIndex + 2).calls - at(burstIndex + 1).calls, ms: checks[burstIndex + 1]?.durationMs ?? Number.NaN },
     };
   } finally {
@@ -302,7 +309,16 @@ async function steady(): Promise<SteadyState> {
     const peakMb = peakRssMb(child.pid) ?? Number.NaN;
     // Whether RSS growth is live data or heap V8 keeps in reserve: its own figures, from /metrics.
     const metrics = await (await fetch(`http://127.0.0.1:${portOf(child)}/metrics`)).text();
-    const heap = (name: string) => Number(/^nodejs_heap_size_(?:used|total)_bytes (\S+)$/m.exec(metrics.split("\n").filter((l) => l.startsWith(name)).join("\n"))?.[1]) / 2 ** 20;
+    const heap = (name: string) =>
+      Number(
+        /^nodejs_heap_size_(?:used|total)_bytes (\S+)$/m.exec(
+          metrics
+            .split("\n")
+            .filter((l) => l.startsWith(name))
+            .join("\n"),
+        )?.[1],
+      ) /
+      2 ** 20;
     heapUsedMb = heap("nodejs_heap_size_used_bytes");
     heapTotalMb = heap("nodejs_heap_size_total_bytes");
     child.kill("SIGTERM");
@@ -323,7 +339,10 @@ async function startup(): Promise<{ listeningS: number; firstCheckS: number }> {
     const port = portOf(child);
     let listeningS = Number.NaN;
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/__lbheartbeat__`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/__lbheartbeat__`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) {
         listeningS = (performance.now() - started) / 1000;
         break;
@@ -346,7 +365,9 @@ const scenarios: Array<[string, boolean, number | undefined, number]> = [
   [`lagging from push ${lagFrom}, token`, true, lagFrom, pushes - lagFrom + 1],
   [`lagging from push ${lagFrom}, no token`, false, lagFrom, pushes - lagFrom + 1],
 ];
-const chosen = ["steady", "pipeline", "scrape"].includes(values.only) ? [] : scenarios.filter(([, token]) => values.only === "" || (values.only === "token") === token);
+const chosen = ["steady", "pipeline", "scrape"].includes(values.only)
+  ? []
+  : scenarios.filter(([, token]) => values.only === "" || (values.only === "token") === token);
 const rows: Row[] = [];
 for (const [name, token, from] of chosen) rows.push(await drain(name, token, from));
 const everything = values.only === "";
@@ -359,7 +380,17 @@ const pipelined = everything || values.only === "pipeline" ? await pipeline() : 
 const steadyState: SteadyState =
   everything || values.only === "steady"
     ? await steady()
-    : { checks: 0, rssStartMb: Number.NaN, rssAt1000Mb: Number.NaN, rssEndMb: Number.NaN, anonMb: Number.NaN, fileMb: Number.NaN, peakMb: Number.NaN, minutes: 0, fds: { start: Number.NaN, peak: Number.NaN, end: Number.NaN } };
+    : {
+        checks: 0,
+        rssStartMb: Number.NaN,
+        rssAt1000Mb: Number.NaN,
+        rssEndMb: Number.NaN,
+        anonMb: Number.NaN,
+        fileMb: Number.NaN,
+        peakMb: Number.NaN,
+        minutes: 0,
+        fds: { start: Number.NaN, peak: Number.NaN, end: Number.NaN },
+      };
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 console.log(`\nphabricator-repo-monitor benchmark: ${pushes} pushes x ${commits} commits, upstream latency ${latencyMs} ms per request`);

@@ -108,7 +108,11 @@ async function revision(readers: Readers, body: unknown, expected: { pushId: num
 }
 
 /** A bare search row, as the service reads it inside a search result. */
-const inEnvelope = (row: unknown) => ({ result: { data: [row], maps: {}, query: { queryKey: null }, cursor: { limit: 100, after: null, before: null, order: null } }, error_code: null, error_info: null });
+const inEnvelope = (row: unknown) => ({
+  result: { data: [row], maps: {}, query: { queryKey: null }, cursor: { limit: 100, after: null, before: null, order: null } },
+  error_code: null,
+  error_info: null,
+});
 
 async function diffs(readers: Readers, body: unknown, expected: { phid: string; dateCreated: number }): Promise<string> {
   readers.serve(body);
@@ -127,11 +131,14 @@ async function revisions(readers: Readers, body: unknown, expected: { id: number
 export const EXPECTATIONS: Record<string, Check> = {
   // hgpush messages, through the decoder of every check.
   "pulse-hgpush-v1-changegroup-try-2016.treeherder.json": (s) => pushesOf(s, "try", { repository: "try", pushIds: [136598], pushTimes: [1469830246] }),
-  "pulse-hgpush-v2-changegroup-autoland-2018.commit-telemetry.json": (s) => pushesOf(s, "integration/autoland", { repository: "integration/autoland", pushIds: [64752], pushTimes: [1527872156] }),
-  "pulse-hgpush-v2-payload-try-docs-example.vct.json": (s) => pushesOf({ payload: s }, "try", { repository: "try", pushIds: [120040], pushTimes: [1460975081] }),
+  "pulse-hgpush-v2-changegroup-autoland-2018.commit-telemetry.json": (s) =>
+    pushesOf(s, "integration/autoland", { repository: "integration/autoland", pushIds: [64752], pushTimes: [1527872156] }),
+  "pulse-hgpush-v2-payload-try-docs-example.vct.json": (s) =>
+    pushesOf({ payload: s }, "try", { repository: "try", pushIds: [120040], pushTimes: [1460975081] }),
   "pulse-hgpush-v1-changegroup-mozilla-central.vct-test.json": (s) => pushesOf(s, "mozilla-central", { repository: "mozilla-central", pushIds: [1] }),
   "pulse-hgpush-v2-changegroup-mozilla-central.vct-test.json": (s) => pushesOf(s, "mozilla-central", { repository: "mozilla-central", pushIds: [1] }),
-  "pulse-hgpush-v2-changegroup-nested-path.vct-test.json": (s) => pushesOf(s, "integration/foo_Bar-baz", { repository: "integration/foo_Bar-baz", pushIds: [1] }),
+  "pulse-hgpush-v2-changegroup-nested-path.vct-test.json": (s) =>
+    pushesOf(s, "integration/foo_Bar-baz", { repository: "integration/foo_Bar-baz", pushIds: [1] }),
   "pulse-hgpush-v2-newrepo-mozilla-central.vct-test.json": (s) => skipped(s, "mozilla-central"),
   "pulse-hgpush-v2-obsolete-rebase.vct-test.json": (s) => skipped(s, "obs"),
   "pulse-hgpush-v2-obsolete-unknown-precursor.vct-test.json": (s) => skipped(s, "obs"),
@@ -183,7 +190,8 @@ export const EXPECTATIONS: Record<string, Check> = {
   },
 
   // Conduit responses, served to the service's Conduit client and review lookups.
-  "conduit-differential.diff.search-PHID-DIFF-mpa55sfv2atas4tghu6m-with-commits.code-review.json": (s, r) => diffs(r, s, { phid: "PHID-DIFF-mpa55sfv2atas4tghu6m", dateCreated: 1561982383 }),
+  "conduit-differential.diff.search-PHID-DIFF-mpa55sfv2atas4tghu6m-with-commits.code-review.json": (s, r) =>
+    diffs(r, s, { phid: "PHID-DIFF-mpa55sfv2atas4tghu6m", dateCreated: 1561982383 }),
   "conduit-differential.diff.search-125397.code-review.json": (s, r) => diffs(r, s, { phid: "PHID-DIFF-mpa55sfv2atas4tghu6m", dateCreated: 1561982383 }),
   "conduit-differential.diff.search-PHID-DIFF-testABcd12-branch-ref.code-review-bot.json": (s, r) => {
     const row = (s as { result: { data: Array<{ phid: string; fields: { dateCreated: number } }> } }).result.data[0];
@@ -257,7 +265,9 @@ export async function runConformance(dir: string): Promise<Outcome[]> {
   };
   const outcomes: Outcome[] = [];
   try {
-    for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith(".json"))
+      .sort()) {
       if (LEFT_OUT.has(file)) {
         outcomes.push({ file, ok: true, detail: "left out: a trimmed mock, not a shape (SOURCES.md)" });
         continue;

@@ -96,7 +96,25 @@ const IGNORED = ["DEBUG", "PULSE_QUEUE_READ_TIMEOUT"];
 /** Prefixes only this service's variables use: any other name with one is a typo. */
 const PREFIXES = ["PULSE_", "HG_", "PHABRICATOR_", "METRICS_", "CODE_REVIEW_", "QUEUE_DEPTH_", "UPSTREAM_", "CHECK_", "MAX_MESSAGES_"];
 /** Variables of the platform, the shell and Node that are never ours, however close to one of ours. */
-const NOT_OURS = new Set(["HOME", "TERM", "PATH", "DYNO", "NODE_ENV", "PWD", "OLDPWD", "HOSTNAME", "HOST", "LANG", "SHELL", "USER", "CI", "TZ", "NODE_OPTIONS", "REAL_DATA_DIR", "TEST_AMQP_URL"]);
+const NOT_OURS = new Set([
+  "HOME",
+  "TERM",
+  "PATH",
+  "DYNO",
+  "NODE_ENV",
+  "PWD",
+  "OLDPWD",
+  "HOSTNAME",
+  "HOST",
+  "LANG",
+  "SHELL",
+  "USER",
+  "CI",
+  "TZ",
+  "NODE_OPTIONS",
+  "REAL_DATA_DIR",
+  "TEST_AMQP_URL",
+]);
 
 /**
  * Problems with the names of the variables set: one that is not the service's but looks like one (a
@@ -157,7 +175,10 @@ function intInRange(name: string, min: number, max: number) {
 
 function parseRepositories(value: string): RepositoryEntry[] | string {
   const repositories: RepositoryEntry[] = [];
-  for (const item of value.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const item of value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [path, callsign, extra] = item.split("=").map((s) => s.trim());
     if (!path || !callsign || extra !== undefined) {
       return `REPOSITORIES: "${item}" is not <hg path>=<CALLSIGN>; write e.g. integration/autoland=MOZILLACENTRAL`;
@@ -226,9 +247,7 @@ const schema = z.object({
     .refine((u) => u.username === "" && u.password === "", {
       message: "PULSE_URL: must not carry credentials; put them in PULSE_USERNAME and PULSE_PASSWORD",
     }),
-  PULSE_USERNAME: nonBlank
-    .regex(/^[A-Za-z0-9._-]+$/, { message: "PULSE_USERNAME: must be a Pulse user name (letters, digits, . _ -)" })
-    .optional(),
+  PULSE_USERNAME: nonBlank.regex(/^[A-Za-z0-9._-]+$/, { message: "PULSE_USERNAME: must be a Pulse user name (letters, digits, . _ -)" }).optional(),
   PULSE_PASSWORD: z.string().min(1).optional(),
   PULSE_EXCHANGE: nonBlank.default("exchange/hgpushes/v2"),
   PULSE_QUEUE_NAME: nonBlank
@@ -238,25 +257,22 @@ const schema = z.object({
     .optional(),
   HG_URL: httpUrl("HG_URL").default("https://hg.mozilla.org"),
   PHABRICATOR_URL: httpUrl("PHABRICATOR_URL").default("https://phabricator.services.mozilla.com"),
-  PHABRICATOR_API_TOKEN: z
-    .string()
-    .trim()
-    .regex(/^\S+$/, { message: "PHABRICATOR_API_TOKEN: must be a single word (a Conduit token, api-…)" })
-    .optional(),
-  CHECK_SCHEDULE: nonBlank
-    .default("*/5 * * * *")
-    .refine((v) => cron.validate(v), {
-      message: "CHECK_SCHEDULE: not a valid node-cron expression; use five fields (or six, seconds first), e.g. */5 * * * *",
-    }),
+  PHABRICATOR_API_TOKEN: z.string().trim().regex(/^\S+$/, { message: "PHABRICATOR_API_TOKEN: must be a single word (a Conduit token, api-…)" }).optional(),
+  CHECK_SCHEDULE: nonBlank.default("*/5 * * * *").refine((v) => cron.validate(v), {
+    message: "CHECK_SCHEDULE: not a valid node-cron expression; use five fields (or six, seconds first), e.g. */5 * * * *",
+  }),
   PORT: intInRange("PORT", 0, 65535).default(8080),
   METRICS_TOKEN: z.string().trim().min(1).optional(),
-  CODE_REVIEW_TRY_REPOSITORY: nonBlank
-    .refine((v) => HG_PATH.test(v), { message: "CODE_REVIEW_TRY_REPOSITORY: must be an hg path, e.g. try" })
-    .optional(),
+  CODE_REVIEW_TRY_REPOSITORY: nonBlank.refine((v) => HG_PATH.test(v), { message: "CODE_REVIEW_TRY_REPOSITORY: must be an hg path, e.g. try" }).optional(),
   QUEUE_DEPTH_QUEUES: z
     .string()
     .optional()
-    .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .refine((qs) => qs.every((q) => /^queue\/[^/\s]+\/\S+$/.test(q)), {
       message: "QUEUE_DEPTH_QUEUES: each entry must be a full queue name, queue/<user>/<name>",
     }),

@@ -38,14 +38,15 @@ function replaceEventLoopCollector(registry: Registry): void {
     ["p90", () => histogram.percentile(90)],
     ["p99", () => histogram.percentile(99)],
   ];
-  const gauges = stats.map(([stat], i) =>
-    new Gauge({
-      name: `nodejs_eventloop_lag_${stat}_seconds`,
-      help: `The ${stat} of the event loop delays recorded since the last scrape.`,
-      registers: [registry],
-      // The registry reads its metrics in order: the first one's collect sets all of them.
-      ...(i === 0 ? { collect: () => setAll() } : {}),
-    }),
+  const gauges = stats.map(
+    ([stat], i) =>
+      new Gauge({
+        name: `nodejs_eventloop_lag_${stat}_seconds`,
+        help: `The ${stat} of the event loop delays recorded since the last scrape.`,
+        registers: [registry],
+        // The registry reads its metrics in order: the first one's collect sets all of them.
+        ...(i === 0 ? { collect: () => setAll() } : {}),
+      }),
   );
   const setAll = () => {
     // Nothing recorded since the last scrape (scrapes closer than the 10 ms resolution): unknown.
@@ -308,7 +309,14 @@ export type ReplicationView = ReadonlyMap<string, RepositoryState>;
  */
 export function registerLagCollector(
   registry: Registry,
-  options: { repositories: readonly Repository[]; states: Board<ReplicationView>; connected: () => boolean; staleAfterMs: number; now: () => number; log?: CollectorLog },
+  options: {
+    repositories: readonly Repository[];
+    states: Board<ReplicationView>;
+    connected: () => boolean;
+    staleAfterMs: number;
+    now: () => number;
+    log?: CollectorLog;
+  },
 ): void {
   const { repositories, states, connected, staleAfterMs, now, log } = options;
   const repoLabels = REPO_LABELS;
@@ -336,7 +344,10 @@ export function registerLagCollector(
 }
 
 /** phabmon_reviews_in_flight and the oldest's age, at each scrape, from what the code-review check published. */
-export function registerReviewCollectors(registry: Registry, options: { view: Board<ReviewView>; staleAfterMs: number; now: () => number; log?: CollectorLog }): void {
+export function registerReviewCollectors(
+  registry: Registry,
+  options: { view: Board<ReviewView>; staleAfterMs: number; now: () => number; log?: CollectorLog },
+): void {
   const { view, staleAfterMs, now, log } = options;
   const inFlight = () => {
     try {

@@ -100,7 +100,10 @@ export function createMonitor(deps: MonitorDeps) {
     let highestListed: number | undefined;
     let failure: CheckFailure | undefined;
     let step: "pushlog" | "mirror" = "pushlog";
-    const ranges = pushIdRanges(pushes.map((p) => p.pushId), PUSHLOG_SLICE);
+    const ranges = pushIdRanges(
+      pushes.map((p) => p.pushId),
+      PUSHLOG_SLICE,
+    );
     const fetchRange = (index: number) => {
       const range = ranges[index];
       if (!range) return undefined;
@@ -130,7 +133,16 @@ export function createMonitor(deps: MonitorDeps) {
         const have = await mirrorOf(repo).has(unique, signal);
         for (const node of unique) mirrored.set(node, have.has(node));
         log.debug({ repository: repo.path, range, commits: unique.length, mirrored: have.size }, "checked a range of pushes");
-        if (!walkNeedsMore(walkPushes(pushes, (p) => commits.get(p.pushId), (n) => mirrored.get(n)))) break;
+        if (
+          !walkNeedsMore(
+            walkPushes(
+              pushes,
+              (p) => commits.get(p.pushId),
+              (n) => mirrored.get(n),
+            ),
+          )
+        )
+          break;
       } catch (err) {
         failure = checkFailure(step, step === "mirror" ? "phabricator" : "hgmo", signal?.aborted ? new CheckStoppedError() : err);
         break;
@@ -142,7 +154,11 @@ export function createMonitor(deps: MonitorDeps) {
     });
     return {
       pushes: timed,
-      ...walkPushes(timed, (p) => commits.get(p.pushId), (n) => mirrored.get(n)),
+      ...walkPushes(
+        timed,
+        (p) => commits.get(p.pushId),
+        (n) => mirrored.get(n),
+      ),
       highestListed,
       waiting,
       ...(failure === undefined ? {} : { failure }),
@@ -159,7 +175,12 @@ export function createMonitor(deps: MonitorDeps) {
       present = [];
     }
     if (seen === undefined) return [];
-    const ids = new Set(missingPushIds(seen, present.map((p) => p.pushId)));
+    const ids = new Set(
+      missingPushIds(
+        seen,
+        present.map((p) => p.pushId),
+      ),
+    );
     if (queueLost) {
       const newest = Math.max(seen, ...present.map((p) => p.pushId));
       for (const id of idsAfter(newest, await deps.pushlog.lastPushId(repo.path, signal))) ids.add(id);
@@ -173,7 +194,10 @@ export function createMonitor(deps: MonitorDeps) {
     }
     if (found.length > 0) {
       deps.messageMetrics.pushlogGapPushes.inc({ repository: repo.path }, found.length);
-      log.warn({ repository: repo.path, pushIds: found.map((p) => p.pushId).slice(0, 50), count: found.length }, "found pushes in the pushlog that never arrived over Pulse");
+      log.warn(
+        { repository: repo.path, pushIds: found.map((p) => p.pushId).slice(0, 50), count: found.length },
+        "found pushes in the pushlog that never arrived over Pulse",
+      );
     }
     return found;
   }
@@ -206,10 +230,12 @@ export function createMonitor(deps: MonitorDeps) {
         const verification: Verification =
           merged.length > 0
             ? await verifyRepository(repo, watch, merged, signal)
-            : await mirrorOf(repo).exists(signal).then(
-                () => NOTHING_TO_VERIFY,
-                (err: unknown) => ({ ...NOTHING_TO_VERIFY, failure: checkFailure("mirror", "phabricator", signal?.aborted ? new CheckStoppedError() : err) }),
-              );
+            : await mirrorOf(repo)
+                .exists(signal)
+                .then(
+                  () => NOTHING_TO_VERIFY,
+                  (err: unknown) => ({ ...NOTHING_TO_VERIFY, failure: checkFailure("mirror", "phabricator", signal?.aborted ? new CheckStoppedError() : err) }),
+                );
         watch = watchAfterVerification(watch, verification);
         for (const { push, reason } of verification.givenUp) {
           log.warn(
@@ -226,7 +252,9 @@ export function createMonitor(deps: MonitorDeps) {
     );
     // A push given up holds its message no longer: it is settled as if verified, and counted apart.
     const settled = new Map(verifications.map(({ repo, verification }) => [repo.path, settledIds(verification)]));
-    const givenUp = new Map(verifications.flatMap(({ repo, verification }) => verification.givenUp.map((g) => [givenUpKey(repo.path, g.push.pushId), g.reason] as const)));
+    const givenUp = new Map(
+      verifications.flatMap(({ repo, verification }) => verification.givenUp.map((g) => [givenUpKey(repo.path, g.push.pushId), g.reason] as const)),
+    );
     const settlement = await settleQueueRead(deps, read, { settled, givenUp });
     const settleFailure = settlement.failure;
     await deps.queueDepth(deps.queue).catch((err: unknown) => log.debug({ err: (err as Error).message }, "could not read the queue depth after the check"));
@@ -247,7 +275,13 @@ export function createMonitor(deps: MonitorDeps) {
 
   function finish(
     started: number,
-    outcomes: Array<{ repo: Repository; watch: RepositoryWatch; failure: CheckFailure | undefined; unverified: Push[] | undefined; verification: Verification | undefined }>,
+    outcomes: Array<{
+      repo: Repository;
+      watch: RepositoryWatch;
+      failure: CheckFailure | undefined;
+      unverified: Push[] | undefined;
+      verification: Verification | undefined;
+    }>,
     messages: number,
     checkFailed: CheckFailure | undefined,
   ): CheckReport {

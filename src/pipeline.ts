@@ -129,17 +129,36 @@ export function createPipeline(deps: PipelineDeps) {
     const latest = new Map<string, FoundPush>();
     for (const found of candidates) latest.set(found.diffPHID, found);
     const pushes = (await withTargets([...latest.values()], signal)).filter((f) => f.targetPHID !== undefined);
-    const targets = await deps.reviews.targets(pushes.map((f) => f.targetPHID as string), signal);
+    const targets = await deps.reviews.targets(
+      pushes.map((f) => f.targetPHID as string),
+      signal,
+    );
     const buildPHIDs = [...new Set([...targets.values()].map((t) => t.buildPHID))];
-    const [builds, buildTargets] = buildPHIDs.length === 0 ? [new Map<string, string>(), []] : await Promise.all([deps.reviews.buildStatuses(buildPHIDs, signal), deps.reviews.targetsOfBuilds(buildPHIDs, signal)]);
+    const [builds, buildTargets] =
+      buildPHIDs.length === 0
+        ? [new Map<string, string>(), []]
+        : await Promise.all([deps.reviews.buildStatuses(buildPHIDs, signal), deps.reviews.targetsOfBuilds(buildPHIDs, signal)]);
     const waiting = pushes.filter((f) => {
       const target = targets.get(f.targetPHID as string);
       return target !== undefined && reviewState(target, buildTargets, builds.get(target.buildPHID), deps.now() / 1000).state === "in_flight";
     });
-    const facts = await deps.reviews.diffs(waiting.map((f) => f.diffPHID), signal);
+    const facts = await deps.reviews.diffs(
+      waiting.map((f) => f.diffPHID),
+      signal,
+    );
     const found = waiting.flatMap((f) => {
       const created = facts.get(f.diffPHID)?.dateCreated;
-      return created === undefined ? [] : [{ diffPHID: f.diffPHID, diffCreated: created, targetPHID: f.targetPHID as string, push: f.push, ...(f.revisionId === undefined ? {} : { revisionId: f.revisionId }) }];
+      return created === undefined
+        ? []
+        : [
+            {
+              diffPHID: f.diffPHID,
+              diffCreated: created,
+              targetPHID: f.targetPHID as string,
+              push: f.push,
+              ...(f.revisionId === undefined ? {} : { revisionId: f.revisionId }),
+            },
+          ];
     });
     const result = recoverReviews(book, found, deps.now());
     book = result.book;
@@ -174,7 +193,10 @@ export function createPipeline(deps: PipelineDeps) {
       const listed = new Set<number>();
       let lastPushId = 0;
       const bot: FoundPush[] = [];
-      for (const range of pushIdRanges([...new Set([...announced, ...gaps])].sort((a, b) => a - b), TRY_SLICE)) {
+      for (const range of pushIdRanges(
+        [...new Set([...announced, ...gaps])].sort((a, b) => a - b),
+        TRY_SLICE,
+      )) {
         const slice = await deps.pushlog.fetchFullRange(deps.tryRepository, range, signal);
         lastPushId = Math.max(lastPushId, slice.lastPushId);
         for (const push of slice.pushes.values()) listed.add(push.pushId);
@@ -191,14 +213,21 @@ export function createPipeline(deps: PipelineDeps) {
       if (untargeted.length > 0) {
         // Without the bot's target there is no result to wait for: say so rather than track it for a day.
         metrics.reviewsDropped.inc({ reason: "no_target" }, untargeted.length);
-        log.warn({ count: untargeted.length, diffs: untargeted.slice(0, 20).map((f) => f.diffPHID) }, `a code-review Try push without a build target in its ${TRY_TASK_CONFIG}: not tracked`);
+        log.warn(
+          { count: untargeted.length, diffs: untargeted.slice(0, 20).map((f) => f.diffPHID) },
+          `a code-review Try push without a build target in its ${TRY_TASK_CONFIG}: not tracked`,
+        );
       }
       const gapFound = gaps.filter((id) => listed.has(id)).length;
       if (gapFound > 0) {
         deps.messageMetrics.pushlogGapPushes.inc({ repository: deps.tryRepository }, gapFound);
         log.warn({ repository: deps.tryRepository, count: gapFound }, "found Try pushes in the pushlog that never arrived over Pulse");
       }
-      const tracked = trackTryPushes(book, found.filter((f) => f.targetPHID !== undefined), deps.now());
+      const tracked = trackTryPushes(
+        book,
+        found.filter((f) => f.targetPHID !== undefined),
+        deps.now(),
+      );
       book = tracked.book;
       drop(tracked.overflow, "overflow");
       if (found.length > 0) log.info({ diffs: found.length, started: tracked.started, repeated: tracked.repeated }, "read code-review Try pushes");
@@ -334,7 +363,14 @@ export function createPipeline(deps: PipelineDeps) {
     report.durationMs = at - started;
     deps.publish(view());
     log[report.ok ? "info" : "error"](
-      { tryPushes: report.tryPushes, inFlight: report.inFlight, oldestSeconds: report.oldestSeconds, finished: report.finished.length, durationMs: report.durationMs, errors: report.errors },
+      {
+        tryPushes: report.tryPushes,
+        inFlight: report.inFlight,
+        oldestSeconds: report.oldestSeconds,
+        finished: report.finished.length,
+        durationMs: report.durationMs,
+        errors: report.errors,
+      },
       report.ok ? "code-review pipeline check done" : "code-review pipeline check failed",
     );
     return report;

@@ -83,9 +83,16 @@ export async function readQueue(deps: QueueCheckDeps, monitored: ReadonlySet<str
     return { kind: "shared", failure: checkFailure("queue", "pulse", shared), messages: session.deliveries.length };
   }
   const decoded = session.deliveries.map((d) => decodeHgpushMessage({ body: d.body, contentType: d.contentType, routingKey: d.routingKey }, deps.hgUrl));
-  const plan = planCheck(decoded.map((message, index) => ({ index, decoded: message })), monitored);
+  const plan = planCheck(
+    decoded.map((message, index) => ({ index, decoded: message })),
+    monitored,
+  );
   accountMessages(session.deliveries, decoded, plan, { monitored, metrics: deps.messageMetrics, log: deps.log, atMs: deps.now() });
-  const unusable = unusableInput(decoded.map((d, i) => ({ routingKey: session.deliveries[i]?.routingKey ?? "", decoded: d })), monitored, deps.hgUrl);
+  const unusable = unusableInput(
+    decoded.map((d, i) => ({ routingKey: session.deliveries[i]?.routingKey ?? "", decoded: d })),
+    monitored,
+    deps.hgUrl,
+  );
   return { kind: "read", session, decoded, plan, queueLost: session.queueRecreated || session.cancelled, unusable };
 }
 
@@ -114,7 +121,8 @@ export async function settleQueueRead(deps: QueueCheckDeps, read: QueueRead, out
   const acking = new Set(settlement.ack);
   const copies: Array<{ index: number; delivery: Delivery; reason: string; givenUp: boolean }> = [];
   for (const aside of plan.setAside) {
-    if (aside.outcome === "rejected" && acking.has(aside.index)) copies.push({ index: aside.index, delivery: session.deliveries[aside.index] as Delivery, reason: aside.reason, givenUp: false });
+    if (aside.outcome === "rejected" && acking.has(aside.index))
+      copies.push({ index: aside.index, delivery: session.deliveries[aside.index] as Delivery, reason: aside.reason, givenUp: false });
   }
   for (const [index, carrier] of plan.carriers) {
     if (!acking.has(index)) continue;

@@ -77,7 +77,10 @@ export async function lookupReviewStatus(
     const targetPHID = text === undefined ? undefined : targetOfTryTaskConfig(text);
     const own = targetPHID === undefined ? undefined : (await deps.reviews.targets([targetPHID], deps.signal)).get(targetPHID);
     if (own) {
-      const [buildTargets, statuses] = await Promise.all([deps.reviews.targetsOfBuilds([own.buildPHID], deps.signal), deps.reviews.buildStatuses([own.buildPHID], deps.signal)]);
+      const [buildTargets, statuses] = await Promise.all([
+        deps.reviews.targetsOfBuilds([own.buildPHID], deps.signal),
+        deps.reviews.buildStatuses([own.buildPHID], deps.signal),
+      ]);
       target = reviewState(own, buildTargets, statuses.get(own.buildPHID), deps.nowMs / 1000);
     }
   }
@@ -94,10 +97,13 @@ export function formatReviewStatus(status: ReviewStatus, nowMs: number): string[
   else if (status.tryPush === null) lines.push("  pushed to Try: no code-review Try push found in the 24 h after it was created");
   else {
     const latency = Math.max(0, status.tryPush.pushTime - status.created);
-    lines.push(`  pushed to Try: push ${status.tryPush.pushId} (${status.tryPush.node.slice(0, 12)}) at ${iso(status.tryPush.pushTime)}; Try push latency (seconds): ${latency}`);
+    lines.push(
+      `  pushed to Try: push ${status.tryPush.pushId} (${status.tryPush.node.slice(0, 12)}) at ${iso(status.tryPush.pushTime)}; Try push latency (seconds): ${latency}`,
+    );
   }
   const target = status.target;
-  if (target === undefined) lines.push(status.tryPush ? "  result: the Try push names no build target Phabricator has" : "  result: unknown without its code-review Try push");
+  if (target === undefined)
+    lines.push(status.tryPush ? "  result: the Try push names no build target Phabricator has" : "  result: unknown without its code-review Try push");
   else if (target.state === "in_flight") lines.push(`  result: none yet; in flight for (seconds): ${Math.max(0, Math.floor(nowMs / 1000) - status.created)}`);
   else if (target.state === "aborted") lines.push(`  result: build aborted at ${iso(target.completedAt)}; not measured`);
   else lines.push(`  result: ${target.state} at ${iso(target.completedAt)}; review time (seconds): ${Math.max(0, target.completedAt - status.created)}`);

@@ -84,7 +84,10 @@ export function createScheduler(options: { checks: readonly Check[]; policy: Che
     update(check.name, ended.runs);
     if (result.status === "failed") log.error({ check: check.name, err: result.error }, "check run failed");
     if (ended.escalate) {
-      log.error({ check: check.name, consecutiveFailures: ended.runs.consecutiveFailures }, `check has failed ${ended.runs.consecutiveFailures} times in a row`);
+      log.error(
+        { check: check.name, consecutiveFailures: ended.runs.consecutiveFailures },
+        `check has failed ${ended.runs.consecutiveFailures} times in a row`,
+      );
     }
     if (ended.recovered) log.info({ check: check.name }, "check completed again after failing in a row");
   }

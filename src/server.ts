@@ -85,23 +85,31 @@ export const HTTP_LIMITS = { headersTimeoutMs: 5000, requestTimeoutMs: 10_000, k
 
 export function createHttpServer(deps: ServerDeps): Server {
   const handlers: Handler[] = [metricsHandler(deps), heartbeatHandlers(deps)];
-  const server = createServer({ connectionsCheckingInterval: HTTP_LIMITS.checkIntervalMs, headersTimeout: HTTP_LIMITS.headersTimeoutMs, requestTimeout: HTTP_LIMITS.requestTimeoutMs, keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs }, (req, res) => {
-    void (async () => {
-      if (req.method !== "GET" && req.method !== "HEAD") {
-        send(res, 405, "text/plain", "method not allowed\n", { allow: "GET, HEAD" });
-        return;
-      }
-      const path = new URL(req.url ?? "/", "http://localhost").pathname;
-      for (const handler of handlers) {
-        if (await handler(req, res, path)) return;
-      }
-      send(res, 404, "text/plain", "not found\n");
-    })().catch((error: unknown) => {
-      deps.onError?.(error as Error);
-      if (!res.headersSent) send(res, 500, "text/plain", "internal error\n");
-      else res.destroy();
-    });
-  });
+  const server = createServer(
+    {
+      connectionsCheckingInterval: HTTP_LIMITS.checkIntervalMs,
+      headersTimeout: HTTP_LIMITS.headersTimeoutMs,
+      requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+      keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
+    },
+    (req, res) => {
+      void (async () => {
+        if (req.method !== "GET" && req.method !== "HEAD") {
+          send(res, 405, "text/plain", "method not allowed\n", { allow: "GET, HEAD" });
+          return;
+        }
+        const path = new URL(req.url ?? "/", "http://localhost").pathname;
+        for (const handler of handlers) {
+          if (await handler(req, res, path)) return;
+        }
+        send(res, 404, "text/plain", "not found\n");
+      })().catch((error: unknown) => {
+        deps.onError?.(error as Error);
+        if (!res.headersSent) send(res, 500, "text/plain", "internal error\n");
+        else res.destroy();
+      });
+    },
+  );
   server.maxConnections = HTTP_LIMITS.maxConnections;
   return server;
 }

@@ -183,7 +183,14 @@ export function buildApp(options: AppOptions): App {
 
   // 4. The scrape-time collectors, reading the boards and the adapters, never the checks.
   const collectorLog = log.child({ component: "metrics" });
-  registerLagCollector(registry, { repositories: config.repositories, states: replicationBoard, connected: () => pulse.connected, staleAfterMs, now, log: collectorLog });
+  registerLagCollector(registry, {
+    repositories: config.repositories,
+    states: replicationBoard,
+    connected: () => pulse.connected,
+    staleAfterMs,
+    now,
+    log: collectorLog,
+  });
   if (pipeline !== undefined) registerReviewCollectors(registry, { view: reviewBoard, staleAfterMs, now, log: collectorLog });
   registerQueueCollectors(registry, queueDepths, collectorLog);
   if (pipelineOff !== undefined) {

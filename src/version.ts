@@ -21,7 +21,12 @@ function readCommit(env: Record<string, string | undefined>): string {
       return readFileSync(new URL(`.git/${ref}`, root), "utf8").trim();
     } catch {
       const packed = readFileSync(new URL(".git/packed-refs", root), "utf8");
-      return packed.split("\n").find((line) => line.endsWith(` ${ref}`))?.split(" ")[0] ?? "unknown";
+      return (
+        packed
+          .split("\n")
+          .find((line) => line.endsWith(` ${ref}`))
+          ?.split(" ")[0] ?? "unknown"
+      );
     }
   } catch {
     return "unknown";

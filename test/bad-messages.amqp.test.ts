@@ -62,4 +62,3 @@ it("report-lag counts, logs and drops every bad message, and verifies the good o
   // Only HG_URL was asked, whatever the messages said.
   expect(h.hg.requests.every((r) => r.startsWith(`GET /${AUTOLAND}/json-pushes`))).toBe(true);
 });
-

@@ -59,7 +59,9 @@ it("a black-holed broker connection is noticed within 45 s and recovered from, w
     expect(await h.broker.depth()).toBe(0);
     // A heartbeat timeout is not a deleted queue: no lost-queue search was started.
     expect(svc.logs.filter((l) => typeof l.msg === "string" && l.msg.startsWith("our queue"))).toEqual([]);
-    console.log(`black hole: detected after ${(detectedS as number).toFixed(1)} s, recovered ${recoveredS.toFixed(1)} s after the network came back, 0 messages lost`);
+    console.log(
+      `black hole: detected after ${(detectedS as number).toFixed(1)} s, recovered ${recoveredS.toFixed(1)} s after the network came back, 0 messages lost`,
+    );
     svc.signal();
     await svc.finished;
   } finally {

@@ -62,7 +62,9 @@ it("broker stopped and started: stays up, reports unknown instead of 0, reconnec
     expect(ms).toBeGreaterThanOrEqual(base * 0.8);
     expect(ms).toBeLessThanOrEqual(base * 1.2);
   });
-  await until("a check after the restart", () => Promise.resolve(svc.logs.some((l) => l.msg === "check done" && l.verified === 1 && l.stoppedAt !== undefined)));
+  await until("a check after the restart", () =>
+    Promise.resolve(svc.logs.some((l) => l.msg === "check done" && l.verified === 1 && l.stoppedAt !== undefined)),
+  );
   expect(Number(await metric(svc, LAG))).toBeGreaterThanOrEqual(59);
   expect(Number(await metric(svc, "phabmon_pulse_reconnects_total"))).toBeGreaterThanOrEqual(1);
   expect(await metric(svc, "phabmon_pulse_connected")).toBe("1");

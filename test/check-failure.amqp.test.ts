@@ -10,7 +10,9 @@ const harness = harnessPerTest();
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 function failuresByReason(text: string): Record<string, number | undefined> {
-  return Object.fromEntries(FAILURE_REASONS.map((reason) => [reason, sampleIn(text, `phabmon_check_failures_total{repository="${AUTOLAND}",reason="${reason}"}`)]));
+  return Object.fromEntries(
+    FAILURE_REASONS.map((reason) => [reason, sampleIn(text, `phabmon_check_failures_total{repository="${AUTOLAND}",reason="${reason}"}`)]),
+  );
 }
 
 describe("the reason a check failed", () => {

@@ -55,9 +55,9 @@ describe("readConfig", () => {
     expect(readConfig({ ...legacy, PULSE_QUEUE_ROUTING_KEY: "integration/autoland", REPOSITORY_CALLSIGN: "MOZILLACENTRAL" }).repositories).toEqual([
       { path: "integration/autoland", mirror: { kind: "phabricator-head", callsign: "MOZILLACENTRAL" } },
     ]);
-    expect(
-      readConfig({ ...legacy, SOURCE_REPOSITORY: "https://hg.mozilla.org/mozilla-central", REPOSITORY_CALLSIGN: "MOZILLACENTRAL" }).repositories,
-    ).toEqual([{ path: "mozilla-central", mirror: { kind: "phabricator-head", callsign: "MOZILLACENTRAL" } }]);
+    expect(readConfig({ ...legacy, SOURCE_REPOSITORY: "https://hg.mozilla.org/mozilla-central", REPOSITORY_CALLSIGN: "MOZILLACENTRAL" }).repositories).toEqual([
+      { path: "mozilla-central", mirror: { kind: "phabricator-head", callsign: "MOZILLACENTRAL" } },
+    ]);
   });
 
   it("reports every problem at once, one line each, naming the variable", () => {
@@ -150,9 +150,23 @@ describe("variable names", () => {
   });
 
   it("never minds variables that are not the service's, however close to a short name like PORT", () => {
-    const others = { HOME: "/root", TERM: "xterm", PATH: "/bin", DYNO: "web.1", NODE_ENV: "production", PWD: "/app", HOSTNAME: "h", PORTS: "1", SORT: "x", WEB_CONCURRENCY: "1", MEMORY_AVAILABLE: "512" };
+    const others = {
+      HOME: "/root",
+      TERM: "xterm",
+      PATH: "/bin",
+      DYNO: "web.1",
+      NODE_ENV: "production",
+      PWD: "/app",
+      HOSTNAME: "h",
+      PORTS: "1",
+      SORT: "x",
+      WEB_CONCURRENCY: "1",
+      MEMORY_AVAILABLE: "512",
+    };
     expect(problems({ ...BASE, ...others })).toEqual([]);
-    expect(problems({ ...BASE, ...(process.env as Record<string, string>) }).filter((p) => !p.startsWith("PULSE_") && !p.startsWith("REPOSITORIES"))).toEqual([]);
+    expect(problems({ ...BASE, ...(process.env as Record<string, string>) }).filter((p) => !p.startsWith("PULSE_") && !p.startsWith("REPOSITORIES"))).toEqual(
+      [],
+    );
   });
 });
 
@@ -162,6 +176,8 @@ describe("variable names in .env", () => {
     writeFileSync(dotenvPath, "PHABRICATOR_API_TOKN=api-xyz\n");
     const env: Record<string, string | undefined> = { ...BASE };
     loadDotenv({ env, dotenvPath, stdout: () => undefined, stderr: () => undefined, isTTY: false });
-    expect(problems(env)).toEqual(["PHABRICATOR_API_TOKN: not a variable of this service; did you mean PHABRICATOR_API_TOKEN? (unset PHABRICATOR_API_TOKN if it is meant for something else)"]);
+    expect(problems(env)).toEqual([
+      "PHABRICATOR_API_TOKN: not a variable of this service; did you mean PHABRICATOR_API_TOKEN? (unset PHABRICATOR_API_TOKN if it is meant for something else)",
+    ]);
   });
 });

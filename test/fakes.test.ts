@@ -46,7 +46,8 @@ describe("fake Phabricator", () => {
   });
 
   it.runIf(existsSync(CORPUS))("answers diffusion.repository.search with the recorded row's field set", async () => {
-    const real = (recorded("conduit-diffusion.repository.search-mozilla-central-nss.code-review.json") as { result: { data: Array<{ fields: object }> } }).result.data[0];
+    const real = (recorded("conduit-diffusion.repository.search-mozilla-central-nss.code-review.json") as { result: { data: Array<{ fields: object }> } })
+      .result.data[0];
     const fake = rows(await conduit("diffusion.repository.search", { constraints: { callsigns: ["MOZILLACENTRAL"] } }))[0] as { fields: object };
     expect(Object.keys(fake.fields).sort()).toEqual(Object.keys(real?.fields ?? {}).sort());
   });
@@ -55,11 +56,17 @@ describe("fake Phabricator", () => {
     phab.addDiff({ phid: "PHID-DIFF-fake", id: 1, dateCreated: 1714564800 });
     const first = phab.addBuild("PHID-DIFF-fake");
     const second = phab.addBuild("PHID-DIFF-fake", { plan: "PHID-HMCP-other" });
-    const builds = rows(await conduit("harbormaster.build.search", { constraints: { phids: [first.buildPHID, second.buildPHID] } })) as Array<{ fields: { buildablePHID: string } }>;
+    const builds = rows(await conduit("harbormaster.build.search", { constraints: { phids: [first.buildPHID, second.buildPHID] } })) as Array<{
+      fields: { buildablePHID: string };
+    }>;
     expect(new Set(builds.map((b) => b.fields.buildablePHID)).size).toBe(1);
     phab.setBuildStatus(first.buildPHID, "aborted");
-    const [build] = rows(await conduit("harbormaster.build.search", { constraints: { phids: [first.buildPHID] } })) as Array<{ fields: { buildStatus: { value: string } } }>;
-    const [target] = rows(await conduit("harbormaster.target.search", { constraints: { phids: first.targetPHIDs } })) as Array<{ fields: { status: { value: string } } }>;
+    const [build] = rows(await conduit("harbormaster.build.search", { constraints: { phids: [first.buildPHID] } })) as Array<{
+      fields: { buildStatus: { value: string } };
+    }>;
+    const [target] = rows(await conduit("harbormaster.target.search", { constraints: { phids: first.targetPHIDs } })) as Array<{
+      fields: { status: { value: string } };
+    }>;
     expect([build?.fields.buildStatus.value, target?.fields.status.value]).toEqual(["aborted", "target/waiting"]);
   });
 });
@@ -75,7 +82,10 @@ describe("fake hg.mozilla.org", () => {
   afterAll(() => hg.close());
   const get = async (query: string) => {
     const res = await fetch(`${hg.url}/r/json-pushes${query}`);
-    return { status: res.status, body: (await res.json()) as { lastpushid?: number; pushes?: Record<string, unknown>; error?: string } & Record<string, unknown> };
+    return {
+      status: res.status,
+      body: (await res.json()) as { lastpushid?: number; pushes?: Record<string, unknown>; error?: string } & Record<string, unknown>,
+    };
   };
   const ids = (body: { pushes?: Record<string, unknown> }) => Object.keys(body.pushes ?? {}).map(Number);
 

@@ -140,7 +140,11 @@ describe("the bot's Try commit", () => {
       changesets: Array<{ node: string; author: string; desc: string }>;
     };
     expect(recorded.changesets.at(-1)?.author).toMatch(/^libmozevent /);
-    expect(findReviewCommit(recorded.changesets)).toEqual({ node: "18f68eb12ebbd88fe3a4fc3afe7df6529a0153fb", diffPHID: "PHID-DIFF-c4e7dcfpalwiem7bxsnk", revisionId: 64268 });
+    expect(findReviewCommit(recorded.changesets)).toEqual({
+      node: "18f68eb12ebbd88fe3a4fc3afe7df6529a0153fb",
+      diffPHID: "PHID-DIFF-c4e7dcfpalwiem7bxsnk",
+      revisionId: 64268,
+    });
   });
 
   it("is recognised by its description through the pipeline, whoever authored it", async () => {

@@ -76,7 +76,14 @@ describe("alert rules", () => {
 
   it("each has a for:, a severity, a summary, a description, a runbook in the README, and a firing and a quiet test", () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const anchors = new Set([...readme.matchAll(/^#{2,4} (.+)$/gm)].map((m) => (m[1] as string).toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-")));
+    const anchors = new Set(
+      [...readme.matchAll(/^#{2,4} (.+)$/gm)].map((m) =>
+        (m[1] as string)
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, "")
+          .replace(/ /g, "-"),
+      ),
+    );
     const tests = readFileSync(RULE_TESTS, "utf8");
     const rules = alertRules();
     expect(rules.map((r) => r.name)).toEqual([
@@ -96,13 +103,21 @@ describe("alert rules", () => {
       expect(rule.block, rule.name).toMatch(/\n {10}severity: (warning|critical)\n/);
       expect(rule.block, rule.name).toMatch(/\n {10}summary: "/);
       expect(rule.block, rule.name).toMatch(/\n {10}description: "/);
-      const anchor = /runbook_url: "https:\/\/github\.com\/mozilla-conduit\/phabricator-repo-monitor\/blob\/main\/README\.md#([a-z0-9-]+)"/.exec(rule.block)?.[1];
+      const anchor = /runbook_url: "https:\/\/github\.com\/mozilla-conduit\/phabricator-repo-monitor\/blob\/main\/README\.md#([a-z0-9-]+)"/.exec(
+        rule.block,
+      )?.[1];
       expect(anchor, rule.name).toBe(rule.name.toLowerCase());
       expect(anchors.has(anchor as string), `README has no section for #${anchor}`).toBe(true);
       // Firing: an exp_alerts list with an alert; quiet: an empty one.
       const cases = [...tests.matchAll(new RegExp(`alertname: ${rule.name}\\n {8}exp_alerts:( \\[\\])?`, "g"))];
-      expect(cases.some((c) => c[1] === " []"), `${rule.name} never tested quiet`).toBe(true);
-      expect(cases.some((c) => c[1] === undefined), `${rule.name} never tested firing`).toBe(true);
+      expect(
+        cases.some((c) => c[1] === " []"),
+        `${rule.name} never tested quiet`,
+      ).toBe(true);
+      expect(
+        cases.some((c) => c[1] === undefined),
+        `${rule.name} never tested firing`,
+      ).toBe(true);
     }
   });
 });

@@ -23,10 +23,17 @@ describe("Heroku", () => {
   it("app.json describes every configuration variable, and its defaults are the service's", () => {
     expect(Object.keys(app.env).sort()).toEqual([...VARIABLES].sort());
     for (const [name, spec] of Object.entries(app.env)) expect(spec.description.length, name).toBeGreaterThan(10);
-    expect(Object.entries(app.env).filter(([, s]) => s.required).map(([n]) => n).sort()).toEqual(Object.keys(REQUIRED).sort());
+    expect(
+      Object.entries(app.env)
+        .filter(([, s]) => s.required)
+        .map(([n]) => n)
+        .sort(),
+    ).toEqual(Object.keys(REQUIRED).sort());
     for (const secret of ["PULSE_PASSWORD", "PHABRICATOR_API_TOKEN", "METRICS_TOKEN"]) expect(app.env[secret]?.description).toMatch(/^Secret\. /);
     expect(app.env.METRICS_TOKEN?.generator).toBe("secret");
-    const defaults = Object.fromEntries(Object.entries(app.env).flatMap(([name, spec]) => (spec.value === undefined || name in REQUIRED ? [] : [[name, spec.value]])));
+    const defaults = Object.fromEntries(
+      Object.entries(app.env).flatMap(([name, spec]) => (spec.value === undefined || name in REQUIRED ? [] : [[name, spec.value]])),
+    );
     expect(Object.keys(defaults).length).toBeGreaterThan(5);
     expect(readConfig({ ...REQUIRED, ...defaults })).toEqual(readConfig(REQUIRED));
   });

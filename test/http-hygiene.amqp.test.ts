@@ -23,7 +23,10 @@ it("idle and slow-header clients neither block the answers nor hold descriptors 
   const child = spawnCommand("report-lag", [], { ...h.env, LOG_LEVEL: "info" });
   try {
     await child.waitFor(/"msg":"check done"/);
-    const line = child.stdout().split("\n").find((l) => l.includes('"msg":"listening"')) as string;
+    const line = child
+      .stdout()
+      .split("\n")
+      .find((l) => l.includes('"msg":"listening"')) as string;
     const port = (JSON.parse(line) as { port: number }).port;
     const before = fds(child.pid);
 

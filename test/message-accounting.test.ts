@@ -5,7 +5,14 @@ import { keepSetAside } from "../src/message-accounting.ts";
 import { createRegistry, messageMetrics } from "../src/metrics.ts";
 import type { Delivery } from "../src/adapters/pulse.ts";
 
-const delivery = (index: number): Delivery => ({ index, routingKey: "r", exchange: "e", body: Buffer.from("{}"), contentType: "application/json", redelivered: false });
+const delivery = (index: number): Delivery => ({
+  index,
+  routingKey: "r",
+  exchange: "e",
+  body: Buffer.from("{}"),
+  contentType: "application/json",
+  redelivered: false,
+});
 const metrics = messageMetrics(createRegistry({ version: "t", commit: "t" }), []);
 const log = pino({ level: "silent" });
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { createRegistry, messageMetrics, pulseMetrics, registerLagCollector, replicationMetrics, upstreamMetrics, type ReplicationView } from "../src/metrics.ts";
+import {
+  createRegistry,
+  messageMetrics,
+  pulseMetrics,
+  registerLagCollector,
+  replicationMetrics,
+  upstreamMetrics,
+  type ReplicationView,
+} from "../src/metrics.ts";
 import { createBoard, type Board } from "../src/board.ts";
 import type { Repository } from "../src/config.ts";
 import type { RepositoryState } from "../src/core/lag.ts";

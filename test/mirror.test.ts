@@ -2,12 +2,14 @@ import { describe, expect, it } from "vitest";
 import { createMirrors, mirrorName, type Mirror, type MirrorSpec } from "../src/mirror.ts";
 
 // A stand-in Mirror that records which factory built it; no service is asked.
-const built = (how: string) => (spec: MirrorSpec): Mirror => ({
-  name: spec.callsign,
-  how,
-  exists: () => Promise.resolve(),
-  has: () => Promise.resolve(new Set()),
-});
+const built =
+  (how: string) =>
+  (spec: MirrorSpec): Mirror => ({
+    name: spec.callsign,
+    how,
+    exists: () => Promise.resolve(),
+    has: () => Promise.resolve(new Set()),
+  });
 
 describe("the mirror port", () => {
   it("builds each repository's mirror from its own kind", () => {

@@ -64,11 +64,22 @@ function world(options: { pushes: number; mirroredUpTo: number; mirrorFails?: bo
     name: "MOZILLACENTRAL",
     how: "fake",
     exists: () => Promise.resolve(),
-    has: (nodes) => (options.mirrorFails ? Promise.reject(new Error("diffusion.commit.search: HTTP 500")) : Promise.resolve(new Set(nodes.filter((n) => mirrored.has(n))))),
+    has: (nodes) =>
+      options.mirrorFails ? Promise.reject(new Error("diffusion.commit.search: HTTP 500")) : Promise.resolve(new Set(nodes.filter((n) => mirrored.has(n)))),
   };
   const registry = createRegistry({ version: "t", commit: "t" });
   let published: ReplicationView = new Map();
-  return { session, acked, ranges, pushlog, mirror, registry, abandoned: () => abandoned, published: () => published, publish: (v: ReplicationView) => (published = v) };
+  return {
+    session,
+    acked,
+    ranges,
+    pushlog,
+    mirror,
+    registry,
+    abandoned: () => abandoned,
+    published: () => published,
+    publish: (v: ReplicationView) => (published = v),
+  };
 }
 
 let testLog: TestLog;

@@ -192,7 +192,9 @@ describe("code-review pipeline", () => {
     expect(result.stdout).toMatch(new RegExp(`^${AUTOLAND} MOZILLACENTRAL replication lag \\(seconds\\): 59\\d \\(2 pushes pending\\)`, "m"));
     expect(result.stdout).toMatch(/^try code-review pipeline: .*\[check failed: reading Try pushes: /m);
     // The replication queue holds what it held, in push order; the Try pushes wait on their own queue.
-    const left = (await h.broker.peek()).map((b) => (JSON.parse(b) as { payload: { data: { pushlog_pushes: Array<{ pushid: number }> } } }).payload.data.pushlog_pushes[0]?.pushid);
+    const left = (await h.broker.peek()).map(
+      (b) => (JSON.parse(b) as { payload: { data: { pushlog_pushes: Array<{ pushid: number }> } } }).payload.data.pushlog_pushes[0]?.pushid,
+    );
     expect(left).toEqual([2, 3]);
     expect(await h.broker.depth(h.broker.tryQueue)).toBe(200);
     // The replication check finished before the pipeline read anything.
@@ -211,8 +213,15 @@ describe("code-review pipeline", () => {
     expect((await h.run(["--check-config"])).stdout).toContain(`code-review pipeline metrics: on (Try repository try, queue ${h.broker.tryQueue})`);
 
     const svc = await h.start([], noToken);
-    const off = await svc.waitForLog("code-review pipeline metrics are off: PHABRICATOR_API_TOKEN is not set; diffs and Harbormaster build targets can only be read through Conduit");
-    expect(off.off).toEqual(["phabmon_try_push_latency_seconds", "phabmon_review_duration_seconds", "phabmon_reviews_in_flight", "phabmon_oldest_review_in_flight_seconds"]);
+    const off = await svc.waitForLog(
+      "code-review pipeline metrics are off: PHABRICATOR_API_TOKEN is not set; diffs and Harbormaster build targets can only be read through Conduit",
+    );
+    expect(off.off).toEqual([
+      "phabmon_try_push_latency_seconds",
+      "phabmon_review_duration_seconds",
+      "phabmon_reviews_in_flight",
+      "phabmon_oldest_review_in_flight_seconds",
+    ]);
     await svc.waitForLog("check done");
     const text = await metrics(svc.url);
     expect(text).not.toContain("phabmon_reviews_in_flight");

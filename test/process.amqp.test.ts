@@ -107,7 +107,9 @@ describe("bin/display-lag", () => {
     expect(await child.exited).toEqual({ code: 0, signal: null });
     const lines = child.stdout().trim().split("\n");
     expect(lines[0]).toBe(`${mirrored} ${AUTOLAND} MOZILLACENTRAL: in the mirror (push 1); replication lag (seconds): 0`);
-    expect(lines[1]).toMatch(new RegExp(`^${missing} ${AUTOLAND} MOZILLACENTRAL: NOT in the mirror \\(push 2, .*\\); replication lag \\(seconds\\): 1728\\d\\d$`));
+    expect(lines[1]).toMatch(
+      new RegExp(`^${missing} ${AUTOLAND} MOZILLACENTRAL: NOT in the mirror \\(push 2, .*\\); replication lag \\(seconds\\): 1728\\d\\d$`),
+    );
     expect(lines[2]).toBe("0123456789ab: not found in any monitored repository");
   });
 
@@ -131,29 +133,36 @@ describe("bin/display-lag", () => {
 });
 
 describe("bin/report-lag killed", () => {
-  it("SIGKILL in the middle of a check with hundreds of unmirrored pushes: nothing lost, order kept, each push verified once", { timeout: 90_000 }, async () => {
-    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true, latencyMs: 150 });
-    await h.backlog(AUTOLAND, 1, 600, Math.floor(Date.now() / 1000) - 3600, { unmirroredFrom: 201 });
-    const first = spawnCommand("report-lag", [], { ...h.env, LOG_LEVEL: "debug" });
-    await first.waitFor(/"msg":"checked a range of pushes"/);
-    first.kill("SIGKILL");
-    expect(await first.exited).toEqual({ code: null, signal: "SIGKILL" });
-    const countedBefore = first
-      .stdout()
-      .split("\n")
-      .filter((l) => l.includes('"msg":"check done"'))
-      .reduce((n, l) => n + (JSON.parse(l) as { verified: number }).verified, 0);
+  it(
+    "SIGKILL in the middle of a check with hundreds of unmirrored pushes: nothing lost, order kept, each push verified once",
+    { timeout: 90_000 },
+    async () => {
+      const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true, latencyMs: 150 });
+      await h.backlog(AUTOLAND, 1, 600, Math.floor(Date.now() / 1000) - 3600, { unmirroredFrom: 201 });
+      const first = spawnCommand("report-lag", [], { ...h.env, LOG_LEVEL: "debug" });
+      await first.waitFor(/"msg":"checked a range of pushes"/);
+      first.kill("SIGKILL");
+      expect(await first.exited).toEqual({ code: null, signal: "SIGKILL" });
+      const countedBefore = first
+        .stdout()
+        .split("\n")
+        .filter((l) => l.includes('"msg":"check done"'))
+        .reduce((n, l) => n + (JSON.parse(l) as { verified: number }).verified, 0);
 
-    // The broker took back every unacked delivery, in push order.
-    const left = pushIdsIn(await h.broker.peek());
-    expect(left).toEqual(Array.from({ length: 600 - countedBefore }, (_, i) => countedBefore + 1 + i));
+      // The broker took back every unacked delivery, in push order.
+      const left = pushIdsIn(await h.broker.peek());
+      expect(left).toEqual(Array.from({ length: 600 - countedBefore }, (_, i) => countedBefore + 1 + i));
 
-    for (let id = 201; id <= 600; id++) h.phab.mirror("MOZILLACENTRAL", commitsOf(AUTOLAND, id));
-    const second = spawnCommand("report-lag", ["--once"], { ...h.env, LOG_LEVEL: "info" });
-    expect(await second.exited).toEqual({ code: 0, signal: null });
-    const done = second.stdout().split("\n").find((l) => l.includes('"msg":"check done"')) as string;
-    expect(countedBefore + (JSON.parse(done) as { verified: number }).verified).toBe(600);
-    expect(await h.broker.depth()).toBe(0);
-    console.log(`SIGKILL: ${countedBefore} verified before the kill, ${600 - countedBefore} after, 0 lost`);
-  });
+      for (let id = 201; id <= 600; id++) h.phab.mirror("MOZILLACENTRAL", commitsOf(AUTOLAND, id));
+      const second = spawnCommand("report-lag", ["--once"], { ...h.env, LOG_LEVEL: "info" });
+      expect(await second.exited).toEqual({ code: 0, signal: null });
+      const done = second
+        .stdout()
+        .split("\n")
+        .find((l) => l.includes('"msg":"check done"')) as string;
+      expect(countedBefore + (JSON.parse(done) as { verified: number }).verified).toBe(600);
+      expect(await h.broker.depth()).toBe(0);
+      console.log(`SIGKILL: ${countedBefore} verified before the kill, ${600 - countedBefore} after, 0 lost`);
+    },
+  );
 });

@@ -61,7 +61,10 @@ describe("Prometheus", () => {
     expect(asked.size).toBeGreaterThan(15);
     expect([...asked].filter((name) => !exported.has(name))).toEqual([]);
     // promtool's lint of the service's own families (Node's default metrics are prom-client's naming).
-    const own = text.split("\n").filter((l) => /^(# (HELP|TYPE) )?phabmon_/.test(l)).join("\n");
+    const own = text
+      .split("\n")
+      .filter((l) => /^(# (HELP|TYPE) )?phabmon_/.test(l))
+      .join("\n");
     const lint = await promtool(["check", "metrics"], `${own}\n`);
     expect(lint.output).toBe("");
     expect(lint.code).toBe(0);

@@ -46,7 +46,9 @@ describe("the rejected queue", () => {
   it("is bounded, oldest dropped first, and counts the drops", { timeout: 60_000 }, async () => {
     const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     const extra = 5;
-    await h.broker.publishMany(Array.from({ length: REJECTED_MAX_LENGTH + extra }, (_, i) => ({ routingKey: AUTOLAND, body: { payload: { type: "changegroup.1", data: { n: i } } } })));
+    await h.broker.publishMany(
+      Array.from({ length: REJECTED_MAX_LENGTH + extra }, (_, i) => ({ routingKey: AUTOLAND, body: { payload: { type: "changegroup.1", data: { n: i } } } })),
+    );
     const svc = await h.start([]);
     await svc.waitForLog("check failed");
     const rejected = `${h.broker.queue}/rejected`;

@@ -75,7 +75,14 @@ it("writes no secret anywhere under faults, and asks no host but HG_URL and PHAB
     await h.broker.reconnect();
     await child.waitFor(/"reconnected":true/);
 
-    const port = (JSON.parse(child.stdout().split("\n").find((l) => l.includes('"msg":"listening"'))!) as { port: number }).port;
+    const port = (
+      JSON.parse(
+        child
+          .stdout()
+          .split("\n")
+          .find((l) => l.includes('"msg":"listening"'))!,
+      ) as { port: number }
+    ).port;
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
     const heartbeat = await (await fetch(`http://127.0.0.1:${port}/__heartbeat__`)).text();
     child.kill("SIGTERM");

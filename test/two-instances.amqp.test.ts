@@ -25,7 +25,9 @@ it("two instances on one queue: no crash, nothing lost, and no false zero from t
   second.signal("SIGTERM");
   expect((await first.finished).code).toBe(0);
   expect((await second.finished).code).toBe(0);
-  const left = (await h.broker.peek()).map((b) => (JSON.parse(b) as { payload: { data: { pushlog_pushes: Array<{ pushid: number }> } } }).payload.data.pushlog_pushes[0]?.pushid);
+  const left = (await h.broker.peek()).map(
+    (b) => (JSON.parse(b) as { payload: { data: { pushlog_pushes: Array<{ pushid: number }> } } }).payload.data.pushlog_pushes[0]?.pushid,
+  );
   expect(left).toEqual(Array.from({ length: 101 }, (_, i) => 300 + i));
 });
 

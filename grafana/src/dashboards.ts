@@ -103,7 +103,12 @@ export function mirrorDashboard(): dashboard.Dashboard {
     .withRow(new dashboard.RowBuilder("Replication"))
     .withPanel(lag)
     .withPanel(
-      series("Replication delay quantiles", "Per push: from the push to the check that found all its commits mirrored (p50, p90, p99 over the rate interval).", "s", quantiles("phabmon_replication_delay_seconds", "repository", `{${REPO}}`, "{{repository}} ")),
+      series(
+        "Replication delay quantiles",
+        "Per push: from the push to the check that found all its commits mirrored (p50, p90, p99 over the rate interval).",
+        "s",
+        quantiles("phabmon_replication_delay_seconds", "repository", `{${REPO}}`, "{{repository}} "),
+      ),
     )
     .withPanel(
       new heatmap.PanelBuilder()
@@ -113,10 +118,16 @@ export function mirrorDashboard(): dashboard.Dashboard {
         .height(8)
         .span(12)
         .calculate(false)
-        .withTarget(query(`sum by (le) (increase(phabmon_replication_delay_seconds_bucket{${REPO}}[$__rate_interval]))`, "{{le}}", "A").format(prometheus.PromQueryFormat.Heatmap))
+        .withTarget(
+          query(`sum by (le) (increase(phabmon_replication_delay_seconds_bucket{${REPO}}[$__rate_interval]))`, "{{le}}", "A").format(
+            prometheus.PromQueryFormat.Heatmap,
+          ),
+        )
         .yAxis(new heatmap.YAxisConfigBuilder().unit("s")),
     )
-    .withPanel(series("Pending pushes", "Pushes received and not yet verified, as of the last check.", "short", [[`phabmon_pending_pushes{${REPO}}`, "{{repository}}"]]))
+    .withPanel(
+      series("Pending pushes", "Pushes received and not yet verified, as of the last check.", "short", [[`phabmon_pending_pushes{${REPO}}`, "{{repository}}"]]),
+    )
     .withPanel(
       series("Age of the last successful check", "Now minus the last check that completed; the check runs every 5 minutes.", "s", [
         [`time() - phabmon_last_check_success_timestamp_seconds{${REPO}}`, "{{repository}}"],
@@ -125,7 +136,10 @@ export function mirrorDashboard(): dashboard.Dashboard {
     .withRow(new dashboard.RowBuilder("Checks and Pulse"))
     .withPanel(
       series("Checks", "Completed and failed checks per repository.", "short", [
-        [`sum by (repository) (increase(phabmon_checks_total{${REPO}}[$__rate_interval])) - sum by (repository) (increase(phabmon_check_failures_total{${REPO}}[$__rate_interval]))`, "{{repository}} completed"],
+        [
+          `sum by (repository) (increase(phabmon_checks_total{${REPO}}[$__rate_interval])) - sum by (repository) (increase(phabmon_check_failures_total{${REPO}}[$__rate_interval]))`,
+          "{{repository}} completed",
+        ],
         [`sum by (repository, reason) (increase(phabmon_check_failures_total{${REPO}}[$__rate_interval]))`, "{{repository}} failed: {{reason}}"],
       ]),
     )
@@ -145,10 +159,29 @@ export function mirrorDashboard(): dashboard.Dashboard {
       ]).span(6),
     )
     .withRow(new dashboard.RowBuilder("Upstreams and messages"))
-    .withPanel(series("Upstream request latency", "hg.mozilla.org and Phabricator, retries included.", "s", quantiles("phabmon_upstream_request_duration_seconds", "service", "", "{{service}} ")))
-    .withPanel(series("Upstream request failures", "Requests that failed after their retries.", "reqps", [["sum by (service) (rate(phabmon_upstream_request_failures_total[$__rate_interval]))", "{{service}}"]]))
-    .withPanel(series("Rejected messages", "Malformed or foreign Pulse messages set aside, by reason.", "short", [["sum by (reason) (increase(phabmon_messages_rejected_total[$__rate_interval]))", "{{reason}}"]]))
-    .withPanel(series("Pushes found only in the pushlog", "Pushes that never arrived over Pulse.", "short", [[`sum by (repository) (increase(phabmon_pushlog_gap_pushes_total{${REPO}}[$__rate_interval]))`, "{{repository}}"]]));
+    .withPanel(
+      series(
+        "Upstream request latency",
+        "hg.mozilla.org and Phabricator, retries included.",
+        "s",
+        quantiles("phabmon_upstream_request_duration_seconds", "service", "", "{{service}} "),
+      ),
+    )
+    .withPanel(
+      series("Upstream request failures", "Requests that failed after their retries.", "reqps", [
+        ["sum by (service) (rate(phabmon_upstream_request_failures_total[$__rate_interval]))", "{{service}}"],
+      ]),
+    )
+    .withPanel(
+      series("Rejected messages", "Malformed or foreign Pulse messages set aside, by reason.", "short", [
+        ["sum by (reason) (increase(phabmon_messages_rejected_total[$__rate_interval]))", "{{reason}}"],
+      ]),
+    )
+    .withPanel(
+      series("Pushes found only in the pushlog", "Pushes that never arrived over Pulse.", "short", [
+        [`sum by (repository) (increase(phabmon_pushlog_gap_pushes_total{${REPO}}[$__rate_interval]))`, "{{repository}}"],
+      ]),
+    );
   return builder.build();
 }
 
@@ -174,35 +207,52 @@ export function pipelineDashboard(): dashboard.Dashboard {
     .withRow(new dashboard.RowBuilder("Pulse queues"))
     .withPanel(
       withLines(
-        series("Queue depth", "Messages waiting per queue. Dashed: PulseGuardian warns at 2,000 and deletes the queue at 8,000.", "short", [['phabmon_queue_messages{queue=~"$queue"}', "{{queue}}"]]),
+        series("Queue depth", "Messages waiting per queue. Dashed: PulseGuardian warns at 2,000 and deletes the queue at 8,000.", "short", [
+          ['phabmon_queue_messages{queue=~"$queue"}', "{{queue}}"],
+        ]),
         [
           [THRESHOLDS.queueWarning, "orange"],
           [THRESHOLDS.queueDeletion, "red"],
         ],
       ),
     )
-    .withPanel(series("Queue consumers", "Consumers per queue; ours should have one during a check and none between.", "short", [['phabmon_queue_consumers{queue=~"$queue"}', "{{queue}}"]]))
+    .withPanel(
+      series("Queue consumers", "Consumers per queue; ours should have one during a check and none between.", "short", [
+        ['phabmon_queue_consumers{queue=~"$queue"}', "{{queue}}"],
+      ]),
+    )
     .withRow(new dashboard.RowBuilder("Durations"))
     .withPanel(
       withLines(
-        series("Try push latency", "From the diff's creation to the code-review bot's Try push. Dashed: the 12–15 minute end-to-end baseline.", "s", quantiles("phabmon_try_push_latency_seconds", "", "", "")),
+        series(
+          "Try push latency",
+          "From the diff's creation to the code-review bot's Try push. Dashed: the 12–15 minute end-to-end baseline.",
+          "s",
+          quantiles("phabmon_try_push_latency_seconds", "", "", ""),
+        ),
         baseline,
       ),
     )
     .withPanel(
       withLines(
-        series("End-to-end review time", "From the diff's creation to the result on its Harbormaster build target. Dashed: the 12–15 minute baseline.", "s", quantiles("phabmon_review_duration_seconds", "", "", "")),
+        series(
+          "End-to-end review time",
+          "From the diff's creation to the result on its Harbormaster build target. Dashed: the 12–15 minute baseline.",
+          "s",
+          quantiles("phabmon_review_duration_seconds", "", "", ""),
+        ),
         baseline,
       ),
     )
     .withRow(new dashboard.RowBuilder("In flight and outcomes"))
+    .withPanel(series("Reviews in flight", "Diffs pushed to Try with no result yet.", "short", [["phabmon_reviews_in_flight", "in flight"]]))
     .withPanel(
-      series("Reviews in flight", "Diffs pushed to Try with no result yet.", "short", [["phabmon_reviews_in_flight", "in flight"]]),
-    )
-    .withPanel(
-      withLines(series("Oldest review in flight", "Age, from its diff's creation, of the oldest review with no result.", "s", [["phabmon_oldest_review_in_flight_seconds", "oldest"]]), [
-        [THRESHOLDS.reviewBaselineHighSeconds, "orange"],
-      ]),
+      withLines(
+        series("Oldest review in flight", "Age, from its diff's creation, of the oldest review with no result.", "s", [
+          ["phabmon_oldest_review_in_flight_seconds", "oldest"],
+        ]),
+        [[THRESHOLDS.reviewBaselineHighSeconds, "orange"]],
+      ),
     )
     .withPanel(
       series("Review outcomes", "Reviews that ended, by outcome, and those dropped unmeasured, by reason.", "short", [
@@ -211,7 +261,9 @@ export function pipelineDashboard(): dashboard.Dashboard {
       ]),
     )
     .withPanel(
-      series("Try pushes", "Try pushes read, by the code-review bot or by people.", "short", [["sum by (kind) (increase(phabmon_try_pushes_total[$__rate_interval]))", "{{kind}}"]]),
+      series("Try pushes", "Try pushes read, by the code-review bot or by people.", "short", [
+        ["sum by (kind) (increase(phabmon_try_pushes_total[$__rate_interval]))", "{{kind}}"],
+      ]),
     );
   return builder.build();
 }

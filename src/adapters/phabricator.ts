@@ -92,7 +92,11 @@ export async function resolveRepositories(conduit: ConduitClient, callsigns: rea
   const found = new Map<string, string>();
   const unique = [...new Set(callsigns)];
   for (let i = 0; i < unique.length; i += CONDUIT_PAGE) {
-    const rows = await conduit.search("diffusion.repository.search", { constraints: { callsigns: unique.slice(i, i + CONDUIT_PAGE) }, limit: CONDUIT_PAGE }, signal);
+    const rows = await conduit.search(
+      "diffusion.repository.search",
+      { constraints: { callsigns: unique.slice(i, i + CONDUIT_PAGE) }, limit: CONDUIT_PAGE },
+      signal,
+    );
     for (const row of rows) {
       const parsed = repositoryRow.safeParse(row);
       if (!parsed.success) throw new UpstreamError("phabricator", "diffusion.repository.search: unexpected row shape");
@@ -130,11 +134,7 @@ export function conduitMirror(conduit: ConduitClient, callsign: string, concurre
       for (let i = 0; i < nodes.length; i += CONDUIT_PAGE) chunks.push(nodes.slice(i, i + CONDUIT_PAGE));
       const found = new Set<string>();
       await mapLimited(chunks, concurrency, async (identifiers) => {
-        const rows = await conduit.search(
-          "diffusion.commit.search",
-          { constraints: { repositories: [repository], identifiers }, limit: CONDUIT_PAGE },
-          signal,
-        );
+        const rows = await conduit.search("diffusion.commit.search", { constraints: { repositories: [repository], identifiers }, limit: CONDUIT_PAGE }, signal);
         for (const row of rows) {
           const identifier = row.fields.identifier;
           if (typeof identifier === "string" && row.fields.repositoryPHID === repository) found.add(identifier);

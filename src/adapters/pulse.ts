@@ -245,7 +245,12 @@ export class PulseClient {
       // (x-overflow drop-head, RabbitMQ's default for x-max-length).
       await this.withChannel(model, async (ch) => {
         await ch.assertExchange(rejected.exchange, "fanout", { durable: true, autoDelete: false });
-        await ch.assertQueue(rejected.queue, { durable: true, autoDelete: false, exclusive: false, arguments: { "x-max-length": rejected.maxLength, "x-overflow": "drop-head" } });
+        await ch.assertQueue(rejected.queue, {
+          durable: true,
+          autoDelete: false,
+          exclusive: false,
+          arguments: { "x-max-length": rejected.maxLength, "x-overflow": "drop-head" },
+        });
         await ch.bindQueue(rejected.queue, rejected.exchange, "");
       });
     }
@@ -256,7 +261,9 @@ export class PulseClient {
       });
       if (readOnly) {
         await ch.checkQueue(queue).catch((error: unknown) => {
-          throw new PulseError(`queue ${queue} does not exist (read-only mode creates nothing; run the service once to declare it): ${reason(error)}`, { cause: error });
+          throw new PulseError(`queue ${queue} does not exist (read-only mode creates nothing; run the service once to declare it): ${reason(error)}`, {
+            cause: error,
+          });
         });
         return;
       }

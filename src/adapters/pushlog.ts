@@ -108,7 +108,12 @@ export function createPushlogClient(upstream: Upstream): PushlogClient {
     return parsed.data;
   }
   const getPushes = (repository: string, range: PushlogRange, signal?: AbortSignal) => get(pushlogPath(repository, range), pushesV2, signal);
-  const toFull = (id: string, push: z.infer<typeof fullPushesV2>["pushes"][string]): FullPush => ({ pushId: Number(id), pushTime: push.date, user: push.user, changesets: push.changesets });
+  const toFull = (id: string, push: z.infer<typeof fullPushesV2>["pushes"][string]): FullPush => ({
+    pushId: Number(id),
+    pushTime: push.date,
+    user: push.user,
+    changesets: push.changesets,
+  });
 
   async function getFull(repository: string, range: PushlogRange, tipsOnly: boolean, signal?: AbortSignal): Promise<PushlogSlice<FullPush>> {
     const body = await get(pushlogPath(repository, range, true, tipsOnly), fullPushesV2, signal);
@@ -141,7 +146,9 @@ export function createPushlogClient(upstream: Upstream): PushlogClient {
         const middle = Math.floor((low + high) / 2);
         // A few ids at once: a stripped push leaves a hole, and the first one listed stands for it.
         const probe = await getPushes(repository, { startId: middle - 1, endId: middle + 9 }, signal);
-        const first = Object.entries(probe.pushes).map(([id, p]) => ({ id: Number(id), date: p.date })).sort((a, b) => a.id - b.id)[0];
+        const first = Object.entries(probe.pushes)
+          .map(([id, p]) => ({ id: Number(id), date: p.date }))
+          .sort((a, b) => a.id - b.id)[0];
         if (first === undefined || first.date >= sinceSec) high = middle;
         else low = middle + 1;
       }

@@ -50,7 +50,14 @@ function chunks<T>(items: readonly T[]): T[][] {
 }
 
 function toTarget(r: z.infer<typeof targetRow>): BuildTarget {
-  return { phid: r.phid, buildPHID: r.fields.buildPHID, stepPHID: r.fields.buildStepPHID, status: r.fields.status.value, epochCompleted: r.fields.epochCompleted, buildGeneration: r.fields.buildGeneration };
+  return {
+    phid: r.phid,
+    buildPHID: r.fields.buildPHID,
+    stepPHID: r.fields.buildStepPHID,
+    status: r.fields.status.value,
+    epochCompleted: r.fields.epochCompleted,
+    buildGeneration: r.fields.buildGeneration,
+  };
 }
 
 export function createReviewLookup(conduit: ConduitClient): ReviewLookup {
@@ -79,7 +86,9 @@ export function createReviewLookup(conduit: ConduitClient): ReviewLookup {
   const lookup: ReviewLookup = {
     async diffs(phids, signal) {
       const rows = await searchAll("differential.diff.search", diffRow, "phids", phids, signal);
-      return new Map(rows.map((r) => [r.phid, { phid: r.phid, id: r.id, dateCreated: r.fields.dateCreated, revisionPHID: r.fields.revisionPHID ?? undefined }]));
+      return new Map(
+        rows.map((r) => [r.phid, { phid: r.phid, id: r.id, dateCreated: r.fields.dateCreated, revisionPHID: r.fields.revisionPHID ?? undefined }]),
+      );
     },
     async targets(phids, signal) {
       const rows = await searchAll("harbormaster.target.search", targetRow, "phids", phids, signal);

@@ -164,7 +164,12 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     try {
       return { status: res.statusCode, text: await res.body.text() };
     } catch (error) {
-      throw new UpstreamError(service, `${what}: the body did not arrive whole (${(error as Error & { code?: string }).code ?? (error as Error).name})`, res.statusCode, { cause: error });
+      throw new UpstreamError(
+        service,
+        `${what}: the body did not arrive whole (${(error as Error & { code?: string }).code ?? (error as Error).name})`,
+        res.statusCode,
+        { cause: error },
+      );
     }
   }
 

@@ -78,7 +78,12 @@ async function rejectedLines(app: App): Promise<string[]> {
 export async function displayLag(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { debug: { type: "boolean", default: false }, help: { type: "boolean", default: false }, rejected: { type: "boolean", default: false } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: argv,
+      options: { debug: { type: "boolean", default: false }, help: { type: "boolean", default: false }, rejected: { type: "boolean", default: false } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     io.stderr(`display-lag: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
@@ -107,7 +112,11 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
     io.stderr("configuration error: PHABRICATOR_API_TOKEN: not set; a diff can only be looked up through Conduit\n");
     return 2;
   }
-  const log = createLogger({ level: parsed.values.debug ? "debug" : "warn", pretty: io.isTTY, ...(io.logDestination ? { destination: io.logDestination } : {}) });
+  const log = createLogger({
+    level: parsed.values.debug ? "debug" : "warn",
+    pretty: io.isTTY,
+    ...(io.logDestination ? { destination: io.logDestination } : {}),
+  });
   const app = buildApp({ config, log, version: versionInfo(io.env), readOnly: true, ...(io.drainIdleMs === undefined ? {} : { drainIdleMs: io.drainIdleMs }) });
 
   if (parsed.values.rejected) return answer(app, io, async (print) => print(await rejectedLines(app)));
@@ -127,7 +136,12 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
       print(
         parseDiffRef(arg) && token
           ? formatReviewStatus(
-              await lookupReviewStatus(arg, { reviews: createReviewLookup(createConduitClient(app.phabricator, token)), pushlog, tryRepository: config.codeReviewTryRepository, nowMs: now }),
+              await lookupReviewStatus(arg, {
+                reviews: createReviewLookup(createConduitClient(app.phabricator, token)),
+                pushlog,
+                tryRepository: config.codeReviewTryRepository,
+                nowMs: now,
+              }),
               now,
             )
           : await describeNode(app, arg, now),

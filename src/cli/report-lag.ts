@@ -39,7 +39,13 @@ async function checkCallsigns(config: Config, io: Io): Promise<number> {
     io.stdout(`callsigns: not checked (no PHABRICATOR_API_TOKEN)\n`);
     return 0;
   }
-  const phabricator = createUpstream({ service: "phabricator", baseUrl: config.phabricatorUrl, timeoutMs: config.upstreamTimeoutMs, observe: () => undefined, connections: 1 });
+  const phabricator = createUpstream({
+    service: "phabricator",
+    baseUrl: config.phabricatorUrl,
+    timeoutMs: config.upstreamTimeoutMs,
+    observe: () => undefined,
+    connections: 1,
+  });
   try {
     const found = await resolveRepositories(createConduitClient(phabricator, config.phabricatorApiToken), callsigns);
     const missing = callsigns.filter((c) => !found.has(c));
@@ -101,12 +107,20 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
     const repos = config.repositories.map((r) => `${r.path}=${mirrorName(r.mirror)}`).join(", ");
     const off = pipelineOffReason(config);
     io.stdout(`configuration is valid: queue ${config.pulse.queue} on ${config.pulse.url.host}, repositories ${repos}\n`);
-    io.stdout(off === undefined ? `code-review pipeline metrics: on (Try repository ${config.codeReviewTryRepository}, queue ${config.pulse.tryQueue})\n` : `code-review pipeline metrics: off (${off})\n`);
+    io.stdout(
+      off === undefined
+        ? `code-review pipeline metrics: on (Try repository ${config.codeReviewTryRepository}, queue ${config.pulse.tryQueue})\n`
+        : `code-review pipeline metrics: off (${off})\n`,
+    );
     return checkCallsigns(config, io);
   }
 
   const readOnly = values["no-send"];
-  const log = createLogger({ level: values.debug ? "debug" : config.logLevel, pretty: values.debug && io.isTTY, ...(io.logDestination ? { destination: io.logDestination } : {}) });
+  const log = createLogger({
+    level: values.debug ? "debug" : config.logLevel,
+    pretty: values.debug && io.isTTY,
+    ...(io.logDestination ? { destination: io.logDestination } : {}),
+  });
   const print = (result: CheckResult) => {
     for (const repo of result.replication.repositories) io.stdout(`${formatReport(repo)}\n`);
     if (result.pipeline && config.codeReviewTryRepository) io.stdout(`${formatPipelineReport(config.codeReviewTryRepository, result.pipeline)}\n`);

@@ -78,11 +78,7 @@ export interface Settlement {
  * A carrier is acked only when every push it announces is verified; everything else goes back.
  * `verified` holds, per repository, the push ids found fully mirrored in this check.
  */
-export function settleCheck(
-  plan: CheckPlan,
-  verified: ReadonlyMap<string, ReadonlySet<number>>,
-  messageCount: number,
-): Settlement {
+export function settleCheck(plan: CheckPlan, verified: ReadonlyMap<string, ReadonlySet<number>>, messageCount: number): Settlement {
   const ack = new Set<number>(plan.setAside.map((s) => s.index));
   for (const [index, carrier] of plan.carriers) {
     const done = verified.get(carrier.repository);

@@ -17,14 +17,7 @@ export interface Push {
 }
 
 /** Short fixed words, used as the `reason` label of phabmon_messages_rejected_total. */
-export type RejectReason =
-  | "too_large"
-  | "content_type"
-  | "not_json"
-  | "schema"
-  | "foreign_host"
-  | "routing_mismatch"
-  | "unmonitored";
+export type RejectReason = "too_large" | "content_type" | "not_json" | "schema" | "foreign_host" | "routing_mismatch" | "unmonitored";
 
 export type SkipReason = "other_type" | "empty_push";
 
@@ -118,7 +111,12 @@ export function decodeHgpushMessage(message: RawMessage, hgUrl: string): Decoded
   const repository = repositoryPath(cg.data.repo_url, hgUrl);
   if (repository === undefined) {
     const origin = URL.canParse(cg.data.repo_url) ? new URL(cg.data.repo_url).origin : undefined;
-    return { kind: "rejected", reason: "foreign_host", detail: `repo_url ${cg.data.repo_url.slice(0, 200)}`, ...(origin ? { origin: origin.slice(0, 200) } : {}) };
+    return {
+      kind: "rejected",
+      reason: "foreign_host",
+      detail: `repo_url ${cg.data.repo_url.slice(0, 200)}`,
+      ...(origin ? { origin: origin.slice(0, 200) } : {}),
+    };
   }
   if (message.routingKey !== "" && message.routingKey !== repository) {
     return {

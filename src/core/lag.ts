@@ -57,10 +57,7 @@ export function stateAfterCheck(previous: RepositoryState, outcome: CheckOutcome
   if (outcome.unverified === undefined) {
     return outcome.ok ? { ...previous, lastSuccessAt: outcome.atMs, lastCheckOk: true, lastError } : { ...previous, lastCheckOk: false, lastError };
   }
-  const oldest = outcome.unverified.reduce<number | null>(
-    (min, push) => (min === null || push.pushTime < min ? push.pushTime : min),
-    null,
-  );
+  const oldest = outcome.unverified.reduce<number | null>((min, push) => (min === null || push.pushTime < min ? push.pushTime : min), null);
   if (outcome.ok) {
     return { lastSuccessAt: outcome.atMs, oldestUnverifiedPushTime: oldest, pendingPushes: outcome.unverified.length, lastCheckOk: true, lastError };
   }

@@ -36,7 +36,8 @@ export function watchQueue(
   const wasOver = previous?.over ?? false;
   if (reading.kind !== previous?.kind) {
     if (reading.kind === "missing") notices.push({ level: "warn", msg: "a watched queue does not exist; its depth series is removed", fields: { queue } });
-    else if (reading.kind === "unknown") notices.push({ level: "warn", msg: "cannot read a queue's depth; reporting it as unknown (NaN)", fields: { queue, err: reading.reason } });
+    else if (reading.kind === "unknown")
+      notices.push({ level: "warn", msg: "cannot read a queue's depth; reporting it as unknown (NaN)", fields: { queue, err: reading.reason } });
     else if (previous !== undefined) notices.push({ level: "info", msg: "a queue's depth can be read again", fields: { queue } });
   }
   if (reading.kind !== "ok") return { state: { kind: reading.kind, over: wasOver }, notices };

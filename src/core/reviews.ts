@@ -138,7 +138,11 @@ export function trackTryPushes(
     const oldest = [...inFlight.values()].sort((a, b) => a.trackedSince - b.trackedSince);
     overflow.push(...oldest.slice(0, inFlight.size - limits.maxInFlight));
   }
-  const next = withDropped({ inFlight, done: book.done }, overflow.map((r) => r.diffPHID), nowMs);
+  const next = withDropped(
+    { inFlight, done: book.done },
+    overflow.map((r) => r.diffPHID),
+    nowMs,
+  );
   return { book: next, started, repeated, overflow };
 }
 
@@ -164,10 +168,7 @@ export function recoverReviews(
 }
 
 /** Records what Conduit said about diffs and build targets. */
-export function describeReviews(
-  book: ReviewBook,
-  facts: { created?: ReadonlyMap<string, number>; targets?: ReadonlyMap<string, BuildTarget> },
-): ReviewBook {
+export function describeReviews(book: ReviewBook, facts: { created?: ReadonlyMap<string, number>; targets?: ReadonlyMap<string, BuildTarget> }): ReviewBook {
   const inFlight = new Map(book.inFlight);
   for (const [phid, review] of inFlight) {
     const created = facts.created?.get(phid);
@@ -221,7 +222,11 @@ export function finishReviews(
 /** Drops reviews tracked for longer than the limit, and forgets finished diffs after a while. */
 export function expireReviews(book: ReviewBook, nowMs: number, limits: ReviewLimits = REVIEW_LIMITS): { book: ReviewBook; expired: Review[] } {
   const expired = [...book.inFlight.values()].filter((r) => nowMs - r.trackedSince > limits.maxAgeMs);
-  const next = withDropped(book, expired.map((r) => r.diffPHID), nowMs);
+  const next = withDropped(
+    book,
+    expired.map((r) => r.diffPHID),
+    nowMs,
+  );
   for (const [phid, at] of next.done) if (nowMs - at > limits.rememberDoneMs) next.done.delete(phid);
   return { book: next, expired };
 }

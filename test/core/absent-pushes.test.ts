@@ -17,7 +17,16 @@ describe("absentPushFate", () => {
 
 describe("absenceAfterCheck", () => {
   it("counts the pushes still waited for one more, and forgets every other", () => {
-    const after = absenceAfterCheck(new Map([[4, 1], [5, 2]]), [4, 6]);
-    expect([...after]).toEqual([[4, 2], [6, 1]]);
+    const after = absenceAfterCheck(
+      new Map([
+        [4, 1],
+        [5, 2],
+      ]),
+      [4, 6],
+    );
+    expect([...after]).toEqual([
+      [4, 2],
+      [6, 1],
+    ]);
   });
 });

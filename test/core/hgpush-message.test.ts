@@ -21,7 +21,14 @@ describe("decodeHgpushMessage", () => {
 
   it("reads the v1 shape too, and orders and deduplicates the pushes of one message", () => {
     const decoded = decodeHgpushMessage(
-      raw(changegroupV1(HG, "mozilla-central", [{ pushId: 8, time: 2 }, { pushId: 7, time: 1 }, { pushId: 8, time: 2 }]), "mozilla-central"),
+      raw(
+        changegroupV1(HG, "mozilla-central", [
+          { pushId: 8, time: 2 },
+          { pushId: 7, time: 1 },
+          { pushId: 8, time: 2 },
+        ]),
+        "mozilla-central",
+      ),
       HG,
     );
     expect(decoded.kind === "pushes" && decoded.pushes.map((p) => p.pushId)).toEqual([7, 8]);
@@ -45,9 +52,21 @@ describe("decodeHgpushMessage", () => {
     ["no payload", raw({ _meta: {} }), "schema"],
     ["a payload that is a list", raw({ payload: [1, 2] }), "schema"],
     ["a type that is not a string", raw({ payload: { type: 5, data: {} } }), "schema"],
-    ["pushid as a string", raw({ payload: { type: "changegroup.1", data: { ...good().payload.data, pushlog_pushes: [{ pushid: "1", user: "u", time: 1 }] } } }), "schema"],
-    ["a negative push id", raw({ payload: { type: "changegroup.1", data: { ...good().payload.data, pushlog_pushes: [{ pushid: -1, user: "u", time: 1 }] } } }), "schema"],
-    ["a 12-digit push time", raw({ payload: { type: "changegroup.1", data: { ...good().payload.data, pushlog_pushes: [{ pushid: 1, user: "u", time: 146097508100 }] } } }), "schema"],
+    [
+      "pushid as a string",
+      raw({ payload: { type: "changegroup.1", data: { ...good().payload.data, pushlog_pushes: [{ pushid: "1", user: "u", time: 1 }] } } }),
+      "schema",
+    ],
+    [
+      "a negative push id",
+      raw({ payload: { type: "changegroup.1", data: { ...good().payload.data, pushlog_pushes: [{ pushid: -1, user: "u", time: 1 }] } } }),
+      "schema",
+    ],
+    [
+      "a 12-digit push time",
+      raw({ payload: { type: "changegroup.1", data: { ...good().payload.data, pushlog_pushes: [{ pushid: 1, user: "u", time: 146097508100 }] } } }),
+      "schema",
+    ],
     ["a non-hex head", raw({ payload: { type: "changegroup.1", data: { ...good().payload.data, heads: ["zz".repeat(20)] } } }), "schema"],
     ["a repo_url on another host", raw(changegroupV2("https://hg.example.com", "integration/autoland", [{ pushId: 1, time: 1 }])), "foreign_host"],
     ["a routing key that names another repository", raw(good(), "mozilla-central"), "routing_mismatch"],

@@ -17,14 +17,32 @@ describe("unusableInput", () => {
       monitored,
       HG,
     );
-    expect([...reasons]).toEqual([["integration/autoland", "messages for integration/autoland name https://hg.example.org, but HG_URL is https://hg.mozilla.org"]]);
+    expect([...reasons]).toEqual([
+      ["integration/autoland", "messages for integration/autoland name https://hg.example.org, but HG_URL is https://hg.mozilla.org"],
+    ]);
   });
 
   it("says when every message for a repository was set aside, and not when one was usable", () => {
-    expect(unusableInput([{ routingKey: "mozilla-central", decoded: schema }, { routingKey: "mozilla-central", decoded: schema }], monitored, HG).get("mozilla-central")).toBe(
-      "every message for mozilla-central in this check was set aside (2 schema); see phabmon_messages_rejected_total",
-    );
-    expect(unusableInput([{ routingKey: "mozilla-central", decoded: schema }, { routingKey: "mozilla-central", decoded: pushes("mozilla-central") }], monitored, HG).size).toBe(0);
+    expect(
+      unusableInput(
+        [
+          { routingKey: "mozilla-central", decoded: schema },
+          { routingKey: "mozilla-central", decoded: schema },
+        ],
+        monitored,
+        HG,
+      ).get("mozilla-central"),
+    ).toBe("every message for mozilla-central in this check was set aside (2 schema); see phabmon_messages_rejected_total");
+    expect(
+      unusableInput(
+        [
+          { routingKey: "mozilla-central", decoded: schema },
+          { routingKey: "mozilla-central", decoded: pushes("mozilla-central") },
+        ],
+        monitored,
+        HG,
+      ).size,
+    ).toBe(0);
   });
 
   it("ignores repositories it does not monitor, and a repo_url on HG_URL's own origin is described, not named as another host", () => {

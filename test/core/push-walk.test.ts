@@ -59,6 +59,11 @@ describe("pushIdRanges", () => {
   });
 
   it("needs 25 requests for 5,000 consecutive pushes in slices of 200", () => {
-    expect(pushIdRanges(Array.from({ length: 5000 }, (_, i) => i + 1), 200)).toHaveLength(25);
+    expect(
+      pushIdRanges(
+        Array.from({ length: 5000 }, (_, i) => i + 1),
+        200,
+      ),
+    ).toHaveLength(25);
   });
 });

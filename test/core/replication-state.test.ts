@@ -50,13 +50,29 @@ describe("replication state of one repository", () => {
 
   it("the walk needs the next range only while it stopped for want of data", () => {
     const pushes = [push(1), push(2)];
-    const partial = walkPushes(pushes, (p) => (p.pushId === 1 ? { changesets: ["a"] } : undefined), () => true);
+    const partial = walkPushes(
+      pushes,
+      (p) => (p.pushId === 1 ? { changesets: ["a"] } : undefined),
+      () => true,
+    );
     expect(walkNeedsMore(partial)).toBe(true);
-    const missing = walkPushes(pushes, () => ({ changesets: ["a"] }), () => false);
+    const missing = walkPushes(
+      pushes,
+      () => ({ changesets: ["a"] }),
+      () => false,
+    );
     expect(walkNeedsMore(missing)).toBe(false);
-    const notListed = walkPushes(pushes, () => ({ changesets: undefined }), () => true);
+    const notListed = walkPushes(
+      pushes,
+      () => ({ changesets: undefined }),
+      () => true,
+    );
     expect(walkNeedsMore(notListed)).toBe(false);
-    const all = walkPushes(pushes, () => ({ changesets: ["a"] }), () => true);
+    const all = walkPushes(
+      pushes,
+      () => ({ changesets: ["a"] }),
+      () => true,
+    );
     expect(walkNeedsMore(all)).toBe(false);
   });
 

@@ -3,7 +3,11 @@ import { findReviewCommit } from "../../src/core/review-commit.ts";
 
 const BOT = "code review bot <release-mgmt-analysis@mozilla.com>";
 // The shape of json-pushes full=1 (version-control-tools hgext/pushlog/feed.py) and of the bot's commits (mozilla/code-review bot/code_review_bot/vcs.py): a stacked patch, then the bot's try_task_config commit.
-const patch = { node: "a".repeat(40), author: "Thomas Nguyen <tnguyen@mozilla.com>", desc: "Bug 1546334 - Add a thing\n\nDifferential Revision: https://phabricator.services.mozilla.com/D36474\nDifferential Diff: PHID-DIFF-aaaaaaaaaaaaaaaaaaaa" };
+const patch = {
+  node: "a".repeat(40),
+  author: "Thomas Nguyen <tnguyen@mozilla.com>",
+  desc: "Bug 1546334 - Add a thing\n\nDifferential Revision: https://phabricator.services.mozilla.com/D36474\nDifferential Diff: PHID-DIFF-aaaaaaaaaaaaaaaaaaaa",
+};
 const config = {
   node: "5ec034a3e77223ee58d2bad5689b99e09c61a4bb",
   author: BOT,

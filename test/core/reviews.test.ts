@@ -77,7 +77,14 @@ describe("the review book", () => {
   });
 
   it("waits for the creation time before ending a review, and ends an aborted one with no measure", () => {
-    const { book } = trackTryPushes(EMPTY_BOOK, [{ diffPHID: "PHID-DIFF-a", push: push(1, S0) }, { diffPHID: "PHID-DIFF-b", push: push(2, S0) }], T0);
+    const { book } = trackTryPushes(
+      EMPTY_BOOK,
+      [
+        { diffPHID: "PHID-DIFF-a", push: push(1, S0) },
+        { diffPHID: "PHID-DIFF-b", push: push(2, S0) },
+      ],
+      T0,
+    );
     const states = new Map([
       ["PHID-DIFF-a", { state: "failed", completedAt: S0 + 10 } as const],
       ["PHID-DIFF-b", { state: "aborted", completedAt: S0 + 10 } as const],
@@ -85,7 +92,12 @@ describe("the review book", () => {
     const early = finishReviews(book, states, T0);
     expect(early.finished).toEqual([]);
     expect(early.book.inFlight.size).toBe(2);
-    const described = describeReviews(book, { created: new Map([["PHID-DIFF-a", S0 - 50], ["PHID-DIFF-b", S0 - 50]]) });
+    const described = describeReviews(book, {
+      created: new Map([
+        ["PHID-DIFF-a", S0 - 50],
+        ["PHID-DIFF-b", S0 - 50],
+      ]),
+    });
     const later = finishReviews(described, states, T0);
     expect(later.finished.map((f) => [f.review.diffPHID, f.outcome, f.seconds])).toEqual([["PHID-DIFF-a", "failed", 60]]);
     expect(later.aborted.map((r) => r.diffPHID)).toEqual(["PHID-DIFF-b"]);

@@ -44,10 +44,20 @@ export function badMessages(hgUrl: string, repository: string): BadMessage[] {
     ["no push user", json(withPush({ user: undefined })), "rejected", "schema"],
     ["deep nesting", Buffer.from(`${"[".repeat(50_000)}${"]".repeat(50_000)}`), "rejected", "schema"],
     ["a repo_url on another host", json(withData({ repo_url: `https://hg.example.com/${repository}` })), "rejected", "foreign_host"],
-    ["a repo_url with another scheme", json(withData({ repo_url: `${other.protocol === "https:" ? "http:" : "https:"}//${other.host}/${repository}` })), "rejected", "foreign_host"],
+    [
+      "a repo_url with another scheme",
+      json(withData({ repo_url: `${other.protocol === "https:" ? "http:" : "https:"}//${other.host}/${repository}` })),
+      "rejected",
+      "foreign_host",
+    ],
     ["a repo_url with credentials", json(withData({ repo_url: `${other.protocol}//user:pw@${other.host}/${repository}` })), "rejected", "foreign_host"],
     ["a repo_url that is not a URL", json(withData({ repo_url: "not a url" })), "rejected", "foreign_host"],
-    ["a repo_url naming another repository than the routing key", json(changegroupV2(hgUrl, "mozilla-central", [{ pushId: 5, time: 1_700_000_000 }])), "rejected", "routing_mismatch"],
+    [
+      "a repo_url naming another repository than the routing key",
+      json(changegroupV2(hgUrl, "mozilla-central", [{ pushId: 5, time: 1_700_000_000 }])),
+      "rejected",
+      "routing_mismatch",
+    ],
     // Reaches the queue through a binding left from an earlier configuration.
     ["an unmonitored repository", json(changegroupV2(hgUrl, "projects/elm", [{ pushId: 5, time: 1_700_000_000 }])), "rejected", "unmonitored", "projects/elm"],
     ["a text/plain content type", json(good()), "rejected", "content_type", repository, "text/plain"],

@@ -106,7 +106,16 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
     Array.from({ length: count }, (_, i) => {
       const phid = phidOf("HMBT");
       const stepPHID = i === 0 ? BOT_STEP : `PHID-HMCS-otherstep${String(i).padStart(11, "0")}`;
-      targets.set(phid, { id: ++nextId, phid, buildPHID, stepPHID, status: "target/waiting", epochCompleted: null, buildGeneration: generation, dateCreated: at });
+      targets.set(phid, {
+        id: ++nextId,
+        phid,
+        buildPHID,
+        stepPHID,
+        status: "target/waiting",
+        epochCompleted: null,
+        buildGeneration: generation,
+        dateCreated: at,
+      });
       return phid;
     });
   const fake: FakePhabricator = {
@@ -149,7 +158,14 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
         buildable = { id: ++nextId, phid: phidOf("HMBB"), objectPHID: diffPHID, dateCreated: at };
         buildables.set(buildable.phid, buildable);
       }
-      const build = { id: ++nextId, phid: phidOf("HMBD"), buildablePHID: buildable.phid, planPHID: options.plan ?? "PHID-HMCP-codereview0000000000", status: "building", dateCreated: at };
+      const build = {
+        id: ++nextId,
+        phid: phidOf("HMBD"),
+        buildablePHID: buildable.phid,
+        planPHID: options.plan ?? "PHID-HMCP-codereview0000000000",
+        status: "building",
+        dateCreated: at,
+      };
       builds.set(build.phid, build);
       return { buildPHID: build.phid, targetPHIDs: makeTargets(build.phid, options.targets ?? 1, 1, at) };
     },
@@ -193,7 +209,13 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
   const list = (value: unknown): unknown[] | undefined => (Array.isArray(value) ? value : undefined);
 
   /** The generic *.search of §4.2: known constraints only, 1–100 rows a page, newest first, `after` cursor. */
-  function search(res: ServerResponse, params: Record<string, unknown>, rows: Row[], known: string[], keep: (row: Row, c: Record<string, unknown>) => boolean): void {
+  function search(
+    res: ServerResponse,
+    params: Record<string, unknown>,
+    rows: Row[],
+    known: string[],
+    keep: (row: Row, c: Record<string, unknown>) => boolean,
+  ): void {
     const constraints = constraintsOf(params);
     for (const key of Object.keys(constraints)) {
       if (![...known, "ids", "phids"].includes(key)) {
@@ -206,9 +228,7 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
     }
     const ids = list(constraints.ids);
     const phids = list(constraints.phids);
-    const matching = rows
-      .filter((r) => (!ids || ids.includes(r.id)) && (!phids || phids.includes(r.phid)) && keep(r, constraints))
-      .sort((a, b) => b.id - a.id);
+    const matching = rows.filter((r) => (!ids || ids.includes(r.id)) && (!phids || phids.includes(r.phid)) && keep(r, constraints)).sort((a, b) => b.id - a.id);
     const after = typeof params.after === "string" ? Number(params.after) : undefined;
     const rest = matching.filter((r) => after === undefined || r.id < after);
     const page = rest.slice(0, limit);
@@ -231,7 +251,14 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
             id: d.id,
             type: "DIFF",
             phid: d.phid,
-            fields: { revisionPHID: d.revisionPHID, authorPHID: "PHID-USER-aaaaaaaaaaaaaaaaaaaa", repositoryPHID: "PHID-REPO-saax4qdxlbbhahhp2kg5", refs: [], ...stamps(d.dateCreated), policy: { view: "public" } },
+            fields: {
+              revisionPHID: d.revisionPHID,
+              authorPHID: "PHID-USER-aaaaaaaaaaaaaaaaaaaa",
+              repositoryPHID: "PHID-REPO-saax4qdxlbbhahhp2kg5",
+              refs: [],
+              ...stamps(d.dateCreated),
+              policy: { view: "public" },
+            },
           })),
           ["revisionPHIDs"],
           (r, c) => !list(c.revisionPHIDs) || (list(c.revisionPHIDs) ?? []).includes(r.fields.revisionPHID),
@@ -245,9 +272,25 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
             id: r.id,
             type: "DREV",
             phid: r.phid,
-            fields: { title: `Revision ${r.id}`, diffPHID: r.diffPHID, status: { value: "needs-review", name: "Needs Review", closed: false, "color.ansi": "magenta" }, ...stamps(r.dateCreated) },
+            fields: {
+              title: `Revision ${r.id}`,
+              diffPHID: r.diffPHID,
+              status: { value: "needs-review", name: "Needs Review", closed: false, "color.ansi": "magenta" },
+              ...stamps(r.dateCreated),
+            },
           })),
-          ["responsiblePHIDs", "authorPHIDs", "reviewerPHIDs", "repositoryPHIDs", "statuses", "createdStart", "createdEnd", "modifiedStart", "modifiedEnd", "affectedPaths"],
+          [
+            "responsiblePHIDs",
+            "authorPHIDs",
+            "reviewerPHIDs",
+            "repositoryPHIDs",
+            "statuses",
+            "createdStart",
+            "createdEnd",
+            "modifiedStart",
+            "modifiedEnd",
+            "affectedPaths",
+          ],
           () => true,
         );
         return true;
@@ -285,7 +328,14 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
             id: b.id,
             type: "HMBB",
             phid: b.phid,
-            fields: { objectPHID: b.objectPHID, containerPHID: null, buildableStatus: { value: "building" }, isManual: false, uri: `/B${b.id}`, ...stamps(b.dateCreated) },
+            fields: {
+              objectPHID: b.objectPHID,
+              containerPHID: null,
+              buildableStatus: { value: "building" },
+              isManual: false,
+              uri: `/B${b.id}`,
+              ...stamps(b.dateCreated),
+            },
           })),
           ["objectPHIDs", "containerPHIDs", "statuses", "manual"],
           (r, c) => !list(c.objectPHIDs) || (list(c.objectPHIDs) ?? []).includes(r.fields.objectPHID),
@@ -299,7 +349,15 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
             id: b.id,
             type: "HMBD",
             phid: b.phid,
-            fields: { buildablePHID: b.buildablePHID, buildPlanPHID: b.planPHID, buildStatus: { value: b.status, name: b.status, "color.ansi": "blue" }, initiatorPHID: null, name: "Code Review", ...stamps(b.dateCreated), policy: { view: "public" } },
+            fields: {
+              buildablePHID: b.buildablePHID,
+              buildPlanPHID: b.planPHID,
+              buildStatus: { value: b.status, name: b.status, "color.ansi": "blue" },
+              initiatorPHID: null,
+              name: "Code Review",
+              ...stamps(b.dateCreated),
+              policy: { view: "public" },
+            },
           })),
           ["plans", "buildables", "statuses", "initiators"],
           (r, c) => !list(c.buildables) || (list(c.buildables) ?? []).includes(r.fields.buildablePHID),
@@ -343,7 +401,22 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
       return envelope(res, null, "ERR-CONDUIT-CORE", `Maximum page size for Conduit API method calls is 100, but this call specified ${limit}.`);
     }
     for (const key of Object.keys(constraints)) {
-      if (!["ids", "phids", "repositories", "identifiers", "authors", "auditors", "responsible", "statuses", "packages", "unreachable", "permanent", "ancestorsOf"].includes(key)) {
+      if (
+        ![
+          "ids",
+          "phids",
+          "repositories",
+          "identifiers",
+          "authors",
+          "auditors",
+          "responsible",
+          "statuses",
+          "packages",
+          "unreachable",
+          "permanent",
+          "ancestorsOf",
+        ].includes(key)
+      ) {
         return envelope(res, null, "ERR-CONDUIT-CORE", `Constraint "${key}" is not a valid constraint for this query.`);
       }
     }
@@ -373,8 +446,22 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
         fields: {
           identifier: r.node,
           repositoryPHID: repositories.get(r.callsign)?.phid,
-          author: { name: "Fixture", email: "fixture@example.com", raw: "Fixture <fixture@example.com>", epoch: 1714564800, identityPHID: "PHID-RIDT-aaaaaaaaaaaaaaaaaaaa", userPHID: null },
-          committer: { name: "Fixture", email: "fixture@example.com", raw: "Fixture <fixture@example.com>", epoch: 1714564800, identityPHID: "PHID-RIDT-aaaaaaaaaaaaaaaaaaaa", userPHID: null },
+          author: {
+            name: "Fixture",
+            email: "fixture@example.com",
+            raw: "Fixture <fixture@example.com>",
+            epoch: 1714564800,
+            identityPHID: "PHID-RIDT-aaaaaaaaaaaaaaaaaaaa",
+            userPHID: null,
+          },
+          committer: {
+            name: "Fixture",
+            email: "fixture@example.com",
+            raw: "Fixture <fixture@example.com>",
+            epoch: 1714564800,
+            identityPHID: "PHID-RIDT-aaaaaaaaaaaaaaaaaaaa",
+            userPHID: null,
+          },
           isUnreachable: false,
           isImported: true,
           auditStatus: { value: "none", name: "No Audits", closed: true, "color.ansi": null },
@@ -399,7 +486,11 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
       const headers: Record<string, string> = { "content-type": "text/html" };
       if (fake.throttle.retryAfterS !== undefined) headers["retry-after"] = String(fake.throttle.retryAfterS);
       res.writeHead(fake.throttle.status, headers);
-      res.end(fake.throttle.status === 502 ? "<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>" : "<html>Too Many Requests</html>");
+      res.end(
+        fake.throttle.status === 502
+          ? "<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>"
+          : "<html>Too Many Requests</html>",
+      );
       return;
     }
     if (fake.fault === "500" || fake.fault === "hang" || fake.fault === "stall") {

@@ -38,7 +38,12 @@ export interface Harness {
    * A Try push by the code-review bot: a stacked patch and the try_task_config commit naming `diffPHID`
    * (mozilla/code-review bot/code_review_bot/vcs.py). Without `diffPHID`, a push people made themselves. Published unless `publish` is false.
    */
-  tryPush(pushId: number, time: number, diffPHID?: string, options?: { revisionId?: number; publish?: boolean; targetPHID?: string | null; author?: string }): Promise<void>;
+  tryPush(
+    pushId: number,
+    time: number,
+    diffPHID?: string,
+    options?: { revisionId?: number; publish?: boolean; targetPHID?: string | null; author?: string },
+  ): Promise<void>;
   /** `count` consecutive pushes from `firstId`, all mirrored unless `unmirroredFrom` says where that stops. */
   backlog(repository: string, firstId: number, count: number, time: number, options?: { unmirroredFrom?: number; commits?: number }): Promise<void>;
   run(argv: string[], extraEnv?: Record<string, string | undefined>, command?: "report-lag" | "display-lag", hooks?: RunHooks): Promise<RunResult>;
@@ -122,10 +127,17 @@ export async function startHarness(options: { repositories: string[]; token?: bo
       // The bot's try_task_config.json names its build target (mozilla/code-review bot/code_review_bot/vcs.py,
       // written with sort_keys and indent 4); `targetPHID: null` leaves the file out.
       const target = diffPHID && opts.targetPHID !== null ? (opts.targetPHID ?? phab.botTarget(diffPHID)) : undefined;
-      const config = JSON.stringify({ parameters: { optimize_target_tasks: true, phabricator_diff: target, target_tasks_method: "codereview" }, version: 2 }, null, 4);
+      const config = JSON.stringify(
+        { parameters: { optimize_target_tasks: true, phabricator_diff: target, target_tasks_method: "codereview" }, version: 2 },
+        null,
+        4,
+      );
       const details = diffPHID
         ? [
-            { author: "Dev <dev@example.com>", desc: `Bug 1 - a patch\n\nDifferential Revision: https://phabricator.services.mozilla.com/D${revision}\nDifferential Diff: PHID-DIFF-patch${pushId}` },
+            {
+              author: "Dev <dev@example.com>",
+              desc: `Bug 1 - a patch\n\nDifferential Revision: https://phabricator.services.mozilla.com/D${revision}\nDifferential Diff: PHID-DIFF-patch${pushId}`,
+            },
             {
               author: opts.author ?? BOT,
               desc: `try_task_config for https://phabricator.services.mozilla.com/D${revision}\nDifferential Diff: ${diffPHID}`,
@@ -229,7 +241,11 @@ export interface Spawned {
 /** bin/<command> as a child process, in an empty working directory (no developer's .env). */
 export function spawnCommand(command: string, args: string[], env: Record<string, string>): Spawned {
   const cwd = mkdtempSync(join(tmpdir(), "phabmon-"));
-  const child = spawn(join(ROOT, "bin", command), args, { cwd, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(join(ROOT, "bin", command), args, {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   const waiters: Array<() => void> = [];
@@ -240,7 +256,9 @@ export function spawnCommand(command: string, args: string[], env: Record<string
   child.stderr.on("data", (d: Buffer) => {
     err += d.toString();
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
   return {
     pid: child.pid as number,
     stdout: () => out,
@@ -249,7 +267,10 @@ export function spawnCommand(command: string, args: string[], env: Record<string
     kill: (signal) => child.kill(signal),
     waitFor(pattern, timeoutMs = 20_000) {
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; stdout so far:\n${out.slice(-2000)}\nstderr:\n${err.slice(-2000)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${pattern}; stdout so far:\n${out.slice(-2000)}\nstderr:\n${err.slice(-2000)}`)),
+          timeoutMs,
+        );
         const check = () => {
           if (pattern.test(out)) {
             clearTimeout(timer);

@@ -19,7 +19,12 @@ export function pushEntry(hgUrl: string, repository: string, pushId: number, tim
   };
 }
 
-export function changegroupV2(hgUrl: string, repository: string, pushes: Array<{ pushId: number; time: number }>, heads: string[] = [node(`${repository}-head`)]) {
+export function changegroupV2(
+  hgUrl: string,
+  repository: string,
+  pushes: Array<{ pushId: number; time: number }>,
+  heads: string[] = [node(`${repository}-head`)],
+) {
   return {
     payload: {
       type: "changegroup.1",

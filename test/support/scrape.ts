@@ -2,7 +2,10 @@
 
 /** The raw value of one series (name and labels exactly as written) in a /metrics text. */
 function valueText(text: string, series: string): string | undefined {
-  return text.split("\n").find((l) => l.startsWith(`${series} `))?.slice(series.length + 1);
+  return text
+    .split("\n")
+    .find((l) => l.startsWith(`${series} `))
+    ?.slice(series.length + 1);
 }
 
 /** The value of one series in a /metrics text; undefined when the text has no such series. */
