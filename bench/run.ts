@@ -15,6 +15,7 @@ import ownBroker from "../test/support/global-broker.ts";
 const stopBroker = ownBroker();
 if (stopBroker) process.once("exit", stopBroker);
 const { spawnCommand, startHarness, TRY } = await import("../test/support/harness.ts");
+const { measureFloor } = await import("./floor.ts");
 
 const { values } = parseArgs({
   options: {
@@ -370,6 +371,21 @@ const chosen = ["steady", "pipeline", "scrape"].includes(values.only)
   : scenarios.filter(([, token]) => values.only === "" || (values.only === "token") === token);
 const rows: Row[] = [];
 for (const [name, token, from] of chosen) rows.push(await drain(name, token, from));
+
+/** Right after the drains: the floor of the token drain, on the same backlog at the same latency. */
+async function floorOfDrain() {
+  const h = await startHarness({ repositories: [`${REPO}=MOZILLACENTRAL`], token: true, latencyMs: 0 });
+  try {
+    await h.backlog(REPO, 1, pushes, Math.floor(Date.now() / 1000) - 3600, { commits });
+    h.hg.latencyMs = latencyMs;
+    h.phab.latencyMs = latencyMs;
+    return await measureFloor(h, { repository: REPO, pushes, commits });
+  } finally {
+    await h.close();
+  }
+}
+const tokenDrain = rows.find((r) => r.scenario === "drain, Conduit token");
+const floor = tokenDrain === undefined ? undefined : await floorOfDrain();
 const everything = values.only === "";
 const start = everything || values.only === "scrape" ? await startup() : { listeningS: Number.NaN, firstCheckS: Number.NaN };
 const scraped =
@@ -400,6 +416,11 @@ console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of rows) {
   console.log(
     `| ${r.scenario} | ${fmt(r.wallS)} | ${fmt(r.pushesPerS, 0)} | ${fmt(r.requestsPerPush, 3)} | ${r.hgRequests} | ${r.phabRequests} | ${fmt(r.peakRssMb, 0)} | ${r.acked} | ${r.leftQueued} | ${r.exit} |`,
+  );
+}
+if (floor && tokenDrain) {
+  console.log(
+    `\nfloor of the token drain: node -e 0 ${fmt(floor.nodeStartS)} s + broker hands over and takes the acks of ${pushes} messages ${fmt(floor.brokerS)} s + unavoidable upstream requests ${fmt(floor.upstreamS)} s = ${fmt(floor.totalS)} s; the drain took ${fmt(tokenDrain.wallS)} s, ${fmt(tokenDrain.wallS / floor.totalS)}x the floor (target 1.3x)`,
   );
 }
 console.log(`\nstart: /__lbheartbeat__ answers after ${fmt(start.listeningS)} s; first check done after ${fmt(start.firstCheckS)} s`);
