@@ -11,12 +11,13 @@ import { createConduitClient } from "../adapters/phabricator.ts";
 import { createReviewLookup } from "../adapters/review-lookup.ts";
 import { formatReviewStatus, lookupReviewStatus, parseDiffRef } from "../review-status.ts";
 import { versionInfo } from "../version.ts";
-import { loadDotenv, type Io } from "./io.ts";
+import { loadDotenv, type Io, versionFlags } from "./io.ts";
 import type { App } from "../service.ts";
 import type { Mirror } from "../mirror.ts";
 
 const USAGE = `Usage: display-lag [--debug] [NODE | D123 | PHID-DIFF-...]...
        display-lag --rejected
+       display-lag -h | --help | -V | -v | --version
 
 For each hg changeset id (12 to 40 hex digits): which monitored repository has it, whether the
 Phabricator mirror has it, and if not, for how long it has been missing (since its push).
@@ -79,8 +80,13 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
-      options: { debug: { type: "boolean", default: false }, help: { type: "boolean", default: false }, rejected: { type: "boolean", default: false } },
+      args: versionFlags(argv),
+      options: {
+        debug: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", short: "V", default: false },
+        rejected: { type: "boolean", default: false },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -90,6 +96,11 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
   }
   if (parsed.values.help) {
     io.stdout(USAGE);
+    return 0;
+  }
+  if (parsed.values.version) {
+    const version = versionInfo(io.env);
+    io.stdout(`display-lag ${version.version} (${version.commit})\n`);
     return 0;
   }
   const bad = parsed.positionals.filter((n) => !/^[0-9a-f]{12,40}$/.test(n) && !parseDiffRef(n));

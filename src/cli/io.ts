@@ -39,3 +39,8 @@ export function onShutdownSignal(io: Io, handler: (signal: string) => void): () 
     process.off("SIGINT", listener);
   };
 }
+
+/** `-v` means the version too (as `-V`): parseArgs gives an option one short letter only. */
+export function versionFlags(argv: readonly string[]): string[] {
+  return argv.map((a) => (a === "-v" ? "--version" : a));
+}

@@ -9,7 +9,7 @@ import { versionInfo } from "../version.ts";
 import { createUpstream } from "../adapters/upstream.ts";
 import { createConduitClient, resolveRepositories } from "../adapters/phabricator.ts";
 import { mirrorName } from "../mirror.ts";
-import { loadDotenv, type Io, onShutdownSignal } from "./io.ts";
+import { loadDotenv, type Io, onShutdownSignal, versionFlags } from "./io.ts";
 
 export const USAGE = `Usage: report-lag [options]
 
@@ -24,8 +24,8 @@ Options:
                   the queue in order; print each result
   --debug         debug-level logs, human-readable on a terminal
   --check-config  validate the configuration and exit (0 valid, 2 invalid)
-  --version       print the version and exit
-  --help          print this help and exit
+  -V, -v, --version  print the version and exit
+  -h, --help      print this help and exit
 `;
 
 /**
@@ -67,14 +67,14 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: versionFlags(argv),
       options: {
         once: { type: "boolean", default: false },
         "no-send": { type: "boolean", default: false },
         debug: { type: "boolean", default: false },
         "check-config": { type: "boolean", default: false },
-        version: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
+        version: { type: "boolean", short: "V", default: false },
+        help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
       allowPositionals: false,
