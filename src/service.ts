@@ -355,6 +355,11 @@ export async function startService(
   let stopping = false;
   const controller = new AbortController();
 
+  // checkNow is a function declaration, hoisted: the schedule can name it before it is written out.
+  const task: ScheduledTask = cron.schedule(config.checkSchedule, () => checkNow(), { name: "check", noOverlap: true });
+  task.on("execution:missed", () => log.warn("a scheduled check was missed (the process was busy or asleep)"));
+  const nextCheckAt = (): string | undefined => task.getNextRun()?.toISOString();
+
   function checkNow(): Promise<CheckResult | undefined> {
     if (stopping) return Promise.resolve(undefined);
     if (running) {
@@ -364,6 +369,7 @@ export async function startService(
     running = runChecks(app, controller.signal)
       .then((report) => {
         options.onReport?.(report);
+        if (!stopping) log.info({ nextCheck: nextCheckAt() ?? null, schedule: config.checkSchedule }, "waiting for the next check");
         return report;
       })
       .catch((error: unknown) => {
@@ -376,8 +382,8 @@ export async function startService(
     return running;
   }
 
-  const task: ScheduledTask = cron.schedule(config.checkSchedule, () => checkNow(), { name: "check", noOverlap: true });
-  task.on("execution:missed", () => log.warn("a scheduled check was missed (the process was busy or asleep)"));
+  // A person who started it by hand should know it does not end by itself, and when it acts next.
+  log.info({ schedule: config.checkSchedule }, "running until SIGTERM or Ctrl-C: a check now, then on CHECK_SCHEDULE");
   void checkNow();
 
   return {

@@ -20,6 +20,10 @@ describe("report-lag (service)", () => {
     await h.push(AUTOLAND, 2, t, { mirrored: false });
     const svc = await h.start([], { METRICS_TOKEN: "metrics-token-for-tests" });
     await svc.waitForLog("check done");
+    // It says it runs until stopped, and when it checks next (the harness's schedule: 1 January, 00:00).
+    expect(svc.logs.some((l) => l.msg === "running until SIGTERM or Ctrl-C: a check now, then on CHECK_SCHEDULE")).toBe(true);
+    const waiting = await svc.waitForLog("waiting for the next check");
+    expect(waiting.nextCheck).toMatch(/^\d{4}-01-01T\d{2}:00:00\.000Z$/);
 
     const unauthorized = await fetch(`${svc.url}/metrics`);
     expect(unauthorized.status).toBe(401);
