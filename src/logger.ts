@@ -1,5 +1,8 @@
-// pino JSON on stdout, one line per event; human-readable only for a person at a terminal.
+// pino JSON, one line per event, on stdout for the service and on stderr for the commands whose results
+// go to stdout (`--once`, display-lag); human-readable only for a person at a terminal.
 import { pino, type DestinationStream, type Logger } from "pino";
+import { createRequire } from "node:module";
+import type PinoPretty from "pino-pretty";
 
 /** Keys that may hold a secret wherever they appear in a logged object. */
 export const REDACTED_PATHS = [
@@ -21,6 +24,8 @@ export interface LoggerOptions {
   /** Pretty-print (pino-pretty) instead of JSON; for `--debug` on a terminal. */
   pretty?: boolean;
   destination?: DestinationStream;
+  /** Logs on stderr (fd 2), so that stdout carries results only and can be piped. */
+  toStderr?: boolean;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -29,8 +34,13 @@ export function createLogger(options: LoggerOptions): Logger {
     base: { service: "phabricator-repo-monitor" },
     redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
   };
+  const fd = options.toStderr ? 2 : 1;
   if (options.pretty && !options.destination) {
-    return pino({ ...base, transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname,service" } } });
+    // In this thread and synchronous (a transport is a worker thread that writes later): the result lines
+    // printed after the logs come after them on the terminal too.
+    // Loaded only here: the service itself never pays for it.
+    const pretty = createRequire(import.meta.url)("pino-pretty") as typeof PinoPretty;
+    return pino(base, pretty({ colorize: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname,service", sync: true, destination: fd }));
   }
-  return options.destination ? pino(base, options.destination) : pino(base);
+  return pino(base, options.destination ?? pino.destination({ fd, sync: true }));
 }

@@ -17,7 +17,9 @@ describe("bin/report-lag", () => {
     await h.push(AUTOLAND, 1, Math.floor(Date.now() / 1000) - 60);
     const child = spawnCommand("report-lag", ["--once"], h.env);
     expect(await child.exited).toEqual({ code: 0, signal: null });
-    expect(child.stdout()).toContain(`${AUTOLAND} MOZILLACENTRAL replication lag (seconds): 0 (0 pushes pending)`);
+    // Results on stdout, nothing else, so that they can be piped; the logs on stderr.
+    expect(child.stdout()).toBe(`${AUTOLAND} MOZILLACENTRAL replication lag (seconds): 0 (0 pushes pending)\n`);
+    expect(child.stderr()).toContain('"msg":"check done"');
     expect(await h.broker.depth()).toBe(0);
   });
 
@@ -111,6 +113,7 @@ describe("bin/display-lag", () => {
       new RegExp(`^${missing} ${AUTOLAND} MOZILLACENTRAL: NOT in the mirror \\(push 2, .*\\); replication lag \\(seconds\\): 1728\\d\\d$`),
     );
     expect(lines[2]).toBe("0123456789ab: not found in any monitored repository");
+    expect(lines).toHaveLength(3);
   });
 
   it("without NODE shows the queue head read-only", async () => {
@@ -157,7 +160,7 @@ describe("bin/report-lag killed", () => {
       const second = spawnCommand("report-lag", ["--once"], { ...h.env, LOG_LEVEL: "info" });
       expect(await second.exited).toEqual({ code: 0, signal: null });
       const done = second
-        .stdout()
+        .stderr()
         .split("\n")
         .find((l) => l.includes('"msg":"check done"')) as string;
       expect(countedBefore + (JSON.parse(done) as { verified: number }).verified).toBe(600);

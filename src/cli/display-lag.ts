@@ -126,6 +126,7 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
   const log = createLogger({
     level: parsed.values.debug ? "debug" : "warn",
     pretty: io.isTTY,
+    toStderr: true,
     ...(io.logDestination ? { destination: io.logDestination } : {}),
   });
   const app = buildApp({ config, log, version: versionInfo(io.env), readOnly: true, ...(io.drainIdleMs === undefined ? {} : { drainIdleMs: io.drainIdleMs }) });

@@ -119,6 +119,7 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
   const log = createLogger({
     level: values.debug ? "debug" : config.logLevel,
     pretty: values.debug && io.isTTY,
+    toStderr: values.once,
     ...(io.logDestination ? { destination: io.logDestination } : {}),
   });
   const print = (result: CheckResult) => {
