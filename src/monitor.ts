@@ -8,6 +8,7 @@ import { mirrorName, type Mirror } from "./mirror.ts";
 import type { Push } from "./core/hgpush-message.ts";
 import { pushIdRanges, walkPushes, type PushCommits, type StopReason } from "./core/push-walk.ts";
 import { lagSeconds, replicationDelays } from "./core/lag.ts";
+import { humanSuffix } from "./core/duration.ts";
 import { idsAfter, missingPushIds } from "./core/pushlog-gaps.ts";
 import {
   NEW_WATCH,
@@ -367,7 +368,8 @@ export type Monitor = ReturnType<typeof createMonitor>;
 
 /** The contract's printed result line. */
 export function formatReport(report: RepositoryReport): string {
-  const lag = Number.isNaN(report.lagSeconds) ? "unknown" : String(Math.round(report.lagSeconds));
+  // The contract's whole number of seconds, then the same in a form a person reads at once.
+  const lag = Number.isNaN(report.lagSeconds) ? "unknown" : `${Math.round(report.lagSeconds)}${humanSuffix(report.lagSeconds)}`;
   const pending = report.pending === undefined ? "" : ` (${report.pending} push${report.pending === 1 ? "" : "es"} pending)`;
   const failure = report.ok ? "" : ` [check failed: ${report.error ?? "unknown error"}]`;
   const stopped =

@@ -189,7 +189,9 @@ describe("code-review pipeline", () => {
     h.hg.hangPaths = /^\/try\//;
     const result = await h.run(["--once"], { UPSTREAM_TIMEOUT_SECONDS: "1" });
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(new RegExp(`^${AUTOLAND} MOZILLACENTRAL replication lag \\(seconds\\): 59\\d \\(2 pushes pending\\)`, "m"));
+    expect(result.stdout).toMatch(
+      new RegExp(`^${AUTOLAND} MOZILLACENTRAL replication lag \\(seconds\\): 59\\d \\(9 min 5\\d s\\) \\(2 pushes pending\\)`, "m"),
+    );
     expect(result.stdout).toMatch(/^try code-review pipeline: .*\[check failed: reading Try pushes: /m);
     // The replication queue holds what it held, in push order; the Try pushes wait on their own queue.
     const left = (await h.broker.peek()).map(

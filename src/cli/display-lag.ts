@@ -11,6 +11,7 @@ import { createConduitClient } from "../adapters/phabricator.ts";
 import { createReviewLookup } from "../adapters/review-lookup.ts";
 import { formatReviewStatus, lookupReviewStatus, parseDiffRef } from "../review-status.ts";
 import { versionInfo } from "../version.ts";
+import { humanSuffix } from "../core/duration.ts";
 import { loadDotenv, type Io, versionFlags } from "./io.ts";
 import type { App } from "../service.ts";
 import type { Mirror } from "../mirror.ts";
@@ -40,7 +41,7 @@ async function describeNode(app: App, node: string, nowMs: number): Promise<stri
     lines.push(
       have
         ? `${push.node} ${repo.path} ${mirror.name}: in the mirror (push ${push.pushId}); replication lag (seconds): 0`
-        : `${push.node} ${repo.path} ${mirror.name}: NOT in the mirror (push ${push.pushId}, ${new Date(push.pushTime * 1000).toISOString()}); replication lag (seconds): ${age}`,
+        : `${push.node} ${repo.path} ${mirror.name}: NOT in the mirror (push ${push.pushId}, ${new Date(push.pushTime * 1000).toISOString()}); replication lag (seconds): ${age}${humanSuffix(age)}`,
     );
   }
   return lines.length > 0 ? lines : [`${node}: not found in any monitored repository`];
