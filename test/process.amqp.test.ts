@@ -23,6 +23,26 @@ describe("bin/report-lag", () => {
     expect(await h.broker.depth()).toBe(0);
   });
 
+  it("--once --json prints one JSON document on stdout, unknown as null, and the logs on stderr", async () => {
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
+    const t = Math.floor(Date.now() / 1000) - 600;
+    await h.push(AUTOLAND, 1, t);
+    await h.push(AUTOLAND, 2, t + 1, { mirrored: false });
+    // A callsign the fake Phabricator does not have makes the second repository unknown.
+    const child = spawnCommand("report-lag", ["--once", "--json", "--no-send"], {
+      ...h.env,
+      REPOSITORIES: `${AUTOLAND}=MOZILLACENTRAL,mozilla-central=NOSUCH`,
+    });
+    expect((await child.exited).code).toBe(1);
+    const doc = JSON.parse(child.stdout()) as { ok: boolean; repositories: Array<Record<string, unknown>> };
+    expect(doc.ok).toBe(false);
+    expect(doc.repositories[0]).toMatchObject({ repository: AUTOLAND, mirror: "MOZILLACENTRAL", ok: true, pendingPushes: 1, error: null });
+    expect(doc.repositories[0]?.lagSeconds).toBeGreaterThanOrEqual(595);
+    expect(doc.repositories[0]?.stoppedAt).toMatchObject({ pushId: 2, reason: { kind: "missing" } });
+    expect(doc.repositories[1]).toMatchObject({ repository: "mozilla-central", mirror: "NOSUCH", ok: false, lagSeconds: null, reason: "unknown_repository" });
+    expect(child.stderr()).toContain('"msg":"check done"');
+  });
+
   it("--no-send --debug (the smoke test) shows what it read and found, changes nothing, and stops on SIGTERM", async () => {
     const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     const t = Math.floor(Date.now() / 1000) - 600;

@@ -20,6 +20,7 @@ Configuration comes from the environment and from a .env file in the working dir
 Options:
   --once          run one check of every repository, print the result and exit
                   (0: every check completed; 1: a check failed; 2: bad configuration)
+  --json          with --once: print the results as one JSON object instead of lines
   --no-send       read-only: ack nothing and declare nothing; every message read goes back to
                   the queue in order; print each result
   --debug         debug-level logs, human-readable on a terminal
@@ -70,6 +71,7 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
       args: versionFlags(argv),
       options: {
         once: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
         "no-send": { type: "boolean", default: false },
         debug: { type: "boolean", default: false },
         "check-config": { type: "boolean", default: false },
@@ -136,7 +138,8 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
     });
     try {
       const report = await runOnce(app, controller.signal);
-      print(report);
+      if (values.json) io.stdout(`${JSON.stringify(resultJson(report))}\n`);
+      else print(report);
       return report.ok ? 0 : 1;
     } finally {
       removeHandler();
@@ -157,4 +160,26 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
   });
   await service.stop();
   return 0;
+}
+
+/** `--once --json`: the same facts as the printed lines, for a script (NaN, unknown, becomes null). */
+function resultJson(result: CheckResult) {
+  return {
+    ok: result.ok,
+    repositories: result.replication.repositories.map((r) => ({
+      repository: r.repository,
+      mirror: r.mirror,
+      ok: r.ok,
+      lagSeconds: Number.isNaN(r.lagSeconds) ? null : Math.round(r.lagSeconds),
+      pendingPushes: r.pending ?? null,
+      verified: r.verified,
+      error: r.error ?? null,
+      reason: r.reason ?? null,
+      stoppedAt:
+        r.stoppedAt === undefined
+          ? null
+          : { pushId: r.stoppedAt.pushId, pushTime: new Date(r.stoppedAt.pushTime * 1000).toISOString(), reason: r.stoppedAt.reason },
+    })),
+    codeReviewPipeline: result.pipeline ?? null,
+  };
 }
