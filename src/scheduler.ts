@@ -3,7 +3,7 @@
 // /__heartbeat__ (the policy is src/core/check-runs.ts). The clock that says *when* to run is the
 // caller's (a cron schedule in the service, once for --once).
 import type { Logger } from "pino";
-import { NO_RUNS, runsAfterEnd, runsAfterStart, runsSummary, type CheckRunPolicy, type CheckRuns } from "./core/check-runs.ts";
+import { NO_RUNS, runsAfterEnd, runsAfterSettle, runsAfterStart, runsSummary, type CheckRunPolicy, type CheckRuns } from "./core/check-runs.ts";
 
 export interface CheckReportLike {
   /** The check completed (its numbers can be believed), lagging or not. */
@@ -31,24 +31,22 @@ export interface Scheduler {
 export function createScheduler(options: { checks: readonly Check[]; policy: CheckRunPolicy; log: Logger; now: () => number }): Scheduler {
   const { checks, policy, log, now } = options;
   let runs: ReadonlyMap<string, CheckRuns> = new Map(checks.map((c) => [c.name, NO_RUNS]));
-  /** A run that has not settled yet, by check: the next one waits its turn by being skipped. */
-  const unsettled = new Set<string>();
+  const runsOf = (name: string): CheckRuns => runs.get(name) ?? NO_RUNS;
   const update = (name: string, next: CheckRuns) => {
     runs = new Map(runs).set(name, next);
   };
 
   async function runOne(check: Check, signal: AbortSignal): Promise<RunResult<CheckReportLike>> {
-    if (unsettled.has(check.name)) {
+    if (runsOf(check.name).running) {
       log.warn({ check: check.name }, "the previous run of this check has not ended; this run is skipped");
       // Nothing was checked: a failure in the streak like any other.
-      account(check, { status: "skipped" }, false);
+      account(check, { status: "skipped" }, { timedOut: false, stillRunning: true });
       return { status: "skipped" };
     }
     const deadline = AbortSignal.timeout(policy.maxRunMs);
     const stop = AbortSignal.any([signal, deadline]);
-    update(check.name, runsAfterStart(runs.get(check.name) ?? NO_RUNS, now()));
-    unsettled.add(check.name);
-    const running = check.run(stop).finally(() => unsettled.delete(check.name));
+    update(check.name, runsAfterStart(runsOf(check.name), now()));
+    const running = check.run(stop).finally(() => update(check.name, runsAfterSettle(runsOf(check.name))));
     let giveUp: NodeJS.Timeout | undefined;
     const abandoned = new Promise<"abandoned">((resolve) => {
       const arm = () => {
@@ -74,13 +72,13 @@ export function createScheduler(options: { checks: readonly Check[]; policy: Che
     }
     // A run that was abandoned still ends some day; until then the check is skipped, never doubled.
     running.catch(() => undefined);
-    account(check, result, deadline.aborted);
+    account(check, result, { timedOut: deadline.aborted, stillRunning: runsOf(check.name).running });
     return result;
   }
 
-  function account(check: Check, result: RunResult<CheckReportLike>, timedOut: boolean): void {
+  function account(check: Check, result: RunResult<CheckReportLike>, how: { timedOut: boolean; stillRunning: boolean }): void {
     const ok = result.status === "done" && result.report.ok;
-    const ended = runsAfterEnd(runs.get(check.name) ?? NO_RUNS, { ok, timedOut, atMs: now() }, policy);
+    const ended = runsAfterEnd(runsOf(check.name), { ok, atMs: now(), ...how }, policy);
     update(check.name, ended.runs);
     if (result.status === "failed") log.error({ check: check.name, err: result.error }, "check run failed");
     if (ended.escalate) {
@@ -102,7 +100,7 @@ export function createScheduler(options: { checks: readonly Check[]; policy: Che
       return results;
     },
     summary(nowMs) {
-      return Object.fromEntries(checks.map((c) => [c.name, runsSummary(runs.get(c.name) ?? NO_RUNS, nowMs, policy)]));
+      return Object.fromEntries(checks.map((c) => [c.name, runsSummary(runsOf(c.name), nowMs, policy)]));
     },
   };
 }

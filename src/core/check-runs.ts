@@ -20,12 +20,22 @@ export interface CheckRuns {
   readonly consecutiveFailures: number;
   /** Runs stopped at the maximum run time, since start. */
   readonly timedOut: number;
+  /**
+   * A run is going: from its start until it settles, which for a run abandoned after the maximum run
+   * time is later than the end the scheduler counted. While it is, the next run is skipped.
+   */
+  readonly running: boolean;
 }
 
-export const NO_RUNS: CheckRuns = { lastStartedAt: undefined, lastEndedAt: undefined, lastOk: undefined, consecutiveFailures: 0, timedOut: 0 };
+export const NO_RUNS: CheckRuns = { lastStartedAt: undefined, lastEndedAt: undefined, lastOk: undefined, consecutiveFailures: 0, timedOut: 0, running: false };
 
 export function runsAfterStart(runs: CheckRuns, atMs: number): CheckRuns {
-  return { ...runs, lastStartedAt: atMs };
+  return { ...runs, lastStartedAt: atMs, running: true };
+}
+
+/** The run's promise settled: an abandoned run is over at last. */
+export function runsAfterSettle(runs: CheckRuns): CheckRuns {
+  return { ...runs, running: false };
 }
 
 export interface RunEnd {
@@ -33,6 +43,8 @@ export interface RunEnd {
   /** The run was stopped at the maximum run time. */
   timedOut: boolean;
   atMs: number;
+  /** A run is still going though this one is counted as ended: it was abandoned, or this run was skipped for it. */
+  stillRunning: boolean;
 }
 
 /**
@@ -42,7 +54,7 @@ export interface RunEnd {
 export function runsAfterEnd(runs: CheckRuns, end: RunEnd, policy: CheckRunPolicy): { runs: CheckRuns; escalate: boolean; recovered: boolean } {
   const consecutiveFailures = end.ok ? 0 : runs.consecutiveFailures + 1;
   return {
-    runs: { ...runs, lastEndedAt: end.atMs, lastOk: end.ok, consecutiveFailures, timedOut: runs.timedOut + (end.timedOut ? 1 : 0) },
+    runs: { ...runs, lastEndedAt: end.atMs, lastOk: end.ok, consecutiveFailures, timedOut: runs.timedOut + (end.timedOut ? 1 : 0), running: end.stillRunning },
     escalate: !end.ok && consecutiveFailures === policy.maxConsecutiveFailures,
     recovered: end.ok && runs.consecutiveFailures >= policy.maxConsecutiveFailures,
   };
@@ -50,9 +62,7 @@ export function runsAfterEnd(runs: CheckRuns, end: RunEnd, policy: CheckRunPolic
 
 /** Whether a run has been going on past the maximum run time at `nowMs` (a stop that did not take). */
 export function runOverdue(runs: CheckRuns, nowMs: number, policy: CheckRunPolicy): boolean {
-  const started = runs.lastStartedAt;
-  const running = started !== undefined && (runs.lastEndedAt === undefined || runs.lastEndedAt < started);
-  return running && nowMs - started > policy.maxRunMs;
+  return runs.running && runs.lastStartedAt !== undefined && nowMs - runs.lastStartedAt > policy.maxRunMs;
 }
 
 /** The heartbeat's view of a check's runs. */
@@ -62,7 +72,7 @@ export function runsSummary(runs: CheckRuns, nowMs: number, policy: CheckRunPoli
     failing: runs.consecutiveFailures >= policy.maxConsecutiveFailures,
     lastRun: runs.lastEndedAt === undefined ? null : new Date(runs.lastEndedAt).toISOString(),
     lastRunOk: runs.lastOk ?? null,
-    running: runs.lastStartedAt !== undefined && (runs.lastEndedAt === undefined || runs.lastEndedAt < runs.lastStartedAt),
+    running: runs.running,
     overdue: runOverdue(runs, nowMs, policy),
     timedOut: runs.timedOut,
   };
