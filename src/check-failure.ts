@@ -34,10 +34,17 @@ export class SharedQueueError extends Error {
 }
 
 /**
- * @param context words put before the cause's message, e.g. "looking for pushes that never arrived".
+ * @param options.context words put before the cause's message, e.g. "looking for pushes that never arrived".
+ * @param options.signal the check's: once it is aborted, whatever was thrown is the stop, not a fault.
  */
-export function checkFailure(step: CheckStep, service: FailureService, cause: unknown, context?: string): CheckFailure {
-  const error = cause instanceof Error ? cause : new Error(String(cause));
+export function checkFailure(
+  step: CheckStep,
+  service: FailureService,
+  cause: unknown,
+  options: { context?: string; signal?: AbortSignal | undefined } = {},
+): CheckFailure {
+  const { context, signal } = options;
+  const error = signal?.aborted ? new CheckStoppedError() : cause instanceof Error ? cause : new Error(String(cause));
   return { step, service, cause: error, message: context === undefined ? error.message : `${context}: ${error.message}` };
 }
 

@@ -89,10 +89,6 @@ export function createMonitor(deps: MonitorDeps) {
   /** The contract's labels of the per-repository replication series. */
   const labelsOf = (repo: Repository) => ({ repository: repo.path, callsign: mirrorName(repo.mirror) });
 
-  function lagOf(repository: string, nowMs: number, connected = true): number {
-    return lagSeconds(watchOf(repository).state, nowMs, staleAfterMs, connected);
-  }
-
   async function verifyRepository(repo: Repository, watch: RepositoryWatch, pushes: readonly Push[], signal?: AbortSignal): Promise<Verification> {
     const commits = new Map<number, PushCommits>();
     const mirrored = new Map<string, boolean>();
@@ -145,7 +141,7 @@ export function createMonitor(deps: MonitorDeps) {
         )
           break;
       } catch (err) {
-        failure = checkFailure(step, step === "mirror" ? "phabricator" : "hgmo", signal?.aborted ? new CheckStoppedError() : err);
+        failure = checkFailure(step, step === "mirror" ? "phabricator" : "hgmo", err, { signal });
         break;
       }
     }
@@ -222,7 +218,7 @@ export function createMonitor(deps: MonitorDeps) {
         let watch = watchOf(repo.path);
         let gapFailure: CheckFailure | undefined;
         const found = await findGapPushes(repo, watch, fromMessages, queueLost, signal).catch((err: unknown) => {
-          gapFailure = checkFailure("gap_search", "hgmo", signal?.aborted ? new CheckStoppedError() : err, "looking for pushes that never arrived");
+          gapFailure = checkFailure("gap_search", "hgmo", err, { context: "looking for pushes that never arrived", signal });
           return [];
         });
         watch = watchAfterGapSearch(watch, found);
@@ -235,7 +231,7 @@ export function createMonitor(deps: MonitorDeps) {
                 .exists(signal)
                 .then(
                   () => NOTHING_TO_VERIFY,
-                  (err: unknown) => ({ ...NOTHING_TO_VERIFY, failure: checkFailure("mirror", "phabricator", signal?.aborted ? new CheckStoppedError() : err) }),
+                  (err: unknown) => ({ ...NOTHING_TO_VERIFY, failure: checkFailure("mirror", "phabricator", err, { signal }) }),
                 );
         watch = watchAfterVerification(watch, verification);
         for (const { push, reason } of verification.givenUp) {
@@ -342,7 +338,7 @@ export function createMonitor(deps: MonitorDeps) {
         mirror: mirrorName(repo.mirror),
         ok: false,
         error,
-        lagSeconds: lagOf(repo.path, at),
+        lagSeconds: lagSeconds(watchOf(repo.path).state, at, staleAfterMs),
         pending: watchOf(repo.path).state.pendingPushes,
         verified: 0,
       })),
@@ -352,7 +348,6 @@ export function createMonitor(deps: MonitorDeps) {
   return {
     runCheck,
     reportWithoutRun,
-    lagSeconds: lagOf,
     /** Per repository: whether its last successful check is recent enough for /__heartbeat__. */
     health(nowMs: number): Array<{ repository: string; lastSuccessAt: number | undefined; healthy: boolean; lastError: string | undefined }> {
       return deps.repositories.map(({ path }) => {

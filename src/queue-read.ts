@@ -8,7 +8,7 @@ import { planCheck, settleCheck, type CheckPlan } from "./core/check-plan.ts";
 import { decodeHgpushMessage, type DecodedMessage } from "./core/hgpush-message.ts";
 import type { GiveUpReason } from "./core/absent-pushes.ts";
 import { unusableInput } from "./core/input-evidence.ts";
-import { CheckStoppedError, SharedQueueError, checkFailure, type CheckFailure } from "./check-failure.ts";
+import { SharedQueueError, checkFailure, type CheckFailure } from "./check-failure.ts";
 import { accountMessages, keepSetAside, type CopyAside } from "./message-accounting.ts";
 import type { MessageMetrics } from "./metrics.ts";
 
@@ -70,7 +70,7 @@ export async function readQueue(deps: QueueCheckDeps, monitored: ReadonlySet<str
   try {
     session = await deps.drain({ queue: deps.queue, maxMessages: deps.maxMessagesPerCheck, idleMs: deps.drainIdleMs ?? 1000, signal });
   } catch (err) {
-    return { kind: "failed", failure: checkFailure("queue", "pulse", signal?.aborted ? new CheckStoppedError() : err), messages: 0 };
+    return { kind: "failed", failure: checkFailure("queue", "pulse", err, { signal }), messages: 0 };
   }
   deps.recordDepth(deps.queue, session.depthAtStart);
   if (session.otherConsumers > 0) {
