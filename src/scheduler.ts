@@ -16,9 +16,6 @@ export interface Check<R extends CheckReportLike = CheckReportLike> {
   run(signal: AbortSignal): Promise<R>;
 }
 
-/** After the maximum run time a check is told to stop; this long after, it is no longer waited for. */
-export const STOP_GRACE_MS = 5000;
-
 export type RunResult<R> = { status: "done"; report: R } | { status: "skipped" } | { status: "failed"; error: string };
 
 export interface Scheduler {
@@ -50,7 +47,7 @@ export function createScheduler(options: { checks: readonly Check[]; policy: Che
     let giveUp: NodeJS.Timeout | undefined;
     const abandoned = new Promise<"abandoned">((resolve) => {
       const arm = () => {
-        giveUp = setTimeout(() => resolve("abandoned"), STOP_GRACE_MS);
+        giveUp = setTimeout(() => resolve("abandoned"), policy.stopGraceMs);
         giveUp.unref();
       };
       if (stop.aborted) arm();
@@ -61,7 +58,7 @@ export function createScheduler(options: { checks: readonly Check[]; policy: Che
       const outcome = await Promise.race([running, abandoned]);
       result =
         outcome === "abandoned"
-          ? { status: "failed", error: `did not stop within ${STOP_GRACE_MS / 1000} s of being told to` }
+          ? { status: "failed", error: `did not stop within ${policy.stopGraceMs / 1000} s of being told to` }
           : deadline.aborted && !outcome.ok
             ? { status: "failed", error: `stopped after the maximum run time of ${policy.maxRunMs / 1000} s` }
             : { status: "done", report: outcome };
@@ -110,5 +107,6 @@ export function createScheduler(options: { checks: readonly Check[]; policy: Che
  * 5,000 pushes takes seconds: README, Performance); three failures, as PhabmonChecksFailing counts.
  */
 export function defaultRunPolicy(checkIntervalMs: number): CheckRunPolicy {
-  return { maxRunMs: Math.min(30 * 60_000, Math.max(60_000, Math.floor(0.8 * checkIntervalMs))), maxConsecutiveFailures: 3 };
+  // 5 s to stop: a check's HTTP requests and its settle are aborted by the signal within milliseconds.
+  return { maxRunMs: Math.min(30 * 60_000, Math.max(60_000, Math.floor(0.8 * checkIntervalMs))), stopGraceMs: 5000, maxConsecutiveFailures: 3 };
 }

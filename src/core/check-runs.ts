@@ -8,6 +8,8 @@
 export interface CheckRunPolicy {
   /** A run still going after this long is stopped and counted as failed. */
   maxRunMs: number;
+  /** A run told to stop that has not stopped this long after is no longer waited for (it is abandoned). */
+  stopGraceMs: number;
   /** Failed runs in a row after which the check is reported as failing (logged once per streak). */
   maxConsecutiveFailures: number;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { NO_RUNS, runOverdue, runsAfterEnd, runsAfterSettle, runsAfterStart, runsSummary } from "../../src/core/check-runs.ts";
 
-const POLICY = { maxRunMs: 240_000, maxConsecutiveFailures: 3 };
+const POLICY = { maxRunMs: 240_000, stopGraceMs: 5000, maxConsecutiveFailures: 3 };
 const T0 = Date.UTC(2026, 11, 2, 10, 0, 0);
 const MIN = 60_000;
 
