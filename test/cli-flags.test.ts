@@ -37,3 +37,12 @@ describe("-h and -V/-v", () => {
     });
   }
 });
+
+describe("--json", () => {
+  it("without --once is a usage error (exit 2), not a flag the service ignores", async () => {
+    const c = io();
+    expect(await reportLag(["--json"], c)).toBe(2);
+    expect(c.err).toMatch(/^report-lag: --json needs --once\n/);
+    expect(c.out).toBe("");
+  });
+});

@@ -94,6 +94,11 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
     io.stdout(`report-lag ${version.version} (${version.commit})\n`);
     return 0;
   }
+  if (values.json && !values.once) {
+    // The service prints nothing to parse; silently ignoring the flag would leave a script waiting.
+    io.stderr(`report-lag: --json needs --once\n\n${USAGE}`);
+    return 2;
+  }
 
   loadDotenv(io);
   let config: Config;
