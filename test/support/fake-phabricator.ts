@@ -89,6 +89,16 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** A commit's author and committer as diffusion.commit.search writes them (the same person here). */
+const FIXTURE_IDENTITY = {
+  name: "Fixture",
+  email: "fixture@example.com",
+  raw: "Fixture <fixture@example.com>",
+  epoch: 1714564800,
+  identityPHID: "PHID-RIDT-aaaaaaaaaaaaaaaaaaaa",
+  userPHID: null,
+};
+
 export async function startFakePhabricator(options: { token?: string; latencyMs?: number } = {}): Promise<FakePhabricator> {
   const mirrors = new Map<string, Set<string>>();
   const repositories = new Map<string, { id: number; phid: string; callsign: string; vcs: string; name: string }>();
@@ -446,22 +456,8 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
         fields: {
           identifier: r.node,
           repositoryPHID: repositories.get(r.callsign)?.phid,
-          author: {
-            name: "Fixture",
-            email: "fixture@example.com",
-            raw: "Fixture <fixture@example.com>",
-            epoch: 1714564800,
-            identityPHID: "PHID-RIDT-aaaaaaaaaaaaaaaaaaaa",
-            userPHID: null,
-          },
-          committer: {
-            name: "Fixture",
-            email: "fixture@example.com",
-            raw: "Fixture <fixture@example.com>",
-            epoch: 1714564800,
-            identityPHID: "PHID-RIDT-aaaaaaaaaaaaaaaaaaaa",
-            userPHID: null,
-          },
+          author: FIXTURE_IDENTITY,
+          committer: FIXTURE_IDENTITY,
           isUnreachable: false,
           isImported: true,
           auditStatus: { value: "none", name: "No Audits", closed: true, "color.ansi": null },
