@@ -1,15 +1,17 @@
 // `npm run bench`: the real service (bin/report-lag as a child process) against a RabbitMQ node of
-// its own (scripts/test-broker, as the tests) and local fakes of hg and Phabricator that answer after a set latency. Prints a table.
+// its own (scripts/test-broker, as the tests) and local fakes of hg and Phabricator that answer after a set latency (for the drains in a process of their own, bench/upstream-process.ts). Prints a table.
 //   node bench/run.ts [--pushes 5000] [--latency 20] [--commits 4] [--node-options=…] [--only token|head|steady|pipeline|scrape]
 //                     [--head-concurrency N] [--scrape-seconds 30] [--scrape-rate 100] [--checks 1000] [--diffs 500]
 // The steady-state run checks once a second, so --checks 1000 takes about 17 minutes.
-import { spawn } from "node:child_process";
+import { fork, spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { changegroupV2 } from "../test/support/hgpush.ts";
 import ownBroker from "../test/support/global-broker.ts";
+import type { Harness } from "../test/support/harness.ts";
+import type { UpstreamBacklog, UpstreamCounts, UpstreamReady } from "./upstream-process.ts";
 
 // Before the harness is loaded: it reads TEST_AMQP_URL when it is.
 const stopBroker = ownBroker();
@@ -61,12 +63,51 @@ interface Row {
   exit: number | null;
 }
 
+/**
+ * The fakes of hg and Phabricator for a drain, loaded with `pushes` pushes, in a process of their own
+ * (bench/upstream-process.ts); the harness's env is pointed at them and its backlog published.
+ */
+async function outOfProcessUpstream(h: Harness, unmirroredFrom?: number): Promise<{ counts(): Promise<UpstreamCounts>; close(): Promise<void> }> {
+  const time = Math.floor(Date.now() / 1000) - 3600;
+  const backlog: UpstreamBacklog = {
+    repository: REPO,
+    callsign: "MOZILLACENTRAL",
+    pushes,
+    commits,
+    time,
+    latencyMs,
+    ...(unmirroredFrom === undefined ? {} : { unmirroredFrom }),
+  };
+  const child = fork(new URL("./upstream-process.ts", import.meta.url).pathname, [JSON.stringify(backlog)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const ready = await new Promise<UpstreamReady>((resolve, reject) => {
+    child.once("message", (m) => resolve(m as UpstreamReady));
+    child.once("exit", (code) => reject(new Error(`bench/upstream-process.ts exited with ${code} before it was ready`)));
+  });
+  h.env.HG_URL = ready.hgUrl;
+  h.env.PHABRICATOR_URL = ready.phabUrl;
+  h.env.PHABRICATOR_API_TOKEN = ready.token;
+  const messages = [];
+  for (let id = 1; id <= pushes; id++) messages.push({ routingKey: REPO, body: changegroupV2(ready.hgUrl, REPO, [{ pushId: id, time }]) });
+  await h.broker.publishMany(messages);
+  return {
+    counts: () =>
+      new Promise((resolve) => {
+        child.once("message", (m) => resolve(m as UpstreamCounts));
+        child.send("counts");
+      }),
+    close: async () => {
+      child.disconnect();
+      await exited;
+    },
+  };
+}
+
 async function drain(scenario: string, token: boolean, unmirroredFrom?: number): Promise<Row> {
   const h = await startHarness({ repositories: [`${REPO}=MOZILLACENTRAL`], token, latencyMs: 0 });
+  const upstream = await outOfProcessUpstream(h, unmirroredFrom);
   try {
-    await h.backlog(REPO, 1, pushes, Math.floor(Date.now() / 1000) - 3600, { commits, ...(unmirroredFrom === undefined ? {} : { unmirroredFrom }) });
-    h.hg.latencyMs = latencyMs;
-    h.phab.latencyMs = latencyMs;
+    if (!token) delete h.env.PHABRICATOR_API_TOKEN;
     const started = performance.now();
     const child = spawnCommand("report-lag", ["--once"], {
       ...h.env,
@@ -82,21 +123,22 @@ async function drain(scenario: string, token: boolean, unmirroredFrom?: number):
     const wallS = (performance.now() - started) / 1000;
     clearInterval(poll);
     const left = await h.broker.depth();
-    const requests = h.hg.requests.length + h.phab.requests.length;
+    const counts = await upstream.counts();
     return {
       scenario,
       pushes,
       wallS,
       pushesPerS: (pushes - left) / wallS,
-      requestsPerPush: requests / pushes,
-      hgRequests: h.hg.requests.length,
-      phabRequests: h.phab.requests.length,
+      requestsPerPush: (counts.hg + counts.phab) / pushes,
+      hgRequests: counts.hg,
+      phabRequests: counts.phab,
       peakRssMb: peak,
       acked: pushes - left,
       leftQueued: left,
       exit: code,
     };
   } finally {
+    await upstream.close();
     await h.close();
   }
 }
@@ -375,12 +417,11 @@ for (const [name, token, from] of chosen) rows.push(await drain(name, token, fro
 /** Right after the drains: the floor of the token drain, on the same backlog at the same latency. */
 async function floorOfDrain() {
   const h = await startHarness({ repositories: [`${REPO}=MOZILLACENTRAL`], token: true, latencyMs: 0 });
+  const upstream = await outOfProcessUpstream(h);
   try {
-    await h.backlog(REPO, 1, pushes, Math.floor(Date.now() / 1000) - 3600, { commits });
-    h.hg.latencyMs = latencyMs;
-    h.phab.latencyMs = latencyMs;
     return await measureFloor(h, { repository: REPO, pushes, commits });
   } finally {
+    await upstream.close();
     await h.close();
   }
 }

@@ -440,7 +440,14 @@ export async function startFakePhabricator(options: { token?: string; latencyMs?
     const rows: Array<{ id: number; node: string; callsign: string }> = [];
     for (const [callsign, nodes] of mirrors) {
       if (inRepos && !inRepos.has(callsign)) continue;
+      // DiffusionCommitQuery matches a bare identifier as `commitIdentifier LIKE 'x%' AND
+      // LENGTH(commitIdentifier) = 40`, so a full hash matches itself only: looked up directly, which
+      // keeps the fake from scanning every mirrored node for each of a call's 100 identifiers.
       for (const identifier of wanted) {
+        if (identifier.length === 40) {
+          if (nodes.has(identifier)) rows.push({ id: ids.get(identifier) as number, node: identifier, callsign });
+          continue;
+        }
         for (const node of nodes) if (node.startsWith(identifier)) rows.push({ id: ids.get(node) as number, node, callsign });
       }
     }
