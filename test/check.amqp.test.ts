@@ -182,7 +182,7 @@ describe("report-lag --once", () => {
     const result = await h.run(["--once"], { UPSTREAM_TIMEOUT_SECONDS: "2" });
 
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/replication lag \(seconds\): unknown .*check failed: GET \/integration\/autoland\/json-pushes: HTTP 500/);
+    expect(result.stdout).toMatch(/replication lag \(seconds\): unknown .*check failed: 127\.0\.0\.1:\d+ GET \/integration\/autoland\/json-pushes: HTTP 500/);
     expect(await h.broker.depth()).toBe(1);
   });
 

@@ -102,6 +102,7 @@ describe("bin/report-lag", () => {
       expect.stringMatching(/^configuration error: PORT: must be a whole number/),
       expect.stringMatching(/^configuration error: PULSE_QUEUE_NAME: not set/),
       expect.stringMatching(/^configuration error: REPOSITORIES: not set/),
+      expect.stringMatching(/^note: read from the environment only; there is no \/\S+\/\.env/),
     ]);
     expect(child.stderr()).not.toContain("never-shown");
   });

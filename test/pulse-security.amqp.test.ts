@@ -60,7 +60,7 @@ it("reports a refused password without ever writing it", async () => {
   const result = await h.run(["--once"], { PULSE_PASSWORD: password });
 
   expect(result.code).toBe(1);
-  expect(result.stdout).toContain("ACCESS_REFUSED");
+  expect(result.stdout).toContain('refused the login of user "guest": check PULSE_USERNAME and PULSE_PASSWORD');
   const everything = result.stdout + result.stderr + JSON.stringify(result.logs);
   expect(everything).not.toContain(password);
 });

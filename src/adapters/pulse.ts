@@ -5,6 +5,7 @@ import { isIP } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
 import type { Logger } from "pino";
+import { connectFailureMessage, missingQueueMessage, oneLine } from "./pulse-errors.ts";
 
 export interface PulseOptions {
   url: URL;
@@ -76,9 +77,16 @@ export class PulseError extends Error {
 }
 
 /** amqplib's own messages name the server's reply; they never carry the URL or credentials. */
-function reason(error: unknown): string {
-  const err = error as Error & { code?: string | number };
-  return (err?.message ?? String(error)).replace(/amqps?:\/\/[^\s]*/g, "<url>").slice(0, 300);
+const reason = oneLine;
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 export class PulseClient {
@@ -179,7 +187,7 @@ export class PulseClient {
         }),
       ]);
     } catch (error) {
-      throw new PulseError(`cannot connect to ${url.host}: ${reason(error)}`, { cause: error });
+      throw new PulseError(connectFailureMessage(error, { host: url.host, tls, username }), { cause: error });
     } finally {
       clearTimeout(timer);
     }
@@ -259,14 +267,9 @@ export class PulseClient {
       await ch.checkExchange(exchange).catch((error: unknown) => {
         throw new PulseError(`exchange ${exchange} cannot be used: ${reason(error)}`, { cause: error });
       });
-      if (readOnly) {
-        await ch.checkQueue(queue).catch((error: unknown) => {
-          throw new PulseError(`queue ${queue} does not exist (read-only mode creates nothing; run the service once to declare it): ${reason(error)}`, {
-            cause: error,
-          });
-        });
-        return;
-      }
+      // Read-only, a missing queue fails the reads of that queue only (drain), not the connection:
+      // the replication check goes on when only the Try queue is missing.
+      if (readOnly) return;
       await ch.assertQueue(queue, { durable: true, autoDelete: false, exclusive: false });
       for (const key of bindings) await ch.bindQueue(queue, exchange, key);
       this.declared.add(queue);
@@ -301,7 +304,8 @@ export class PulseClient {
     const spec = options.queue === undefined ? this.options.queues[0] : this.options.queues.find((q) => q.name === options.queue);
     if (!spec) throw new PulseError(`${options.queue ?? "(none)"} is not one of the service's queues`);
     const queue = spec.name;
-    const model = await this.connection();
+    // A stopped check (Ctrl-C in --once) does not wait out a connection attempt that may take the whole connect timeout.
+    const model = await untilAborted(this.connection(), options.signal);
     if (!this.options.readOnly) {
       // Re-asserting is idempotent and rebuilds a queue deleted under us (PulseGuardian does that).
       await this.prepareTopology(model, [spec]);
@@ -325,6 +329,7 @@ export class PulseClient {
     } catch (error) {
       await session.abandon();
       if (session.queueRecreated) this.recreated.add(queue);
+      if (this.options.readOnly && (error as { code?: unknown }).code === 404) throw new PulseError(missingQueueMessage(queue), { cause: error });
       throw new PulseError(`cannot read queue ${queue}: ${reason(error)}`, { cause: error });
     }
     return session;

@@ -129,7 +129,8 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     if (url.origin !== base.origin) {
       throw new UpstreamError(service, `refused a request outside ${base.origin}`);
     }
-    const what = `${req.method} ${url.pathname}`;
+    // The host first: an operator reading "ECONNREFUSED" must know which upstream (and which HG_URL or PHABRICATOR_URL) it was.
+    const what = `${url.host} ${req.method} ${url.pathname}`;
     // Each attempt is bounded by headersTimeout/bodyTimeout and the attempts by maxRetries, so the
     // caller's signal (the service stopping) is the only other bound a request needs.
     let res: Dispatcher.ResponseData;

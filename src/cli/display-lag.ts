@@ -12,7 +12,7 @@ import { createReviewLookup } from "../adapters/review-lookup.ts";
 import { formatReviewStatus, lookupReviewStatus, parseDiffRef } from "../review-status.ts";
 import { versionInfo } from "../version.ts";
 import { humanSuffix } from "../core/duration.ts";
-import { loadDotenv, type Io, versionFlags } from "./io.ts";
+import { dotenvNote, loadDotenv, type Io, versionFlags } from "./io.ts";
 import type { App } from "../service.ts";
 import type { Mirror } from "../mirror.ts";
 
@@ -109,13 +109,14 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
     io.stderr(`display-lag: not a changeset id, D-number or PHID-DIFF: ${bad.join(" ")}\n`);
     return 2;
   }
-  loadDotenv(io);
+  const dotenvFile = loadDotenv(io);
   let config: Config;
   try {
     config = readConfig(io.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) io.stderr(`configuration error: ${problem}\n`);
+    io.stderr(dotenvNote(dotenvFile));
     return 2;
   }
   for (const notice of config.notices) io.stderr(`note: ${notice}\n`);

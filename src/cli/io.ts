@@ -1,4 +1,5 @@
 // What the commands need from the process, passed in so tests can run them in-process.
+import { resolve } from "node:path";
 import dotenv from "dotenv";
 import type { DestinationStream } from "pino";
 
@@ -24,9 +25,19 @@ export function processIo(): Io {
   };
 }
 
-/** .env fills in what the environment leaves unset; it never overrides. */
-export function loadDotenv(io: Io): void {
-  dotenv.config({ quiet: true, processEnv: io.env, ...(io.dotenvPath ? { path: io.dotenvPath } : {}) });
+/** .env fills in what the environment leaves unset; it never overrides. Says where it looked, for the configuration errors. */
+export function loadDotenv(io: Io): { path: string; found: boolean } {
+  // dotenv's own default is the working directory's .env (lib/main.js, path.resolve(process.cwd(), '.env')).
+  const path = resolve(io.dotenvPath ?? ".env");
+  const result = dotenv.config({ quiet: true, processEnv: io.env, path });
+  return { path, found: result.error === undefined };
+}
+
+/** The line after the configuration errors: where the values were looked for. */
+export function dotenvNote(dotenvFile: { path: string; found: boolean }): string {
+  return dotenvFile.found
+    ? `note: read from the environment and from ${dotenvFile.path}\n`
+    : `note: read from the environment only; there is no ${dotenvFile.path} (copy .env.example there to start one)\n`;
 }
 
 export function onShutdownSignal(io: Io, handler: (signal: string) => void): () => void {

@@ -9,7 +9,7 @@ import { versionInfo } from "../version.ts";
 import { createUpstream } from "../adapters/upstream.ts";
 import { createConduitClient, resolveRepositories } from "../adapters/phabricator.ts";
 import { mirrorName } from "../mirror.ts";
-import { loadDotenv, type Io, onShutdownSignal, versionFlags } from "./io.ts";
+import { dotenvNote, loadDotenv, type Io, onShutdownSignal, versionFlags } from "./io.ts";
 
 export const USAGE = `Usage: report-lag [options]
 
@@ -100,13 +100,14 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
     return 2;
   }
 
-  loadDotenv(io);
+  const dotenvFile = loadDotenv(io);
   let config: Config;
   try {
     config = readConfig(io.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) io.stderr(`configuration error: ${problem}\n`);
+    io.stderr(dotenvNote(dotenvFile));
     return 2;
   }
   for (const notice of config.notices) io.stderr(`note: ${notice}\n`);
