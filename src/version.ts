@@ -1,4 +1,6 @@
-// What /__version__ and phabmon_build_info report: the package version and the commit it was built from.
+// What /__version__ and phabmon_build_info report: Dockerflow's version.json (source, version, commit,
+// build; https://github.com/mozilla-services/Dockerflow/blob/main/docs/version_object.md), written at
+// deploy by `npm run heroku-postbuild` (scripts/write-version-json.ts), or worked out from the checkout.
 import { readFileSync } from "node:fs";
 
 const root = new URL("../", import.meta.url);
@@ -7,6 +9,8 @@ export interface VersionInfo {
   source: string;
   version: string;
   commit: string;
+  /** Where it was built: a CI build's URL, or the deploy that wrote version.json; "local" in a checkout. */
+  build: string;
 }
 
 function readCommit(env: Record<string, string | undefined>): string {
@@ -35,9 +39,16 @@ function readCommit(env: Record<string, string | undefined>): string {
 
 export function versionInfo(env: Record<string, string | undefined> = process.env): VersionInfo {
   const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8")) as { version: string; repository?: { url?: string } };
-  return {
+  const computed: VersionInfo = {
     source: pkg.repository?.url ?? "https://github.com/mozilla-conduit/phabricator-repo-monitor",
     version: pkg.version,
     commit: readCommit(env),
+    build: "local",
   };
+  try {
+    const written = JSON.parse(readFileSync(new URL("version.json", root), "utf8")) as Partial<VersionInfo>;
+    return { ...computed, ...Object.fromEntries(Object.entries(written).filter(([, v]) => typeof v === "string" && v !== "")) };
+  } catch {
+    return computed;
+  }
 }

@@ -54,7 +54,12 @@ describe("report-lag (service)", () => {
     const heartbeat = await fetch(`${svc.url}/__heartbeat__`);
     expect(heartbeat.status).toBe(200);
     expect(await heartbeat.json()).toMatchObject({ status: "ok", pulse: { connected: true }, checks: { [AUTOLAND]: { healthy: true } } });
-    expect(await (await fetch(`${svc.url}/__version__`)).json()).toEqual({ source: expect.any(String), version: "0.1.0", commit: expect.any(String) });
+    expect(await (await fetch(`${svc.url}/__version__`)).json()).toEqual({
+      source: expect.any(String),
+      version: "0.1.0",
+      commit: expect.any(String),
+      build: "local",
+    });
     expect((await fetch(`${svc.url}/nowhere`)).status).toBe(404);
     expect((await fetch(`${svc.url}/metrics`, { method: "POST" })).status).toBe(405);
 

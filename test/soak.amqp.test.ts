@@ -31,7 +31,7 @@ it(`${CHECKS} checks with steady traffic keep file descriptors and memory flat`,
   const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
   const config = readConfig({ ...h.env, CHECK_SCHEDULE: "* * * * * *" });
   const log = createLogger({ level: "warn", destination: new Writable({ write: (_c, _e, done) => done() }) });
-  const app = buildApp({ config, log, version: { source: "", version: "0", commit: "soak" }, readOnly: false, drainIdleMs: 200 });
+  const app = buildApp({ config, log, version: { source: "", version: "0", commit: "soak", build: "local" }, readOnly: false, drainIdleMs: 200 });
   app.pulse.keepConnected();
   // One signal for every check, as the service has: anything a check hangs on it must come off again.
   const lifetime = new AbortController();
