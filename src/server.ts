@@ -74,6 +74,27 @@ export function heartbeatHandlers(deps: Pick<ServerDeps, "health" | "version">):
   };
 }
 
+/** `/`: where to go from here, for a person who opens the service's address; it names endpoints only. */
+export function indexHandler(): Handler {
+  const page = [
+    "<!doctype html>",
+    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    "<title>phabricator-repo-monitor</title></head><body>",
+    "<h1>phabricator-repo-monitor</h1>",
+    "<ul>",
+    '<li><a href="/metrics">/metrics</a>: Prometheus metrics (a bearer token when METRICS_TOKEN is set)</li>',
+    '<li><a href="/__heartbeat__">/__heartbeat__</a>: health, per repository, with the last error</li>',
+    '<li><a href="/__version__">/__version__</a>: the running version</li>',
+    "</ul></body></html>",
+    "",
+  ].join("\n");
+  return (_req, res, path) => {
+    if (path !== "/") return false;
+    send(res, 200, "text/html; charset=utf-8", page);
+    return true;
+  };
+}
+
 /**
  * Connection limits, on purpose: a scrape or a heartbeat is a few hundred bytes of request, so a
  * client that has not sent its headers within 5 s, or holds an idle keep-alive connection for 5 s, is
@@ -84,7 +105,7 @@ export function heartbeatHandlers(deps: Pick<ServerDeps, "health" | "version">):
 export const HTTP_LIMITS = { headersTimeoutMs: 5000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5000, checkIntervalMs: 1000, maxConnections: 512 };
 
 export function createHttpServer(deps: ServerDeps): Server {
-  const handlers: Handler[] = [metricsHandler(deps), heartbeatHandlers(deps)];
+  const handlers: Handler[] = [metricsHandler(deps), heartbeatHandlers(deps), indexHandler()];
   const server = createServer(
     {
       connectionsCheckingInterval: HTTP_LIMITS.checkIntervalMs,
