@@ -122,6 +122,10 @@ describe(".env.example", () => {
     expect([...named].sort()).toEqual([...VARIABLES].sort());
   });
 
+  it("fills in no queue name, so that a copy never reads the production service's queue", () => {
+    expect(example).toMatch(/^PULSE_QUEUE_NAME=$/m);
+  });
+
   it("explains each variable with a comment right above it", () => {
     const lines = example.split("\n");
     for (const name of VARIABLES) {
