@@ -67,7 +67,7 @@ describe("Grafana dashboards", () => {
 describe("alert rules", () => {
   it("pass promtool check rules and their promtool unit tests", async () => {
     const check = await promtool(["check", "rules", RULES]);
-    expect(check.output).toContain("SUCCESS: 11 rules found");
+    expect(check.output).toContain("SUCCESS: 12 rules found");
     expect(check.code).toBe(0);
     const test = await promtool(["test", "rules", RULE_TESTS]);
     expect(test.output).toContain("SUCCESS");
@@ -94,6 +94,7 @@ describe("alert rules", () => {
       "PhabmonCheckStale",
       "PhabmonDown",
       "PhabmonPulseDisconnected",
+      "PhabmonPulseFlapping",
       "PhabmonQueueNearDeletion",
       "PhabmonTryPushLatencyHigh",
       "PhabmonReviewTimeHigh",
