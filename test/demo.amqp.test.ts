@@ -5,9 +5,19 @@ import { spawn, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { connect } from "amqplib";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { AMQP_URL } from "./support/broker.ts";
 import { ROOT } from "./support/harness.ts";
+
+// A demo left running by a failed assertion is stopped as a person would stop it (Ctrl-C), so that its
+// service, its exchange and any broker node it started do not outlive the test.
+const running: Array<{ child: ReturnType<typeof spawn>; exited: Promise<number | null> }> = [];
+afterEach(async () => {
+  for (const demo of running.splice(0)) {
+    if (demo.child.exitCode === null && demo.child.signalCode === null) demo.child.kill("SIGINT");
+    await demo.exited;
+  }
+});
 
 function runDemo(env: Record<string, string>) {
   const child = spawn(`${ROOT}scripts/node`, [`${ROOT}demo/run.ts`], {
@@ -20,6 +30,7 @@ function runDemo(env: Record<string, string>) {
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  running.push({ child, exited });
   const waitFor = async (pattern: RegExp, timeoutMs: number) => {
     const deadline = Date.now() + timeoutMs;
     while (!pattern.test(out)) {
