@@ -67,7 +67,7 @@ describe("Grafana dashboards", () => {
 describe("alert rules", () => {
   it("pass promtool check rules and their promtool unit tests", async () => {
     const check = await promtool(["check", "rules", RULES]);
-    expect(check.output).toContain("SUCCESS: 12 rules found");
+    expect(check.output).toContain("SUCCESS: 15 rules found");
     expect(check.code).toBe(0);
     const test = await promtool(["test", "rules", RULE_TESTS]);
     expect(test.output).toContain("SUCCESS");
@@ -99,6 +99,9 @@ describe("alert rules", () => {
       "PhabmonTryPushLatencyHigh",
       "PhabmonReviewTimeHigh",
       "PhabmonReviewsStuck",
+      "PhabmonPipelineBlind",
+      "PhabmonPipelineChecksFailing",
+      "PhabmonPipelineCheckStale",
     ]);
     for (const rule of rules) {
       expect(rule.block, rule.name).toMatch(/\n {8}for: \d+m\n/);
