@@ -13,6 +13,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { connect } from "amqplib";
 import { prettyFactory } from "pino-pretty";
+import { humanDuration } from "../src/core/duration.ts";
+import { sampleIn } from "../test/support/scrape.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -68,28 +70,10 @@ function stop(code: number): Promise<void> {
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
-interface LagLine {
-  repository: string;
-  lag: number;
-}
-
-function lagsOf(metrics: string): LagLine[] {
-  const lines: LagLine[] = [];
-  for (const match of metrics.matchAll(/^phabmon_replication_lag_seconds\{[^}]*repository="([^"]+)"[^}]*\} (\S+)$/gm)) {
-    lines.push({ repository: match[1] as string, lag: Number(match[2]) });
-  }
-  return lines;
-}
-
-function metricValue(metrics: string, name: string): number | undefined {
-  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(metrics);
-  return match ? Number(match[1]) : undefined;
-}
-
 try {
   await chooseBroker();
+  // After the broker is chosen: test/support/broker.ts reads TEST_AMQP_URL when it is loaded.
   const { startHarness } = await import("../test/support/harness.ts");
-  const { humanDuration } = await import("../src/core/duration.ts");
   const AUTOLAND = "integration/autoland";
   const CENTRAL = "mozilla-central";
   const h = await startHarness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`, `${CENTRAL}=MOZILLACENTRAL`], tryRepository: true });
@@ -135,8 +119,7 @@ try {
   });
 
   const pretty = prettyFactory({ colorize: process.stdout.isTTY === true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname,service", singleLine: true });
-  let checked = false;
-  const firstCheck = Promise.withResolvers<void>();
+  const firstChecks = Promise.withResolvers<void>();
   const listening = Promise.withResolvers<number>();
   createInterface({ input: service.stdout }).on("line", (line) => {
     let entry: Record<string, unknown> | undefined;
@@ -147,15 +130,11 @@ try {
     }
     process.stdout.write(entry === undefined ? `${line}\n` : pretty(line));
     if (entry?.msg === "listening" && typeof entry.port === "number") listening.resolve(entry.port);
-    if (!checked && (entry?.msg === "check done" || entry?.msg === "check failed")) {
-      checked = true;
-      firstCheck.resolve();
-    }
+    // Logged once every check of a run (replication and code review) has reported (src/service.ts).
+    if (entry?.msg === "waiting for the next check") firstChecks.resolve();
   });
   const port = await listening.promise;
-  await firstCheck.promise;
-  // The code-review check runs beside the replication check; give its first report a moment.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await firstChecks.promise;
   const url = `http://127.0.0.1:${port}/`;
   const metrics = await (await fetch(`${url}metrics`)).text();
   say("");
@@ -163,7 +142,8 @@ try {
   say(url);
   say(`demo: ${url}metrics (Prometheus), ${url}__heartbeat__ (health), ${url}__version__`);
   say("demo: what the first check found (phabmon_replication_lag_seconds):");
-  for (const { repository, lag } of lagsOf(metrics)) {
+  for (const repository of [AUTOLAND, CENTRAL]) {
+    const lag = sampleIn(metrics, `phabmon_replication_lag_seconds{repository="${repository}",callsign="MOZILLACENTRAL"}`) ?? Number.NaN;
     const what = Number.isNaN(lag)
       ? "unknown"
       : lag === 0
@@ -171,7 +151,7 @@ try {
         : `${Math.round(lag)} s (${humanDuration(lag)}), lagging: a push is not in the mirror`;
     say(`  ${repository.padEnd(22)} ${what}`);
   }
-  const inFlight = metricValue(metrics, "phabmon_reviews_in_flight");
+  const inFlight = sampleIn(metrics, "phabmon_reviews_in_flight");
   if (inFlight !== undefined) say(`  ${"try (code review)".padEnd(22)} ${Number.isNaN(inFlight) ? "unknown" : inFlight} review(s) in flight`);
   say("demo: expected: integration/autoland at 0 s, mozilla-central lagging by about 25 min and growing, 1 review in flight.");
   say("demo: the service checks again every minute. Ctrl-C stops it, the stand-ins and any broker the demo started.");
