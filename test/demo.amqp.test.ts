@@ -31,14 +31,30 @@ function runDemo(env: Record<string, string>) {
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   running.push({ child, exited });
-  const waitFor = async (pattern: RegExp, timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(out)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${pattern} in:\n${out}\n${err}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return pattern.exec(out) as RegExpExecArray;
-  };
+  // Settles on the output that matches, on the demo's exit, or at the deadline: whichever comes first.
+  const waitFor = (pattern: RegExp, timeoutMs: number) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const match = pattern.exec(out);
+        if (match === null) return;
+        done();
+        resolve(match);
+      };
+      const fail = () => {
+        done();
+        reject(new Error(`no ${pattern} in:\n${out}\n${err}`));
+      };
+      const timer = setTimeout(fail, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        child.stdout.off("data", check);
+        child.off("exit", fail);
+      };
+      child.stdout.on("data", check);
+      child.once("exit", fail);
+      check();
+      if (child.exitCode !== null) fail();
+    });
   return { child, exited, waitFor, out: () => out, err: () => err };
 }
 
