@@ -1,6 +1,6 @@
 // What a failure to reach Pulse means to the person who configured it, in one line that names the
 // variable to look at. The error shapes are the ones Node and amqplib give (read against a real
-// RabbitMQ in test/pulse-errors.amqp.test.ts); anything else keeps its own message, on one line.
+// RabbitMQ in test/cli-errors.amqp.test.ts); anything else keeps its own message, on one line.
 
 export interface Endpoint {
   /** host:port, as PULSE_URL gives it. */

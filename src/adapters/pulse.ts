@@ -14,7 +14,7 @@ export interface PulseOptions {
   exchange: string;
   /** The durable queues the service owns, each with the routing keys (hg paths) bound to it; the first is the main one. */
   queues: readonly QueueSpec[];
-  /** Declare nothing and bind nothing: only check that the exchange and queue exist. */
+  /** Declare nothing and bind nothing: check the exchange when connecting, and each queue when it is read. */
   readOnly: boolean;
   log: Logger;
   heartbeatSeconds?: number;
@@ -75,9 +75,6 @@ export class PulseError extends Error {
     this.name = "PulseError";
   }
 }
-
-/** amqplib's own messages name the server's reply; they never carry the URL or credentials. */
-const reason = oneLine;
 
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
@@ -142,7 +139,7 @@ export class PulseClient {
         return;
       } catch (error) {
         const delay = Math.min(max, min * 2 ** attempt) * (0.8 + 0.4 * Math.random());
-        this.options.log.warn({ err: reason(error), retryInMs: Math.round(delay) }, "pulse connection failed");
+        this.options.log.warn({ err: oneLine(error), retryInMs: Math.round(delay) }, "pulse connection failed");
         // Through timers/promises: its listener on the stop signal goes when the wait ends, where a
         // hand-added one would stay for every attempt of a long outage.
         await sleep(delay, undefined, { signal: this.stopController.signal }).catch(() => undefined);
@@ -197,7 +194,7 @@ export class PulseClient {
       await model.close().catch(() => undefined);
       throw error;
     }
-    model.on("error", (error: unknown) => log.warn({ err: reason(error) }, "pulse connection error"));
+    model.on("error", (error: unknown) => log.warn({ err: oneLine(error) }, "pulse connection error"));
     model.on("close", () => {
       if (this.model !== model) return;
       this.model = undefined;
@@ -231,7 +228,7 @@ export class PulseClient {
         () => true,
         (error: unknown) => {
           if ((error as { code?: unknown }).code === 404) return false;
-          throw new PulseError(`cannot check queue ${queue}: ${reason(error)}`, { cause: error });
+          throw new PulseError(`cannot check queue ${queue}: ${oneLine(error)}`, { cause: error });
         },
       );
       if (!existed) {
@@ -265,7 +262,7 @@ export class PulseClient {
     // A failed passive check closes the channel, but nothing else is done on it after a failure.
     await this.withChannel(model, async (ch) => {
       await ch.checkExchange(exchange).catch((error: unknown) => {
-        throw new PulseError(`exchange ${exchange} cannot be used: ${reason(error)}`, { cause: error });
+        throw new PulseError(`exchange ${exchange} cannot be used: ${oneLine(error)}`, { cause: error });
       });
       // Read-only, a missing queue fails the reads of that queue only (drain), not the connection:
       // the replication check goes on when only the Try queue is missing.
@@ -330,7 +327,7 @@ export class PulseClient {
       await session.abandon();
       if (session.queueRecreated) this.recreated.add(queue);
       if (this.options.readOnly && (error as { code?: unknown }).code === 404) throw new PulseError(missingQueueMessage(queue), { cause: error });
-      throw new PulseError(`cannot read queue ${queue}: ${reason(error)}`, { cause: error });
+      throw new PulseError(`cannot read queue ${queue}: ${oneLine(error)}`, { cause: error });
     }
     return session;
   }
@@ -360,7 +357,7 @@ export class PulseClient {
       await ch.waitForConfirms();
       return { dropped: Math.max(0, messageCount + copies.length - rejected.maxLength) };
     } catch (error) {
-      throw new PulseError(`could not copy ${copies.length} set-aside messages to ${rejected.queue}: ${reason(error)}`, { cause: error });
+      throw new PulseError(`could not copy ${copies.length} set-aside messages to ${rejected.queue}: ${oneLine(error)}`, { cause: error });
     } finally {
       await ch.close().catch(() => undefined);
     }
@@ -520,7 +517,7 @@ export class PulseQueueSession {
       await this.channel.close();
       return true;
     } catch (error) {
-      this.log.warn({ err: reason(error) }, "could not settle the check's messages; the broker returns them to the queue");
+      this.log.warn({ err: oneLine(error) }, "could not settle the check's messages; the broker returns them to the queue");
       return false;
     } finally {
       await this.close();
