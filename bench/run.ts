@@ -86,7 +86,8 @@ async function outOfProcessUpstream(h: Harness, unmirroredFrom?: number): Promis
   });
   h.env.HG_URL = ready.hgUrl;
   h.env.PHABRICATOR_URL = ready.phabUrl;
-  h.env.PHABRICATOR_API_TOKEN = ready.token;
+  // Token mode only where the harness was started with one (the HEAD drains run without).
+  if (h.env.PHABRICATOR_API_TOKEN !== undefined) h.env.PHABRICATOR_API_TOKEN = ready.token;
   const messages = [];
   for (let id = 1; id <= pushes; id++) messages.push({ routingKey: REPO, body: changegroupV2(ready.hgUrl, REPO, [{ pushId: id, time }]) });
   await h.broker.publishMany(messages);
@@ -107,7 +108,6 @@ async function drain(scenario: string, token: boolean, unmirroredFrom?: number):
   const h = await startHarness({ repositories: [`${REPO}=MOZILLACENTRAL`], token, latencyMs: 0 });
   const upstream = await outOfProcessUpstream(h, unmirroredFrom);
   try {
-    if (!token) delete h.env.PHABRICATOR_API_TOKEN;
     const started = performance.now();
     const child = spawnCommand("report-lag", ["--once"], {
       ...h.env,
