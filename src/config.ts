@@ -49,6 +49,14 @@ export interface Config {
   upstreamTimeoutMs: number;
   phabricatorHeadConcurrency: number;
   maxMessagesPerCheck: number;
+  /** No push received for this long (ms) is the `no_input` status: NO_INPUT_HOURS, per repository. */
+  noInputAfterMs: { default: number; byRepository: Readonly<Record<string, number>> };
+  /** The same push holding the lag in this many checks in a row is the `stalled` status. */
+  stalledAfterChecks: number;
+  /** Where the earlier service's DogStatsD gauge goes; undefined when STATSD_HOST is unset. */
+  statsd: { host: string; port: number } | undefined;
+  /** Where unexpected errors are reported (Sentry); undefined when SENTRY_DSN is unset. */
+  sentryDsn: string | undefined;
   /** Variables set but ignored (the earlier service's), to be said once at start-up. */
   notices: string[];
 }
@@ -85,16 +93,35 @@ export const VARIABLES = [
   "UPSTREAM_TIMEOUT_SECONDS",
   "PHABRICATOR_HEAD_CONCURRENCY",
   "MAX_MESSAGES_PER_CHECK",
+  "NO_INPUT_HOURS",
+  "STALLED_AFTER_CHECKS",
+  "STATSD_HOST",
+  "STATSD_PORT",
+  "SENTRY_DSN",
 ] as const;
 
 type Env = Record<string, string | undefined>;
 
 /** Names of the service contract that this version does not read yet: said once, not an error. */
-const NOT_YET_READ = ["GIT_BRANCHES", "LANDO_EXCHANGE", "LANDO_ROUTING_KEYS", "STATSD_HOST", "STATSD_PORT", "SENTRY_DSN"];
+const NOT_YET_READ = ["GIT_BRANCHES", "LANDO_EXCHANGE", "LANDO_ROUTING_KEYS"];
 /** The earlier Python service's variables that this one ignores. */
 const IGNORED = ["DEBUG", "PULSE_QUEUE_READ_TIMEOUT"];
 /** Prefixes only this service's variables use: any other name with one is a typo. */
-const PREFIXES = ["PULSE_", "HG_", "PHABRICATOR_", "METRICS_", "CODE_REVIEW_", "QUEUE_DEPTH_", "UPSTREAM_", "CHECK_", "MAX_MESSAGES_"];
+const PREFIXES = [
+  "PULSE_",
+  "HG_",
+  "PHABRICATOR_",
+  "METRICS_",
+  "CODE_REVIEW_",
+  "QUEUE_DEPTH_",
+  "UPSTREAM_",
+  "CHECK_",
+  "MAX_MESSAGES_",
+  "NO_INPUT_",
+  "STALLED_",
+  "STATSD_",
+  "SENTRY_",
+];
 /** Variables of the platform, the shell and Node that are never ours, however close to one of ours. */
 const NOT_OURS = new Set([
   "HOME",
@@ -114,6 +141,9 @@ const NOT_OURS = new Set([
   "NODE_OPTIONS",
   "REAL_DATA_DIR",
   "TEST_AMQP_URL",
+  // Read by the Sentry SDK itself (https://docs.sentry.io/platforms/javascript/guides/node/configuration/options/).
+  "SENTRY_ENVIRONMENT",
+  "SENTRY_RELEASE",
 ]);
 
 /**
@@ -171,6 +201,25 @@ function intInRange(name: string, min: number, max: number) {
     .regex(/^\d+$/, { message: `${name}: must be a whole number from ${min} to ${max}` })
     .transform(Number)
     .refine((n) => n >= min && n <= max, { message: `${name}: must be a whole number from ${min} to ${max}` });
+}
+
+const NO_INPUT_HELP = "NO_INPUT_HOURS: hours without a push before a repository is no_input, e.g. 6, or per repository: 6,mozilla-central=48";
+
+/** `6` or `6,mozilla-central=48`: a default and overrides by hg path, in whole hours from 1 to 720. */
+function parseNoInputHours(value: string | undefined): { default: number; byRepository: Record<string, number> } | string {
+  const hours = (v: string) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 720 ? Number(v) * 3600_000 : undefined);
+  const result = { default: 6 * 3600_000, byRepository: {} as Record<string, number> };
+  for (const item of (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [path, h] = item.includes("=") ? (item.split("=", 2) as [string, string]) : [undefined, item];
+    const ms = hours(h.trim());
+    if (ms === undefined || (path !== undefined && !HG_PATH.test(path.trim()))) return `${NO_INPUT_HELP} (got "${item}")`;
+    if (path === undefined) result.default = ms;
+    else result.byRepository[path.trim()] = ms;
+  }
+  return result;
 }
 
 function parseRepositories(value: string): RepositoryEntry[] | string {
@@ -284,6 +333,18 @@ const schema = z.object({
   UPSTREAM_TIMEOUT_SECONDS: intInRange("UPSTREAM_TIMEOUT_SECONDS", 1, 300).optional(),
   PHABRICATOR_HEAD_CONCURRENCY: intInRange("PHABRICATOR_HEAD_CONCURRENCY", 1, 64).default(24),
   MAX_MESSAGES_PER_CHECK: intInRange("MAX_MESSAGES_PER_CHECK", 1, 65535).default(10000),
+  NO_INPUT_HOURS: z.string().optional(),
+  STALLED_AFTER_CHECKS: intInRange("STALLED_AFTER_CHECKS", 2, 1000).default(6),
+  STATSD_HOST: nonBlank.regex(/^[A-Za-z0-9.:_-]+$/, { message: "STATSD_HOST: must be a host name or address, e.g. localhost" }).optional(),
+  STATSD_PORT: intInRange("STATSD_PORT", 1, 65535).default(8125),
+  // A DSN is https://<public key>@<host>/<project id>; its key is not repeated in the message.
+  SENTRY_DSN: z
+    .string()
+    .trim()
+    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol) && new URL(v).username !== "" && /\/\d+$/.test(new URL(v).pathname), {
+      message: "SENTRY_DSN: not a Sentry DSN; copy it from the project's Client Keys page (https://<key>@<host>/<project id>)",
+    })
+    .optional(),
 });
 
 /**
@@ -323,6 +384,17 @@ export function readConfig(env: Env): Config {
   const repositories = present.REPOSITORIES ? parseRepositories(present.REPOSITORIES) : legacyRepository(present, hgUrl);
   if (typeof repositories === "string") problems.push(repositories);
 
+  const noInput = parseNoInputHours(present.NO_INPUT_HOURS);
+  if (typeof noInput === "string") problems.push(noInput);
+  else if (Array.isArray(repositories)) {
+    for (const path of Object.keys(noInput.byRepository)) {
+      if (!repositories.some((r) => r.path === path)) problems.push(`NO_INPUT_HOURS: ${path} is not in REPOSITORIES`);
+    }
+  }
+
+  if (present.STATSD_PORT && !present.STATSD_HOST)
+    problems.push("STATSD_PORT: set without STATSD_HOST; set STATSD_HOST too (the agent's host), or unset STATSD_PORT");
+
   let checkIntervalMs: number | undefined;
   if (value) {
     checkIntervalMs = scheduleIntervalMs(value.CHECK_SCHEDULE);
@@ -338,7 +410,7 @@ export function readConfig(env: Env): Config {
     }
   }
 
-  if (problems.length > 0 || !value || typeof repositories === "string" || checkIntervalMs === undefined) {
+  if (problems.length > 0 || !value || typeof repositories === "string" || typeof noInput === "string" || checkIntervalMs === undefined) {
     throw new ConfigError(problems);
   }
   const username = value.PULSE_USERNAME as string;
@@ -374,6 +446,10 @@ export function readConfig(env: Env): Config {
     upstreamTimeoutMs: value.UPSTREAM_TIMEOUT_SECONDS !== undefined ? value.UPSTREAM_TIMEOUT_SECONDS * 1000 : Math.min(30_000, checkIntervalMs / 4),
     phabricatorHeadConcurrency: value.PHABRICATOR_HEAD_CONCURRENCY,
     maxMessagesPerCheck: value.MAX_MESSAGES_PER_CHECK,
+    noInputAfterMs: noInput,
+    stalledAfterChecks: value.STALLED_AFTER_CHECKS,
+    statsd: value.STATSD_HOST === undefined ? undefined : { host: value.STATSD_HOST, port: value.STATSD_PORT },
+    sentryDsn: value.SENTRY_DSN,
     notices: names.notices,
   };
 }

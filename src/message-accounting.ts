@@ -12,13 +12,15 @@ function preview(body: Uint8Array): string {
   return Buffer.from(body.subarray(0, 300)).toString("utf8");
 }
 
+/** Counts and logs what a check read; returns the monitored repositories that got a message for the first time (not a redelivery). */
 export function accountMessages(
   deliveries: readonly Delivery[],
   decoded: readonly DecodedMessage[],
   plan: CheckPlan,
   context: { monitored: ReadonlySet<string>; metrics: MessageMetrics; log: Logger; atMs: number },
-): void {
+): Set<string> {
   const { metrics, log, monitored } = context;
+  const receivedNew = new Set<string>();
   decoded.forEach((message, index) => {
     const delivery = deliveries[index] as Delivery;
     if (message.kind === "rejected") return;
@@ -26,6 +28,7 @@ export function accountMessages(
     if (repository && monitored.has(repository) && !delivery.redelivered) {
       metrics.messagesReceived.inc({ repository });
       metrics.lastPushReceived.set({ repository }, context.atMs / 1000);
+      receivedNew.add(repository);
     }
     if (message.kind === "pushes") {
       log.debug({ repository, pushIds: message.pushes.map((p) => p.pushId), redelivered: delivery.redelivered }, "read a push message");
@@ -46,6 +49,7 @@ export function accountMessages(
       );
     }
   }
+  return receivedNew;
 }
 
 /** Copies set-aside messages to the rejected queue; resolves with how many older copies were pushed out. */

@@ -11,6 +11,8 @@ import { reviewsInFlightAt, type ReviewView } from "./core/reviews.ts";
 import type { DepthReading } from "./core/queue-watch.ts";
 import { mirrorName } from "./mirror.ts";
 import { FAILURE_REASONS } from "./check-failure.ts";
+import { STATUSES } from "./core/repository-status.ts";
+import type { StatusDocument } from "./core/status-document.ts";
 
 /** Seconds; a boundary at each alert threshold (15 min, 1 h) and out to the two-day lags seen before. */
 const DELAY_BUCKETS = [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400, 172800];
@@ -367,6 +369,14 @@ export function registerReviewCollectors(
     },
   });
   new Gauge({
+    name: "phabmon_reviews_stuck",
+    help: "Reviews in flight for more than 2 hours since their diff's creation (PhabmonReviewsStuck counts them); NaN until the service knows.",
+    registers: pipeline,
+    collect() {
+      this.set(inFlight()?.stuck ?? Number.NaN);
+    },
+  });
+  new Gauge({
     name: "phabmon_oldest_review_in_flight_seconds",
     help: "Age, from its diff's creation, of the oldest review in flight; 0 when none is; NaN until the service knows.",
     registers: pipeline,
@@ -407,4 +417,62 @@ export function registerQueueCollectors(
     });
   gauge("phabmon_queue_messages", "Messages waiting in a watched Pulse queue (PulseGuardian warns at 2000 and deletes at 8000).", "messages");
   gauge("phabmon_queue_consumers", "Consumers of a watched Pulse queue.", "consumers");
+}
+
+/**
+ * phabmon_repository_status and phabmon_oldest_unverified_push_id, at each scrape, from the same
+ * document /status serves, so a dashboard and the page never disagree; and phabmon_queue_owned, which
+ * tells the service's own queues (1) from those watched for others (0) for the queue alerts.
+ */
+export function registerStatusCollectors(
+  registry: Registry,
+  options: { status: () => StatusDocument; ownQueues: readonly string[]; log?: CollectorLog },
+): void {
+  const { status, log } = options;
+  // A few repositories' worth of pure arithmetic: built afresh for each gauge rather than cached.
+  const read = (): StatusDocument | undefined => {
+    try {
+      return status();
+    } catch (error) {
+      // A collector that throws fails the whole scrape; no series is what we honestly have.
+      log?.warn({ err: (error as Error).message }, "status collector failed");
+      return undefined;
+    }
+  };
+  new Gauge({
+    name: "phabmon_repository_status",
+    help: `1 for the repository's current status (${STATUSES.join(", ")}), 0 for the others; the reason is on /status.`,
+    labelNames: [...REPO_LABELS, "status"],
+    registers: [registry],
+    collect() {
+      const doc = read();
+      if (doc === undefined) return;
+      for (const entry of doc.repositories) {
+        for (const s of STATUSES) this.set({ repository: entry.repository, callsign: entry.callsign, status: s }, entry.status === s ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: "phabmon_oldest_unverified_push_id",
+    help: "The id of the first push, in push order, not known to be fully mirrored: the one that holds the lag; absent when none.",
+    labelNames: REPO_LABELS,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const entry of read()?.repositories ?? []) {
+        if (entry.oldestUnverified !== null) this.set({ repository: entry.repository, callsign: entry.callsign }, entry.oldestUnverified.pushId);
+      }
+    },
+  });
+  new Gauge({
+    name: "phabmon_queue_owned",
+    help: "1 for a queue this service declares and drains, 0 for one it only watches for another team (QUEUE_DEPTH_QUEUES).",
+    labelNames: ["queue"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const q of read()?.queues ?? []) this.set({ queue: q.queue }, q.owner === "service" ? 1 : 0);
+      for (const queue of options.ownQueues) this.set({ queue }, 1);
+    },
+  });
 }

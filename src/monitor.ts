@@ -67,6 +67,8 @@ export interface CheckReport {
 
 type Verification = VerificationOutcome & {
   stoppedAt?: { push: Push; reason: StopReason };
+  /** How many commits of the push the walk stopped at the mirror did not have, when it stopped for a missing one. */
+  missingCount?: number;
   failure?: CheckFailure;
 };
 
@@ -149,13 +151,18 @@ export function createMonitor(deps: MonitorDeps) {
       const pushTime = pushTimes.get(p.pushId);
       return pushTime === undefined ? p : { ...p, pushTime };
     });
+    const walk = walkPushes(
+      timed,
+      (p) => commits.get(p.pushId),
+      (n) => mirrored.get(n),
+    );
+    const stopped = walk.stoppedAt;
+    const missingCount =
+      stopped?.reason.kind === "missing" ? (commits.get(stopped.push.pushId)?.changesets ?? []).filter((n) => mirrored.get(n) === false).length : undefined;
     return {
       pushes: timed,
-      ...walkPushes(
-        timed,
-        (p) => commits.get(p.pushId),
-        (n) => mirrored.get(n),
-      ),
+      ...walk,
+      ...(missingCount === undefined ? {} : { missingCount }),
       highestListed,
       waiting,
       ...(failure === undefined ? {} : { failure }),
@@ -206,7 +213,14 @@ export function createMonitor(deps: MonitorDeps) {
       if (read.kind === "failed") log.error({ err: read.failure.message }, "check failed: cannot read the queue");
       return finish(
         started,
-        deps.repositories.map((repo) => ({ repo, watch: watchOf(repo.path), failure: read.failure, unverified: undefined, verification: undefined })),
+        deps.repositories.map((repo) => ({
+          repo,
+          watch: watchOf(repo.path),
+          failure: read.failure,
+          unverified: undefined,
+          verification: undefined,
+          receivedNew: false,
+        })),
         read.messages,
         read.failure,
       );
@@ -265,7 +279,14 @@ export function createMonitor(deps: MonitorDeps) {
       }
       const done = settled.get(repo.path) as Set<number>;
       const failure = repoFailure ?? settleFailure;
-      return { repo, watch, failure, unverified: verification.pushes.filter((p) => !done.has(p.pushId)), verification };
+      return {
+        repo,
+        watch,
+        failure,
+        unverified: verification.pushes.filter((p) => !done.has(p.pushId)),
+        verification,
+        receivedNew: read.receivedNew.has(repo.path),
+      };
     });
     return finish(started, outcomes, read.session.deliveries.length, settleFailure);
   }
@@ -278,16 +299,20 @@ export function createMonitor(deps: MonitorDeps) {
       failure: CheckFailure | undefined;
       unverified: Push[] | undefined;
       verification: Verification | undefined;
+      receivedNew: boolean;
     }>,
     messages: number,
     checkFailed: CheckFailure | undefined,
   ): CheckReport {
     const at = deps.now();
     const next = new Map(book);
-    const repositories = outcomes.map(({ repo, watch, failure, unverified, verification }): RepositoryReport => {
+    const repositories = outcomes.map(({ repo, watch, failure, unverified, verification, receivedNew }): RepositoryReport => {
       const ok = failure === undefined;
       const repoError = failure?.message;
-      const after = watchAfterCheck(watch, { ok, error: repoError, unverified, atMs: at });
+      const stop = verification?.stoppedAt;
+      const missing =
+        stop?.reason.kind === "missing" ? { pushId: stop.push.pushId, node: stop.reason.node, count: verification?.missingCount ?? 1 } : undefined;
+      const after = watchAfterCheck(watch, { ok, error: repoError, unverified, atMs: at, missing, receivedNew });
       next.set(repo.path, after);
       const { state } = after;
       metrics.checks.inc({ repository: repo.path });

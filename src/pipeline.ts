@@ -70,6 +70,9 @@ export function createPipeline(deps: PipelineDeps) {
   /** When (ms) build targets were last polled successfully: the in-flight gauges vouch for no more. */
   let polledAt: number | undefined;
   let lastSeenPushId: number | undefined;
+  /** For /status: the newest bot push read, and how the last checks ended. */
+  let lastCodeReviewPush: ReviewView["lastCodeReviewPush"];
+  let lastCheck: Pick<ReviewView, "lastCheckAt" | "lastSuccessAt" | "lastError"> = {};
   /**
    * False while the last read of the Try queue was partial (another consumer held part of it, or
    * every message was unusable): the in-flight gauges would count only what this process saw.
@@ -202,6 +205,9 @@ export function createPipeline(deps: PipelineDeps) {
         for (const push of slice.pushes.values()) listed.add(push.pushId);
         const reviewPushes = codeReviewPushes(slice.pushes.values());
         bot.push(...reviewPushes);
+        for (const { push } of reviewPushes) {
+          if (push.pushId > (lastCodeReviewPush?.pushId ?? 0)) lastCodeReviewPush = { pushId: push.pushId, pushTime: push.pushTime };
+        }
         metrics.tryPushes.inc({ kind: "other" }, slice.pushes.size - reviewPushes.length);
         report.tryPushes.other += slice.pushes.size - reviewPushes.length;
         metrics.tryPushes.inc({ kind: "code_review" }, reviewPushes.length);
@@ -305,7 +311,7 @@ export function createPipeline(deps: PipelineDeps) {
     polledAt = deps.now();
   }
 
-  const view = (): ReviewView => ({ book, whole: recovered && wholeView, polledAt });
+  const view = (): ReviewView => ({ book, whole: recovered && wholeView, polledAt, lastCodeReviewPush, ...lastCheck });
 
   function summary(nowMs: number): { count: number; oldestSeconds: number } | undefined {
     return reviewsInFlightAt(view(), nowMs, staleAfterMs);
@@ -357,6 +363,7 @@ export function createPipeline(deps: PipelineDeps) {
     metrics.pipelineChecks.inc();
     if (report.ok) metrics.lastPipelineCheckSuccess.set(at / 1000);
     else metrics.pipelineCheckFailures.inc();
+    lastCheck = { lastCheckAt: at, lastSuccessAt: report.ok ? at : lastCheck.lastSuccessAt, lastError: report.ok ? undefined : report.errors.join("; ") };
     const now = summary(at);
     report.inFlight = now?.count;
     report.oldestSeconds = now?.oldestSeconds;

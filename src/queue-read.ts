@@ -56,6 +56,8 @@ export interface QueueRead {
   readonly queueLost: boolean;
   /** Per monitored repository: why its input cannot be vouched for this check (input-evidence.ts). */
   readonly unusable: ReadonlyMap<string, string>;
+  /** Monitored repositories for which a message arrived for the first time (not a redelivery): input. */
+  readonly receivedNew: ReadonlySet<string>;
 }
 
 /** A read that gives the check nothing to judge: the queue could not be read, or is not ours alone. */
@@ -87,13 +89,13 @@ export async function readQueue(deps: QueueCheckDeps, monitored: ReadonlySet<str
     decoded.map((message, index) => ({ index, decoded: message })),
     monitored,
   );
-  accountMessages(session.deliveries, decoded, plan, { monitored, metrics: deps.messageMetrics, log: deps.log, atMs: deps.now() });
+  const receivedNew = accountMessages(session.deliveries, decoded, plan, { monitored, metrics: deps.messageMetrics, log: deps.log, atMs: deps.now() });
   const unusable = unusableInput(
     decoded.map((d, i) => ({ routingKey: session.deliveries[i]?.routingKey ?? "", decoded: d })),
     monitored,
     deps.hgUrl,
   );
-  return { kind: "read", session, decoded, plan, queueLost: session.queueRecreated || session.cancelled, unusable };
+  return { kind: "read", session, decoded, plan, queueLost: session.queueRecreated || session.cancelled, unusable, receivedNew };
 }
 
 /** What the check made of the pushes it read: per repository the push ids it is done with, and why some were given up. */

@@ -25,8 +25,15 @@ export interface Scheduler {
   summary(nowMs: number): Record<string, ReturnType<typeof runsSummary>>;
 }
 
-export function createScheduler(options: { checks: readonly Check[]; policy: CheckRunPolicy; log: Logger; now: () => number }): Scheduler {
-  const { checks, policy, log, now } = options;
+export function createScheduler(options: {
+  checks: readonly Check[];
+  policy: CheckRunPolicy;
+  log: Logger;
+  now: () => number;
+  /** Told of a run that threw: a bug, for the error reports. */
+  onUnexpected?: (error: unknown, check: string) => void;
+}): Scheduler {
+  const { checks, policy, log, now, onUnexpected } = options;
   let runs: ReadonlyMap<string, CheckRuns> = new Map(checks.map((c) => [c.name, NO_RUNS]));
   const runsOf = (name: string): CheckRuns => runs.get(name) ?? NO_RUNS;
   const update = (name: string, next: CheckRuns) => {
@@ -63,6 +70,8 @@ export function createScheduler(options: { checks: readonly Check[]; policy: Che
             ? { status: "failed", error: `stopped after the maximum run time of ${policy.maxRunMs / 1000} s` }
             : { status: "done", report: outcome };
     } catch (error) {
+      // A check reports upstream failures in its report; one that throws met a bug.
+      onUnexpected?.(error, check.name);
       result = { status: "failed", error: (error as Error).message };
     } finally {
       clearTimeout(giveUp);

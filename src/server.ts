@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Registry } from "prom-client";
 import type { VersionInfo } from "./version.ts";
+import type { StatusDocument } from "./core/status-document.ts";
+import { renderStatusPage } from "./status-page.ts";
 
 export interface HealthReport {
   healthy: boolean;
@@ -15,6 +17,8 @@ export interface ServerDeps {
   metricsToken: string | undefined;
   health: () => HealthReport;
   version: VersionInfo;
+  /** The status document of /status and /, as of now. */
+  status: () => StatusDocument;
   onError?: (error: Error) => void;
 }
 
@@ -30,17 +34,35 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** Compares digests, so neither the token's content nor its length leaks through timing. */
+function sameSecret(given: string, token: string): boolean {
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(digest(given), digest(token));
+}
+
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const match = /^Bearer (.+)$/.exec(header ?? "");
-  if (!match?.[1]) return false;
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(match[1]), digest(token));
+  return match?.[1] !== undefined && sameSecret(match[1], token);
 }
+
+/**
+ * The token as the password of HTTP Basic auth (RFC 7617), any user name: what a browser can be asked
+ * for, since it cannot send a bearer token by itself.
+ */
+export function basicMatches(header: string | undefined, token: string): boolean {
+  const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header ?? "");
+  if (!match?.[1]) return false;
+  const decoded = Buffer.from(match[1], "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  return colon >= 0 && sameSecret(decoded.slice(colon + 1), token);
+}
+
+const authorized = (req: IncomingMessage, token: string | undefined): boolean =>
+  token === undefined || bearerMatches(req.headers.authorization, token) || basicMatches(req.headers.authorization, token);
 
 export function metricsHandler(deps: Pick<ServerDeps, "registry" | "metricsToken" | "onError">): Handler {
   return async (req, res, path) => {
     if (path !== "/metrics") return false;
-    if (deps.metricsToken !== undefined && !bearerMatches(req.headers.authorization, deps.metricsToken)) {
+    if (!authorized(req, deps.metricsToken)) {
       send(res, 401, "text/plain", "a bearer token is required\n", { "www-authenticate": 'Bearer realm="metrics"' });
       return true;
     }
@@ -74,23 +96,22 @@ export function heartbeatHandlers(deps: Pick<ServerDeps, "health" | "version">):
   };
 }
 
-/** `/`: where to go from here, for a person who opens the service's address; it names endpoints only. */
-export function indexHandler(): Handler {
-  const page = [
-    "<!doctype html>",
-    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
-    "<title>phabricator-repo-monitor</title></head><body>",
-    "<h1>phabricator-repo-monitor</h1>",
-    "<ul>",
-    '<li><a href="/metrics">/metrics</a>: Prometheus metrics (a bearer token when METRICS_TOKEN is set)</li>',
-    '<li><a href="/__heartbeat__">/__heartbeat__</a>: health, per repository, with the last error</li>',
-    '<li><a href="/__version__">/__version__</a>: the running version</li>',
-    "</ul></body></html>",
-    "",
-  ].join("\n");
-  return (_req, res, path) => {
-    if (path !== "/") return false;
-    send(res, 200, "text/html; charset=utf-8", page);
+/**
+ * `/status` (JSON) and `/` (the same facts as a page), protected like /metrics; a browser is asked
+ * for the token as a Basic-auth password.
+ */
+export function statusHandlers(deps: Pick<ServerDeps, "status" | "metricsToken">): Handler {
+  return (req, res, path) => {
+    if (path !== "/status" && path !== "/") return false;
+    if (!authorized(req, deps.metricsToken)) {
+      send(res, 401, "text/plain", "the metrics token is required (as a bearer token, or as the password of Basic auth)\n", {
+        "www-authenticate": 'Basic realm="phabricator-repo-monitor", charset="UTF-8"',
+      });
+      return true;
+    }
+    const doc = deps.status();
+    if (path === "/status") json(res, 200, doc);
+    else send(res, 200, "text/html; charset=utf-8", renderStatusPage(doc));
     return true;
   };
 }
@@ -105,7 +126,7 @@ export function indexHandler(): Handler {
 export const HTTP_LIMITS = { headersTimeoutMs: 5000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5000, checkIntervalMs: 1000, maxConnections: 512 };
 
 export function createHttpServer(deps: ServerDeps): Server {
-  const handlers: Handler[] = [metricsHandler(deps), heartbeatHandlers(deps), indexHandler()];
+  const handlers: Handler[] = [metricsHandler(deps), heartbeatHandlers(deps), statusHandlers(deps)];
   const server = createServer(
     {
       connectionsCheckingInterval: HTTP_LIMITS.checkIntervalMs,

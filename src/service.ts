@@ -17,6 +17,7 @@ import {
   messageMetrics,
   pulseMetrics,
   registerLagCollector,
+  registerStatusCollectors,
   registerQueueCollectors,
   registerReviewCollectors,
   replicationMetrics,
@@ -33,6 +34,11 @@ import { createReviewLookup } from "./adapters/review-lookup.ts";
 import { createHttpServer } from "./server.ts";
 import { createScheduler, defaultRunPolicy, type Check, type RunResult, type Scheduler } from "./scheduler.ts";
 import type { VersionInfo } from "./version.ts";
+import { statusDocument, type StatusDocument } from "./core/status-document.ts";
+import { mirrorName } from "./mirror.ts";
+import { legacyLagGauges } from "./core/legacy-gauges.ts";
+import { createStatsdSender, type GaugeSender } from "./adapters/statsd.ts";
+import { NO_REPORTS, type ErrorReporter } from "./adapters/error-reports.ts";
 
 export interface AppOptions {
   config: Config;
@@ -42,6 +48,8 @@ export interface AppOptions {
   now?: () => number;
   /** How long a check waits for more messages once none arrive. */
   drainIdleMs?: number;
+  /** Where unexpected errors go besides the log (Sentry when SENTRY_DSN is set). */
+  errors?: ErrorReporter;
 }
 
 export interface App {
@@ -61,6 +69,9 @@ export interface App {
   /** The checks the scheduler runs, in this order. */
   checks: AppChecks;
   scheduler: Scheduler;
+  /** What /status and / show, as of now: built from what the checks published. */
+  status(): StatusDocument;
+  errors: ErrorReporter;
   close(): Promise<void>;
 }
 
@@ -80,6 +91,8 @@ export function buildApp(options: AppOptions): App {
   const pipelineOff = pipelineOffReason(config);
   const tryRepository = pipelineOff === undefined ? config.codeReviewTryRepository : undefined;
   const staleAfterMs = 3 * config.checkIntervalMs;
+  const startedAt = now();
+  const errors = options.errors ?? NO_REPORTS;
   // 1. The registry and each source's own metrics.
   const registry = createRegistry({ version: options.version.version, commit: options.version.commit });
   const upstreamSeries = upstreamMetrics(registry);
@@ -181,8 +194,27 @@ export function buildApp(options: AppOptions): App {
           log: log.child({ component: "pipeline" }),
         });
 
-  // 4. The scrape-time collectors, reading the boards and the adapters, never the checks.
+  // 4. The status document and the scrape-time collectors, reading the boards and the adapters, never the checks.
+  const ownQueueSet = new Set(ownQueues);
+  const statusRepositories = config.repositories.map((r) => ({
+    path: r.path,
+    callsign: mirrorName(r.mirror),
+    noInputAfterMs: config.noInputAfterMs.byRepository[r.path] ?? config.noInputAfterMs.default,
+  }));
+  const status = (): StatusDocument =>
+    statusDocument(
+      {
+        repositories: statusRepositories,
+        states: replicationBoard.read(),
+        reviews: pipeline === undefined ? undefined : reviewBoard.read(),
+        queues: [...queueDepths.readings()].map(([queue, reading]) => ({ queue, owner: ownQueueSet.has(queue) ? "service" : "watched", reading })),
+      },
+      now(),
+      { staleAfterMs, stalledAfterChecks: config.stalledAfterChecks, noInputAfterMs: config.noInputAfterMs.default },
+      { connected: pulse.connected, startedAt },
+    );
   const collectorLog = log.child({ component: "metrics" });
+  registerStatusCollectors(registry, { status, ownQueues, log: collectorLog });
   registerLagCollector(registry, {
     repositories: config.repositories,
     states: replicationBoard,
@@ -224,6 +256,7 @@ export function buildApp(options: AppOptions): App {
     policy: defaultRunPolicy(config.checkIntervalMs),
     log: log.child({ component: "scheduler" }),
     now,
+    onUnexpected: (error, check) => errors.report(error, `check ${check}`),
   });
 
   log.info(
@@ -253,6 +286,8 @@ export function buildApp(options: AppOptions): App {
     mirrors,
     checks,
     scheduler,
+    status,
+    errors,
     async close() {
       await pulse.stop();
       await Promise.all([hg.close(), phabricator.close()]);
@@ -314,7 +349,11 @@ export async function startService(
     registry: app.registry,
     metricsToken: options.metricsToken,
     version: options.version,
-    onError: (error) => log.error({ err: error.message }, "http handler failed"),
+    status: () => app.status(),
+    onError: (error) => {
+      log.error({ err: error.message }, "http handler failed");
+      app.errors.report(error, "http");
+    },
     health: () => {
       const checks = monitor.health(now());
       const healthy = pulse.connected && checks.every((c) => c.healthy);
@@ -350,6 +389,7 @@ export async function startService(
   log.info({ port }, "listening");
 
   pulse.keepConnected();
+  const statsd = config.statsd === undefined ? undefined : await startStatsd(app, config.statsd);
 
   let running: Promise<CheckResult | undefined> | undefined;
   let stopping = false;
@@ -369,11 +409,13 @@ export async function startService(
     running = runChecks(app, controller.signal)
       .then((report) => {
         options.onReport?.(report);
+        statsd?.sendNow();
         if (!stopping) log.info({ nextCheck: nextCheckAt() ?? null, schedule: config.checkSchedule }, "waiting for the next check");
         return report;
       })
       .catch((error: unknown) => {
         log.error({ err: (error as Error).message }, "check crashed");
+        app.errors.report(error, "check");
         return undefined;
       })
       .finally(() => {
@@ -398,10 +440,34 @@ export async function startService(
       if (running) {
         await Promise.race([running, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
       }
+      await statsd?.stop();
       await app.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       log.info("stopped");
+    },
+  };
+}
+
+/** How often the earlier service's gauge is sent between checks: the lag grows, and Datadog shows the last point. */
+export const STATSD_INTERVAL_MS = 60_000;
+
+/** Sends the lags of /status as the earlier service's DogStatsD gauges after each check and every minute. */
+async function startStatsd(app: App, target: { host: string; port: number }): Promise<{ sendNow(): void; stop(): Promise<void> }> {
+  const log = app.log.child({ component: "statsd" });
+  const sender: GaugeSender = await createStatsdSender({ ...target, log });
+  const sendNow = () => {
+    const lags = app.status().repositories.map((r) => ({ callsign: r.callsign, lagSeconds: r.lagSeconds ?? Number.NaN }));
+    sender.send(legacyLagGauges(lags));
+  };
+  const timer = setInterval(sendNow, STATSD_INTERVAL_MS);
+  timer.unref();
+  log.info({ host: target.host, port: target.port }, "sending the lag as DogStatsD gauges (phabricator.repository.<callsign>.seconds_behind_source_repo)");
+  return {
+    sendNow,
+    async stop() {
+      clearInterval(timer);
+      await sender.close();
     },
   };
 }

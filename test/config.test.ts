@@ -41,6 +41,16 @@ describe("readConfig", () => {
       { path: "integration/autoland", mirror: { kind: "phabricator-head", callsign: "MOZILLACENTRAL" } },
       { path: "mozilla-central", mirror: { kind: "phabricator-head", callsign: "MOZILLACENTRAL" } },
     ]);
+    expect(config.noInputAfterMs).toEqual({ default: 6 * 3600_000, byRepository: {} });
+    expect(config.stalledAfterChecks).toBe(6);
+  });
+
+  it("reads NO_INPUT_HOURS as a default and per-repository windows", () => {
+    expect(readConfig({ ...BASE, NO_INPUT_HOURS: "12, mozilla-central=48" }).noInputAfterMs).toEqual({
+      default: 12 * 3600_000,
+      byRepository: { "mozilla-central": 48 * 3600_000 },
+    });
+    expect(readConfig({ ...BASE, NO_INPUT_HOURS: "mozilla-central=48" }).noInputAfterMs.default).toBe(6 * 3600_000);
   });
 
   it("chooses each repository's mirror kind: Conduit with a token, HEAD requests without", () => {
@@ -96,6 +106,10 @@ describe("readConfig", () => {
     ["UPSTREAM_TIMEOUT_SECONDS", "300", /^UPSTREAM_TIMEOUT_SECONDS: 300 s is not shorter than the 300 s between checks/],
     ["PHABRICATOR_HEAD_CONCURRENCY", "100", /^PHABRICATOR_HEAD_CONCURRENCY: must be a whole number from 1 to 64/],
     ["MAX_MESSAGES_PER_CHECK", "-1", /^MAX_MESSAGES_PER_CHECK: must be a whole number/],
+    ["NO_INPUT_HOURS", "six", /^NO_INPUT_HOURS: hours without a push .* \(got "six"\)$/],
+    ["NO_INPUT_HOURS", "6,mozilla-central=0", /^NO_INPUT_HOURS: .*\(got "mozilla-central=0"\)$/],
+    ["NO_INPUT_HOURS", "6,releases/mozilla-beta=48", /^NO_INPUT_HOURS: releases\/mozilla-beta is not in REPOSITORIES$/],
+    ["STALLED_AFTER_CHECKS", "1", /^STALLED_AFTER_CHECKS: must be a whole number from 2 to 1000/],
   ])("rejects %s=%j", (name, value, expected) => {
     const found = problems({ ...BASE, [name]: value });
     expect(found).toHaveLength(1);

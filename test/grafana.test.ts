@@ -67,7 +67,7 @@ describe("Grafana dashboards", () => {
 describe("alert rules", () => {
   it("pass promtool check rules and their promtool unit tests", async () => {
     const check = await promtool(["check", "rules", RULES]);
-    expect(check.output).toContain("SUCCESS: 15 rules found");
+    expect(check.output).toContain("SUCCESS: 19 rules found");
     expect(check.code).toBe(0);
     const test = await promtool(["test", "rules", RULE_TESTS]);
     expect(test.output).toContain("SUCCESS");
@@ -90,12 +90,16 @@ describe("alert rules", () => {
       "PhabmonReplicationLagHigh",
       "PhabmonReplicationLagCritical",
       "PhabmonReplicationLagUnknown",
+      "PhabmonNoInput",
+      "PhabmonInputRejected",
       "PhabmonChecksFailing",
       "PhabmonCheckStale",
       "PhabmonDown",
       "PhabmonPulseDisconnected",
       "PhabmonPulseFlapping",
+      "PhabmonQueueBacklog",
       "PhabmonQueueNearDeletion",
+      "PhabmonWatchedQueueBacklog",
       "PhabmonTryPushLatencyHigh",
       "PhabmonReviewTimeHigh",
       "PhabmonReviewsStuck",
@@ -104,6 +108,16 @@ describe("alert rules", () => {
       "PhabmonPipelineCheckStale",
     ]);
     for (const rule of rules) {
+      // Every series the expression reads is this service's job's, so another job's series of the same
+      // name never mixes in; and staging and production (two job names) are kept apart by `job` in
+      // every aggregation and match.
+      const expr = /\n {8}expr: (?:\|\n)?([\s\S]*?)\n {8}for:/.exec(rule.block)?.[1] ?? "";
+      for (const selector of expr.matchAll(/\b(phabmon_[a-z_]+|process_[a-z_]+|up)\b(\{[^}]*\})?/g)) {
+        expect(selector[2] ?? "", `${rule.name}: ${selector[0]}`).toMatch(/^\{job=~"phabricator-repo-monitor\.\*"/);
+      }
+      for (const by of expr.matchAll(/\b(?:by|on) \(([^)]*)\)/g)) {
+        if ((by[1] as string).trim() !== "") expect(by[1], `${rule.name}: ${by[0]}`).toMatch(/\bjob\b/);
+      }
       expect(rule.block, rule.name).toMatch(/\n {8}for: \d+m\n/);
       expect(rule.block, rule.name).toMatch(/\n {10}severity: (warning|critical)\n/);
       expect(rule.block, rule.name).toMatch(/\n {10}summary: "/);

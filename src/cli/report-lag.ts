@@ -9,6 +9,7 @@ import { versionInfo } from "../version.ts";
 import { createUpstream } from "../adapters/upstream.ts";
 import { createConduitClient, resolveRepositories } from "../adapters/phabricator.ts";
 import { mirrorName } from "../mirror.ts";
+import { NO_REPORTS, createSentryReporter, type ErrorReporter } from "../adapters/error-reports.ts";
 import { dotenvNote, loadDotenv, type Io, onShutdownSignal, versionFlags } from "./io.ts";
 
 export const USAGE = `Usage: report-lag [options]
@@ -134,7 +135,17 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
     for (const repo of result.replication.repositories) io.stdout(`${formatReport(repo)}\n`);
     if (result.pipeline && config.codeReviewTryRepository) io.stdout(`${formatPipelineReport(config.codeReviewTryRepository, result.pipeline)}\n`);
   };
-  const app = buildApp({ config, log, version, readOnly, ...(io.drainIdleMs === undefined ? {} : { drainIdleMs: io.drainIdleMs }) });
+  const errors: ErrorReporter =
+    config.sentryDsn === undefined
+      ? NO_REPORTS
+      : await createSentryReporter({
+          dsn: config.sentryDsn,
+          release: `phabricator-repo-monitor@${version.version}+${version.commit}`,
+          environment: undefined,
+          secrets: [config.pulse.password, config.phabricatorApiToken, config.metricsToken],
+          log,
+        });
+  const app = buildApp({ config, log, version, readOnly, errors, ...(io.drainIdleMs === undefined ? {} : { drainIdleMs: io.drainIdleMs }) });
 
   if (values.once) {
     const controller = new AbortController();
@@ -149,6 +160,7 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
       return report.ok ? 0 : 1;
     } finally {
       removeHandler();
+      await errors.flush(2000);
     }
   }
 
@@ -165,6 +177,7 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
     });
   });
   await service.stop();
+  await errors.flush(2000);
   return 0;
 }
 

@@ -235,13 +235,19 @@ export function expireReviews(book: ReviewBook, nowMs: number, limits: ReviewLim
  * How many reviews are in flight and the age (seconds) of the oldest, counted from its diff's creation
  * (or from when it was first seen, while that is unknown); 0 when none is in flight.
  */
-export function inFlightSummary(book: ReviewBook, nowMs: number): { count: number; oldestSeconds: number } {
+/** A review in flight for longer than this (seconds, from its diff's creation) is stuck: eight good days' reviews end to end. */
+export const STUCK_REVIEW_S = 7200;
+
+export function inFlightSummary(book: ReviewBook, nowMs: number): { count: number; oldestSeconds: number; stuck: number } {
   let oldestStart = Number.POSITIVE_INFINITY;
+  let stuck = 0;
   for (const review of book.inFlight.values()) {
-    oldestStart = Math.min(oldestStart, review.diffCreated ?? review.trackedSince / 1000);
+    const start = review.diffCreated ?? review.trackedSince / 1000;
+    oldestStart = Math.min(oldestStart, start);
+    if (nowMs / 1000 - start > STUCK_REVIEW_S) stuck++;
   }
   const count = book.inFlight.size;
-  return { count, oldestSeconds: count === 0 ? 0 : Math.max(0, Math.floor(nowMs / 1000 - oldestStart)) };
+  return { count, oldestSeconds: count === 0 ? 0 : Math.max(0, Math.floor(nowMs / 1000 - oldestStart)), stuck };
 }
 
 /** What the code-review check publishes for the scrape-time collectors. */
@@ -251,12 +257,18 @@ export interface ReviewView {
   whole: boolean;
   /** When (ms) the targets were last polled; undefined before. */
   polledAt: number | undefined;
+  /** The newest code-review bot's Try push this process has read (Unix seconds for its time). */
+  lastCodeReviewPush?: { pushId: number; pushTime: number } | undefined;
+  /** When (ms) the last check ended, and the last one that completed; why the last one failed. */
+  lastCheckAt?: number | undefined;
+  lastSuccessAt?: number | undefined;
+  lastError?: string | undefined;
 }
 
 export const UNKNOWN_REVIEWS: ReviewView = { book: EMPTY_BOOK, whole: false, polledAt: undefined };
 
 /** The reviews in flight at `nowMs`, or undefined when the view is partial or older than `staleAfterMs`. */
-export function reviewsInFlightAt(view: ReviewView, nowMs: number, staleAfterMs: number): { count: number; oldestSeconds: number } | undefined {
+export function reviewsInFlightAt(view: ReviewView, nowMs: number, staleAfterMs: number): { count: number; oldestSeconds: number; stuck: number } | undefined {
   if (!view.whole || view.polledAt === undefined || nowMs - view.polledAt > staleAfterMs) return undefined;
   return inFlightSummary(view.book, nowMs);
 }

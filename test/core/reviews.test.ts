@@ -60,11 +60,14 @@ describe("the review book", () => {
     const taken = takeLatencies(book);
     expect(taken.latencies).toEqual([{ diffPHID: "PHID-DIFF-a", seconds: 300 }]);
     expect(takeLatencies(taken.book).latencies).toEqual([]); // measured once
-    expect(inFlightSummary(taken.book, T0 + 600_000)).toEqual({ count: 1, oldestSeconds: 600 });
+    expect(inFlightSummary(taken.book, T0 + 600_000)).toEqual({ count: 1, oldestSeconds: 600, stuck: 0 });
+    // Stuck only past two hours from the diff's creation.
+    expect(inFlightSummary(taken.book, (S0 + 7200) * 1000).stuck).toBe(0);
+    expect(inFlightSummary(taken.book, (S0 + 7201) * 1000)).toEqual({ count: 1, oldestSeconds: 7201, stuck: 1 });
 
     const done = finishReviews(taken.book, new Map([["PHID-DIFF-a", { state: "passed", completedAt: S0 + 840 } as const]]), T0 + 900_000);
     expect(done.finished.map((f) => [f.outcome, f.seconds])).toEqual([["passed", 840]]);
-    expect(inFlightSummary(done.book, T0 + 900_000)).toEqual({ count: 0, oldestSeconds: 0 });
+    expect(inFlightSummary(done.book, T0 + 900_000)).toEqual({ count: 0, oldestSeconds: 0, stuck: 0 });
     // A redelivered push of a finished diff does not start it again.
     expect(trackTryPushes(done.book, [{ diffPHID: "PHID-DIFF-a", push: push(10, S0 + 300) }], T0 + HOUR)).toMatchObject({ started: 0, repeated: 1 });
   });
@@ -136,6 +139,6 @@ describe("the review book", () => {
     const pushed = trackTryPushes(first.book, [{ diffPHID: "PHID-DIFF-r", push: push(5, S0 - 40) }], T0);
     expect(pushed.started).toBe(0);
     expect(takeLatencies(pushed.book).latencies).toEqual([]);
-    expect(inFlightSummary(pushed.book, T0)).toEqual({ count: 1, oldestSeconds: 100 });
+    expect(inFlightSummary(pushed.book, T0)).toEqual({ count: 1, oldestSeconds: 100, stuck: 0 });
   });
 });

@@ -1,0 +1,110 @@
+// The document of GET /status and of the page at GET /: per repository its status and why, the push
+// that holds the lag, and when it was last checked; the code-review pipeline; the queues. Built from
+// what the checks published, at the instant asked about. Pure.
+import type { RepositoryState } from "./lag.ts";
+import { repositoryStatus, type Status, type StatusContext, type StatusPolicy } from "./repository-status.ts";
+import { reviewsInFlightAt, type ReviewView } from "./reviews.ts";
+import type { DepthReading } from "./queue-watch.ts";
+
+export interface RepositoryStatusEntry {
+  repository: string;
+  callsign: string;
+  status: Status;
+  reason: string | null;
+  /** Whole seconds; null when unknown (JSON has no NaN). */
+  lagSeconds: number | null;
+  oldestUnverified: { pushId: number; pushTime: string; user: string; missingNode: string | null; missingCommits: number | null } | null;
+  /** In how many checks in a row the oldest unverified push has been the same one. */
+  blockedChecks: number;
+  pending: number | null;
+  lastCheck: string | null;
+  lastSuccess: string | null;
+  lastError: string | null;
+  lastPushReceived: string | null;
+}
+
+export interface PipelineStatus {
+  /** null while the service does not know (start-up recovery not done, another reader on the Try queue, or stale). */
+  reviewsInFlight: number | null;
+  oldestReviewSeconds: number | null;
+  lastCodeReviewPush: { pushId: number; pushTime: string } | null;
+  lastCheck: string | null;
+  lastSuccess: string | null;
+  lastError: string | null;
+}
+
+export interface QueueStatus {
+  queue: string;
+  /** Ours (declared and drained by this service) or watched for another team (QUEUE_DEPTH_QUEUES). */
+  owner: "service" | "watched";
+  state: DepthReading["kind"];
+  messages: number | null;
+  consumers: number | null;
+}
+
+export interface StatusDocument {
+  generatedAt: string;
+  pulse: { connected: boolean };
+  repositories: RepositoryStatusEntry[];
+  pipeline: PipelineStatus | null;
+  queues: QueueStatus[];
+}
+
+export interface StatusInputs {
+  /** Each repository with its own no-input window (ms), which overrides the policy's. */
+  repositories: ReadonlyArray<{ path: string; callsign: string; noInputAfterMs?: number }>;
+  states: ReadonlyMap<string, RepositoryState>;
+  reviews: ReviewView | undefined;
+  queues: ReadonlyArray<{ queue: string; owner: QueueStatus["owner"]; reading: DepthReading | undefined }>;
+}
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+export function statusDocument(inputs: StatusInputs, nowMs: number, policy: StatusPolicy, context: StatusContext): StatusDocument {
+  const repositories = inputs.repositories.map(({ path, callsign, noInputAfterMs }): RepositoryStatusEntry => {
+    const state = inputs.states.get(path);
+    const own = noInputAfterMs === undefined ? policy : { ...policy, noInputAfterMs };
+    const judged =
+      state === undefined
+        ? { status: "unknown" as const, reason: "no check has run yet", lagSeconds: Number.NaN }
+        : repositoryStatus(state, nowMs, own, context);
+    const blocker = state?.oldestUnverified;
+    return {
+      repository: path,
+      callsign,
+      status: judged.status,
+      reason: judged.reason,
+      lagSeconds: Number.isNaN(judged.lagSeconds) ? null : judged.lagSeconds,
+      oldestUnverified: blocker ? { ...blocker, pushTime: new Date(blocker.pushTime * 1000).toISOString() } : null,
+      blockedChecks: state?.blockedChecks ?? 0,
+      pending: state?.pendingPushes ?? null,
+      lastCheck: iso(state?.lastCheckAt),
+      lastSuccess: iso(state?.lastSuccessAt),
+      lastError: state?.lastError ?? null,
+      lastPushReceived: iso(state?.lastPushReceivedAt),
+    };
+  });
+  const reviews = inputs.reviews;
+  const inFlight = reviews === undefined ? undefined : reviewsInFlightAt(reviews, nowMs, policy.staleAfterMs);
+  const pipeline: PipelineStatus | null =
+    reviews === undefined
+      ? null
+      : {
+          reviewsInFlight: inFlight?.count ?? null,
+          oldestReviewSeconds: inFlight?.oldestSeconds ?? null,
+          lastCodeReviewPush: reviews.lastCodeReviewPush
+            ? { pushId: reviews.lastCodeReviewPush.pushId, pushTime: new Date(reviews.lastCodeReviewPush.pushTime * 1000).toISOString() }
+            : null,
+          lastCheck: iso(reviews.lastCheckAt),
+          lastSuccess: iso(reviews.lastSuccessAt),
+          lastError: reviews.lastError ?? null,
+        };
+  const queues = inputs.queues.map(({ queue, owner, reading }): QueueStatus => ({
+    queue,
+    owner,
+    state: reading?.kind ?? "unknown",
+    messages: reading?.kind === "ok" ? reading.messages : null,
+    consumers: reading?.kind === "ok" ? reading.consumers : null,
+  }));
+  return { generatedAt: new Date(nowMs).toISOString(), pulse: { connected: context.connected }, repositories, pipeline, queues };
+}
