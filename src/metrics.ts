@@ -465,6 +465,21 @@ export function registerStatusCollectors(
     },
   });
   new Gauge({
+    name: "phabmon_oldest_unverified_push_info",
+    help: "The push that holds the lag, for a dashboard's table: its id and first missing commit as labels (empty when not known); the value is how many of its commits are missing, NaN when not known. Absent when none holds the lag.",
+    labelNames: [...REPO_LABELS, "push_id", "missing_node"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const entry of read()?.repositories ?? []) {
+        const push = entry.oldestUnverified;
+        if (push === null) continue;
+        const labels = { repository: entry.repository, callsign: entry.callsign, push_id: String(push.pushId), missing_node: push.missingNode ?? "" };
+        this.set(labels, push.missingCommits ?? Number.NaN);
+      }
+    },
+  });
+  new Gauge({
     name: "phabmon_queue_owned",
     help: "1 for a queue this service declares and drains, 0 for one it only watches for another team (QUEUE_DEPTH_QUEUES).",
     labelNames: ["queue"],

@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DASHBOARDS, renderDashboard } from "../grafana/src/dashboards.ts";
+import { DASHBOARDS, THRESHOLDS, renderDashboard } from "../grafana/src/dashboards.ts";
 import { ROOT } from "./support/harness.ts";
 import { RULE_TESTS, RULES, alertRules, checkExpressions, dashboardExpressions, promtool } from "./support/promtool.ts";
 
@@ -39,7 +39,13 @@ describe("Grafana dashboards", () => {
       "timeseries: Pending pushes",
       "timeseries: Checks",
       "timeseries: Age of the last successful check",
-      "stat: Pulse connected",
+      "stat: Lag now",
+      "stat: Status",
+      "stat: Since the last push arrived",
+      "stat: Pulse",
+      "table: The push that holds the lag",
+      "timeseries: Age of the last successful pipeline check",
+      "timeseries: Pipeline checks",
       "timeseries: Pulse reconnects and consumer cancels",
       "timeseries: Upstream request latency",
       "timeseries: Upstream request failures",
@@ -55,7 +61,71 @@ describe("Grafana dashboards", () => {
     }
   });
 
+  it("draw the alert rules' own thresholds: a test fails when a panel and its rule disagree", () => {
+    const rules = new Map(alertRules().map((r) => [r.name, r.block]));
+    // The comparison that is the alert's threshold: the first in its expression, or the last where a
+    // guard comes first (PhabmonPipelineCheckStale's `> 0`).
+    const threshold = (alert: string, which: "first" | "last" = "first") => {
+      const block = rules.get(alert) ?? "";
+      const found = [...block.slice(block.indexOf("expr:"), block.indexOf("\n        for:")).matchAll(/(?:>|>=) (\d+)\b/g)];
+      return Number((which === "first" ? found[0] : found.at(-1))?.[1]);
+    };
+    expect(threshold("PhabmonReplicationLagHigh")).toBe(THRESHOLDS.lagWarningSeconds);
+    expect(threshold("PhabmonReplicationLagCritical")).toBe(THRESHOLDS.lagCriticalSeconds);
+    expect(threshold("PhabmonCheckStale")).toBe(THRESHOLDS.checkStaleSeconds);
+    expect(threshold("PhabmonPipelineCheckStale", "last")).toBe(THRESHOLDS.checkStaleSeconds);
+    expect(threshold("PhabmonQueueBacklog")).toBe(THRESHOLDS.queueWarning);
+    expect(threshold("PhabmonWatchedQueueBacklog")).toBe(THRESHOLDS.queueWarning);
+    expect(threshold("PhabmonQueueNearDeletion")).toBe(THRESHOLDS.queuePage);
+    expect(threshold("PhabmonTryPushLatencyHigh")).toBe(THRESHOLDS.tryLatencyP90Seconds);
+    expect(threshold("PhabmonReviewTimeHigh")).toBe(THRESHOLDS.reviewTimeP90Seconds);
+    expect(threshold("PhabmonReviewsStuck")).toBe(THRESHOLDS.reviewsStuck);
+    // And the panels draw those numbers.
+    const steps = Object.keys(DASHBOARDS).flatMap((file) =>
+      (
+        JSON.parse(committed(file)) as {
+          panels: Array<{ title: string; fieldConfig?: { defaults?: { thresholds?: { steps: Array<{ value: number | null }> } } } }>;
+        }
+      ).panels.map((p) => [p.title, (p.fieldConfig?.defaults?.thresholds?.steps ?? []).map((step) => step.value)] as const),
+    );
+    const drawn = new Map(steps);
+    expect(drawn.get("Replication lag")).toEqual([null, THRESHOLDS.lagWarningSeconds, THRESHOLDS.lagCriticalSeconds]);
+    expect(drawn.get("Lag now")).toEqual([null, THRESHOLDS.lagWarningSeconds, THRESHOLDS.lagCriticalSeconds]);
+    expect(drawn.get("Queue depth")).toEqual([null, THRESHOLDS.queueWarning, THRESHOLDS.queuePage]);
+    expect(drawn.get("Try push latency")).toContain(THRESHOLDS.tryLatencyP90Seconds);
+    expect(drawn.get("End-to-end review time")).toContain(THRESHOLDS.reviewTimeP90Seconds);
+    expect(drawn.get("Reviews in flight")).toEqual([null, THRESHOLDS.reviewsStuck]);
+    expect(drawn.get("Age of the last successful check")).toEqual([null, THRESHOLDS.checkStaleSeconds]);
+  });
+
+  it("link every alert's runbook from a panel that shows what it watches, show Pulse 0 as a red 'disconnected', and mark restarts", () => {
+    const boards = Object.keys(DASHBOARDS).map(
+      (file) =>
+        JSON.parse(committed(file)) as {
+          panels: Array<{
+            title: string;
+            links?: Array<{ url: string }>;
+            fieldConfig?: { defaults?: { mappings?: Array<{ type: string; options: Record<string, unknown> }> } };
+          }>;
+          annotations: { list: Array<{ name: string; expr?: string }> };
+        },
+    );
+    const linked = new Set(boards.flatMap((b) => b.panels.flatMap((p) => (p.links ?? []).map((l) => l.url.split("#")[1]))));
+    for (const rule of alertRules()) expect(linked.has(rule.name.toLowerCase()), `no panel links the runbook of ${rule.name}`).toBe(true);
+    const pulse = boards.flatMap((b) => b.panels).find((p) => p.title === "Pulse");
+    expect(pulse?.fieldConfig?.defaults?.mappings).toContainEqual({
+      type: "value",
+      options: { "0": { text: "disconnected", color: "red", index: 0 }, "1": { text: "connected", color: "green", index: 1 } },
+    });
+    for (const board of boards) expect(board.annotations.list.map((a) => a.name)).toContain("Restarts");
+  });
+
   it("query only expressions that promtool parses", async () => {
+    const annotations = Object.keys(DASHBOARDS).flatMap((file) =>
+      (JSON.parse(committed(file)) as { annotations: { list: Array<{ expr?: string }> } }).annotations.list.flatMap((a) => (a.expr ? [a.expr] : [])),
+    );
+    expect(annotations.length).toBe(2);
+    expect((await checkExpressions(annotations)).code).toBe(0);
     const result = await checkExpressions(dashboardExpressions());
     expect(result.output).toContain("SUCCESS");
     expect(result.code).toBe(0);

@@ -6,17 +6,72 @@ import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import * as heatmap from "@grafana/grafana-foundation-sdk/heatmap";
 import * as prometheus from "@grafana/grafana-foundation-sdk/prometheus";
 import * as stat from "@grafana/grafana-foundation-sdk/stat";
+import * as table from "@grafana/grafana-foundation-sdk/table";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 
-/** The alert thresholds drawn on the panels; grafana/alerts/phabmon.rules.yml uses the same numbers. */
+/**
+ * The alert thresholds drawn on the panels: grafana/alerts/phabmon.rules.yml uses the same numbers, and
+ * test/grafana.test.ts fails when they differ. The review baseline is a good day's, not an alert.
+ */
 export const THRESHOLDS = {
   lagWarningSeconds: 900,
   lagCriticalSeconds: 3600,
+  checkStaleSeconds: 1200,
   queueWarning: 2000,
-  queueDeletion: 8000,
+  queuePage: 6000,
+  tryLatencyP90Seconds: 1800,
+  reviewTimeP90Seconds: 2700,
+  reviewsStuck: 3,
   reviewBaselineLowSeconds: 720,
   reviewBaselineHighSeconds: 900,
 };
+
+/** PulseGuardian's deletion threshold, named in descriptions: the page comes before it, at queuePage. */
+const PULSEGUARDIAN_DELETE = 8000;
+
+const RUNBOOK = "https://github.com/mozilla-conduit/phabricator-repo-monitor/blob/main/README.md#";
+
+/** A link to each alert's runbook, on the panel that shows what the alert watches. */
+function runbooks(...alerts: string[]): dashboard.DashboardLinkBuilder[] {
+  return alerts.map((alert) =>
+    new dashboard.DashboardLinkBuilder(`Runbook: ${alert}`).type(dashboard.DashboardLinkType.Link).url(`${RUNBOOK}${alert.toLowerCase()}`).targetBlank(true),
+  );
+}
+
+/** This service's series only (the alert rules select the same), whatever else the Prometheus scrapes. */
+const JOB = 'job=~"phabricator-repo-monitor.*"';
+
+/** Restarts, on every dashboard: a new process start time is a restart (or a deploy). */
+function restarts(): dashboard.AnnotationQueryBuilder {
+  return new dashboard.AnnotationQueryBuilder()
+    .name("Restarts")
+    .datasource(DS)
+    .enable(true)
+    .iconColor("purple")
+    .expr(`changes(process_start_time_seconds{${JOB}}[5m]) > 0`)
+    .step("1m")
+    .titleFormat("restart")
+    .textFormat("{{instance}} started again (deploy, crash or dyno cycling)");
+}
+
+/** NaN and no value are "unknown", grey: never a number a person could read as healthy. */
+const UNKNOWN: dashboard.ValueMapping[] = [
+  {
+    type: dashboard.MappingType.SpecialValue,
+    options: { match: dashboard.SpecialValueMatch.NullAndNan, result: { text: "unknown", color: "text", index: 2 } },
+  },
+];
+
+function glance(title: string, description: string, expr: string, legend: string): stat.PanelBuilder {
+  return new stat.PanelBuilder()
+    .title(title)
+    .description(description)
+    .datasource(DS)
+    .height(5)
+    .span(6)
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(["last"]).values(false))
+    .withTarget(query(expr, legend, "A"));
+}
 
 const DS: common.DataSourceRef = { type: "prometheus", uid: "${datasource}" };
 const REPO = 'repository=~"$repository"';
@@ -48,10 +103,15 @@ function withLines(panel: timeseries.PanelBuilder, steps: Array<[number, string]
     .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed));
 }
 
-function quantiles(metric: string, by: string, filter: string, legendPrefix: string): Array<[string, string]> {
+/**
+ * Quantiles over `window`: the pipeline and the replication see tens of events an hour, so their
+ * quantiles are taken over an hour (over a minute's rate interval most points would be empty or one
+ * event); upstream requests are many a minute and use the rate interval.
+ */
+function quantiles(metric: string, by: string, filter: string, legendPrefix: string, window = "$__rate_interval"): Array<[string, string]> {
   const labels = by ? `le, ${by}` : "le";
   return QUANTILES.map((q) => [
-    `histogram_quantile(${q}, sum by (${labels}) (rate(${metric}_bucket${filter}[$__rate_interval])))`,
+    `histogram_quantile(${q}, sum by (${labels}) (rate(${metric}_bucket${filter}[${window}])))`,
     `${legendPrefix}p${Math.round(q * 100)}`,
   ]);
 }
@@ -85,7 +145,9 @@ export function mirrorDashboard(): dashboard.Dashboard {
       [THRESHOLDS.lagWarningSeconds, "orange"],
       [THRESHOLDS.lagCriticalSeconds, "red"],
     ],
-  ).span(24);
+  )
+    .span(24)
+    .links(runbooks("PhabmonReplicationLagHigh", "PhabmonReplicationLagCritical", "PhabmonReplicationLagUnknown"));
   const builder = variables(
     new dashboard.DashboardBuilder("Phabricator mirror")
       .uid("phabmon-mirror")
@@ -94,20 +156,97 @@ export function mirrorDashboard(): dashboard.Dashboard {
       .refresh("1m")
       .time({ from: "now-24h", to: "now" })
       .timezone("utc")
-      .tooltip(dashboard.DashboardCursorSync.Crosshair),
+      .tooltip(dashboard.DashboardCursorSync.Crosshair)
+      .annotations([restarts()]),
     "label_values(phabmon_replication_lag_seconds, repository)",
     "repository",
     "Repository",
   );
   builder
+    .withRow(new dashboard.RowBuilder("At a glance"))
+    .withPanel(
+      glance(
+        "Lag now",
+        "Per repository: now minus the push time of the oldest push not in the mirror; unknown when the service cannot tell (never a 0 then).",
+        `phabmon_replication_lag_seconds{${JOB}, ${REPO}}`,
+        "{{repository}}",
+      )
+        .unit("s")
+        .mappings(UNKNOWN)
+        .thresholds(
+          new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([
+            { value: null, color: "green" },
+            { value: THRESHOLDS.lagWarningSeconds, color: "orange" },
+            { value: THRESHOLDS.lagCriticalSeconds, color: "red" },
+          ]),
+        )
+        .links(runbooks("PhabmonReplicationLagHigh", "PhabmonReplicationLagCritical", "PhabmonReplicationLagUnknown")),
+    )
+    .withPanel(
+      glance(
+        "Status",
+        "The service's word for each repository (GET /status says why): ok, lagging, stalled (the same push for STALLED_AFTER_CHECKS checks), no_input (no push for NO_INPUT_HOURS), unknown.",
+        `phabmon_repository_status{${JOB}, ${REPO}} == 1`,
+        "{{repository}}: {{status}}",
+      )
+        .textMode(common.BigValueTextMode.Name)
+        .colorMode(common.BigValueColorMode.None)
+        .links(runbooks("PhabmonNoInput")),
+    )
+    .withPanel(
+      glance(
+        "Since the last push arrived",
+        "Now minus the last time a message announced a new push for the repository (first deliveries only); none since the process started reads as no value.",
+        `time() - phabmon_last_push_received_timestamp_seconds{${JOB}, ${REPO}}`,
+        "{{repository}}",
+      )
+        .unit("s")
+        .noValue("none since start")
+        .links(runbooks("PhabmonNoInput", "PhabmonInputRejected")),
+    )
+    .withPanel(
+      glance("Pulse", "Whether the service is connected to Pulse now, and whether Prometheus can scrape it.", `phabmon_pulse_connected{${JOB}}`, "{{instance}}")
+        .withTarget(query(`up{${JOB}}`, "scrape {{instance}}", "B"))
+        .mappings([
+          {
+            type: dashboard.MappingType.ValueToText,
+            options: { "0": { text: "disconnected", color: "red", index: 0 }, "1": { text: "connected", color: "green", index: 1 } },
+          },
+          ...UNKNOWN,
+        ])
+        .colorMode(common.BigValueColorMode.Background)
+        .links(runbooks("PhabmonPulseDisconnected", "PhabmonPulseFlapping", "PhabmonDown")),
+    )
+    .withPanel(
+      new table.PanelBuilder()
+        .title("The push that holds the lag")
+        .description(
+          "Per lagging repository: the first push, in push order, not fully mirrored, its first missing commit and how many of its commits are missing (GET /status has its user and push time).",
+        )
+        .datasource(DS)
+        .height(6)
+        .span(24)
+        .withTarget(query(`phabmon_oldest_unverified_push_info{${JOB}, ${REPO}}`, "", "A").instant().format(prometheus.PromQueryFormat.Table))
+        .withTarget(query(`phabmon_replication_lag_seconds{${JOB}, ${REPO}} > 0`, "", "B").instant().format(prometheus.PromQueryFormat.Table))
+        .withTransformation({ id: "merge", options: {} })
+        .withTransformation({
+          id: "organize",
+          options: {
+            excludeByName: { Time: true, __name__: true, job: true, instance: true },
+            renameByName: { push_id: "push", missing_node: "first missing commit", "Value #A": "commits missing", "Value #B": "lag (s)" },
+          },
+        })
+        .noValue("no push holds the lag")
+        .links(runbooks("PhabmonReplicationLagHigh", "PhabmonReplicationLagCritical")),
+    )
     .withRow(new dashboard.RowBuilder("Replication"))
     .withPanel(lag)
     .withPanel(
       series(
         "Replication delay quantiles",
-        "Per push: from the push to the check that found all its commits mirrored (p50, p90, p99 over the rate interval).",
+        "Per push: from the push to the check that found all its commits mirrored (p50, p90, p99 over the last hour: tens of pushes an hour).",
         "s",
-        quantiles("phabmon_replication_delay_seconds", "repository", `{${REPO}}`, "{{repository}} "),
+        quantiles("phabmon_replication_delay_seconds", "repository", `{${REPO}}`, "{{repository}} ", "1h"),
       ),
     )
     .withPanel(
@@ -129,9 +268,15 @@ export function mirrorDashboard(): dashboard.Dashboard {
       series("Pending pushes", "Pushes received and not yet verified, as of the last check.", "short", [[`phabmon_pending_pushes{${REPO}}`, "{{repository}}"]]),
     )
     .withPanel(
-      series("Age of the last successful check", "Now minus the last check that completed; the check runs every 5 minutes.", "s", [
-        [`time() - phabmon_last_check_success_timestamp_seconds{${REPO}}`, "{{repository}}"],
-      ]),
+      withLines(
+        series(
+          "Age of the last successful check",
+          "Now minus the last check that completed; the check runs every 5 minutes. Dashed: PhabmonCheckStale (20 min).",
+          "s",
+          [[`time() - phabmon_last_check_success_timestamp_seconds{${REPO}}`, "{{repository}}"]],
+        ),
+        [[THRESHOLDS.checkStaleSeconds, "red"]],
+      ).links(runbooks("PhabmonCheckStale")),
     )
     .withRow(new dashboard.RowBuilder("Checks and Pulse"))
     .withPanel(
@@ -141,22 +286,13 @@ export function mirrorDashboard(): dashboard.Dashboard {
           "{{repository}} completed",
         ],
         [`sum by (repository, reason) (increase(phabmon_check_failures_total{${REPO}}[$__rate_interval]))`, "{{repository}} failed: {{reason}}"],
-      ]),
-    )
-    .withPanel(
-      new stat.PanelBuilder()
-        .title("Pulse connected")
-        .description("1 while connected to Pulse.")
-        .datasource(DS)
-        .height(8)
-        .span(6)
-        .withTarget(query("phabmon_pulse_connected", "connected", "A")),
+      ]).links(runbooks("PhabmonChecksFailing", "PhabmonInputRejected")),
     )
     .withPanel(
       series("Pulse reconnects and consumer cancels", "Lost connections, and queues deleted under the consumer.", "short", [
         ["increase(phabmon_pulse_reconnects_total[$__rate_interval])", "reconnects"],
         ["increase(phabmon_pulse_consumer_cancels_total[$__rate_interval])", "consumer cancels"],
-      ]).span(6),
+      ]).links(runbooks("PhabmonPulseFlapping", "PhabmonPulseDisconnected")),
     )
     .withRow(new dashboard.RowBuilder("Upstreams and messages"))
     .withPanel(
@@ -194,7 +330,8 @@ export function pipelineDashboard(): dashboard.Dashboard {
       .refresh("1m")
       .time({ from: "now-24h", to: "now" })
       .timezone("utc")
-      .tooltip(dashboard.DashboardCursorSync.Crosshair),
+      .tooltip(dashboard.DashboardCursorSync.Crosshair)
+      .annotations([restarts()]),
     "label_values(phabmon_queue_messages, queue)",
     "queue",
     "Queue",
@@ -207,14 +344,17 @@ export function pipelineDashboard(): dashboard.Dashboard {
     .withRow(new dashboard.RowBuilder("Pulse queues"))
     .withPanel(
       withLines(
-        series("Queue depth", "Messages waiting per queue. Dashed: PulseGuardian warns at 2,000 and deletes the queue at 8,000.", "short", [
-          ['phabmon_queue_messages{queue=~"$queue"}', "{{queue}}"],
-        ]),
+        series(
+          "Queue depth",
+          `Messages waiting per queue. Dashed: PulseGuardian's warning at 2,000 (PhabmonQueueBacklog) and the page at 6,000 for our own queues (PhabmonQueueNearDeletion), before PulseGuardian deletes a queue at ${PULSEGUARDIAN_DELETE.toLocaleString("en")}. Other teams' queues only warn.`,
+          "short",
+          [['phabmon_queue_messages{queue=~"$queue"}', "{{queue}}"]],
+        ),
         [
           [THRESHOLDS.queueWarning, "orange"],
-          [THRESHOLDS.queueDeletion, "red"],
+          [THRESHOLDS.queuePage, "red"],
         ],
-      ),
+      ).links(runbooks("PhabmonQueueBacklog", "PhabmonQueueNearDeletion", "PhabmonWatchedQueueBacklog")),
     )
     .withPanel(
       series("Queue consumers", "Consumers per queue; ours should have one during a check and none between.", "short", [
@@ -226,26 +366,39 @@ export function pipelineDashboard(): dashboard.Dashboard {
       withLines(
         series(
           "Try push latency",
-          "From the diff's creation to the code-review bot's Try push. Dashed: the 12–15 minute end-to-end baseline.",
+          "From the diff's creation to the code-review bot's Try push, quantiles over the last hour. Dashed: the 12–15 minute end-to-end baseline, and PhabmonTryPushLatencyHigh's p90 of 30 minutes.",
           "s",
-          quantiles("phabmon_try_push_latency_seconds", "", "", ""),
+          quantiles("phabmon_try_push_latency_seconds", "", "", "", "1h"),
         ),
-        baseline,
-      ),
+        [...baseline, [THRESHOLDS.tryLatencyP90Seconds, "red"]],
+      ).links(runbooks("PhabmonTryPushLatencyHigh")),
     )
     .withPanel(
       withLines(
         series(
           "End-to-end review time",
-          "From the diff's creation to the result on its Harbormaster build target. Dashed: the 12–15 minute baseline.",
+          "From the diff's creation to the result on its Harbormaster build target, quantiles over the last hour. Dashed: the 12–15 minute baseline, and PhabmonReviewTimeHigh's p90 of 45 minutes.",
           "s",
-          quantiles("phabmon_review_duration_seconds", "", "", ""),
+          quantiles("phabmon_review_duration_seconds", "", "", "", "1h"),
         ),
-        baseline,
-      ),
+        [...baseline, [THRESHOLDS.reviewTimeP90Seconds, "red"]],
+      ).links(runbooks("PhabmonReviewTimeHigh")),
     )
     .withRow(new dashboard.RowBuilder("In flight and outcomes"))
-    .withPanel(series("Reviews in flight", "Diffs pushed to Try with no result yet.", "short", [["phabmon_reviews_in_flight", "in flight"]]))
+    .withPanel(
+      withLines(
+        series(
+          "Reviews in flight",
+          "Diffs pushed to Try with no result yet, and those of them in flight for more than 2 hours. Dashed: PhabmonReviewsStuck (3 stuck).",
+          "short",
+          [
+            ["phabmon_reviews_in_flight", "in flight"],
+            ["phabmon_reviews_stuck", "stuck (over 2 h)"],
+          ],
+        ),
+        [[THRESHOLDS.reviewsStuck, "red"]],
+      ).links(runbooks("PhabmonReviewsStuck")),
+    )
     .withPanel(
       withLines(
         series("Oldest review in flight", "Age, from its diff's creation, of the oldest review with no result.", "s", [
@@ -261,9 +414,27 @@ export function pipelineDashboard(): dashboard.Dashboard {
       ]),
     )
     .withPanel(
-      series("Try pushes", "Try pushes read, by the code-review bot or by people.", "short", [
+      series("Try pushes", "Try pushes read, by the code-review bot or by people; people's with none of the bot's for hours is a blind pipeline.", "short", [
         ["sum by (kind) (increase(phabmon_try_pushes_total[$__rate_interval]))", "{{kind}}"],
-      ]),
+      ]).links(runbooks("PhabmonPipelineBlind")),
+    )
+    .withRow(new dashboard.RowBuilder("Pipeline check health"))
+    .withPanel(
+      withLines(
+        series(
+          "Age of the last successful pipeline check",
+          "Now minus the last check of the code-review pipeline that completed. Dashed: PhabmonPipelineCheckStale (20 min).",
+          "s",
+          [["time() - (phabmon_last_pipeline_check_success_timestamp_seconds > 0)", "{{instance}}"]],
+        ),
+        [[THRESHOLDS.checkStaleSeconds, "red"]],
+      ).links(runbooks("PhabmonPipelineCheckStale")),
+    )
+    .withPanel(
+      series("Pipeline checks", "Completed and failed checks of the code-review pipeline.", "short", [
+        ["increase(phabmon_pipeline_checks_total[$__rate_interval]) - increase(phabmon_pipeline_check_failures_total[$__rate_interval])", "completed"],
+        ["increase(phabmon_pipeline_check_failures_total[$__rate_interval])", "failed"],
+      ]).links(runbooks("PhabmonPipelineChecksFailing")),
     );
   return builder.build();
 }
