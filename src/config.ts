@@ -16,6 +16,8 @@ export interface Repository {
 interface RepositoryEntry {
   path: string;
   callsign: string;
+  /** `<CALLSIGN>:git`: the mirror is asked for the Git commits of the pushes (git_changesets). */
+  git?: boolean;
 }
 
 export interface Config {
@@ -228,7 +230,11 @@ function parseRepositories(value: string): RepositoryEntry[] | string {
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean)) {
-    const [path, callsign, extra] = item.split("=").map((s) => s.trim());
+    const [path, mirror, extra] = item.split("=").map((s) => s.trim());
+    const [callsign, vcs, more] = (mirror ?? "").split(":").map((s) => s.trim());
+    if (vcs !== undefined && (vcs !== "git" || more !== undefined)) {
+      return `REPOSITORIES: "${item}" ends in ":${mirror?.split(":").slice(1).join(":")}"; the only suffix is :git (check the pushes' Git commits), e.g. integration/autoland=FIREFOX:git`;
+    }
     if (!path || !callsign || extra !== undefined) {
       return `REPOSITORIES: "${item}" is not <hg path>=<CALLSIGN>; write e.g. integration/autoland=MOZILLACENTRAL`;
     }
@@ -241,7 +247,7 @@ function parseRepositories(value: string): RepositoryEntry[] | string {
     if (repositories.some((r) => r.path === path)) {
       return `REPOSITORIES: "${path}" is listed twice; keep one entry per hg path`;
     }
-    repositories.push({ path, callsign });
+    repositories.push({ path, callsign, ...(vcs === "git" ? { git: true } : {}) });
   }
   if (repositories.length === 0) {
     return "REPOSITORIES: is empty; list at least one <hg path>=<CALLSIGN>";
@@ -428,9 +434,9 @@ export function readConfig(env: Env): Config {
       rejectedExchange: `exchange/${username}/${queueName}/rejected`,
     },
     // A token reaches Phabricator through Conduit; without one, only its pages can be asked.
-    repositories: repositories.map(({ path, callsign }) => ({
+    repositories: repositories.map(({ path, callsign, git }) => ({
       path,
-      mirror: { kind: value.PHABRICATOR_API_TOKEN ? "phabricator-conduit" : "phabricator-head", callsign },
+      mirror: { kind: value.PHABRICATOR_API_TOKEN ? "phabricator-conduit" : "phabricator-head", callsign, ...(git ? { vcs: "git" as const } : {}) },
     })),
     hgUrl: value.HG_URL,
     phabricatorUrl: value.PHABRICATOR_URL,

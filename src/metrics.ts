@@ -120,6 +120,12 @@ export function replicationMetrics(registry: Registry, repositories: readonly Re
       labelNames: ["repository"],
       registers: [registry],
     }),
+    gitNullChangesets: new Counter({
+      name: "phabmon_git_null_changesets_total",
+      help: "Changesets of settled pushes, in repositories checked as Git, for which the pushlog names no Git commit (git_changesets null); they are not looked up.",
+      labelNames: ["repository"],
+      registers: [registry],
+    }),
     checkDuration: new Gauge({
       name: "phabmon_last_check_duration_seconds",
       help: "How long the last check took, from reading the queue to settling it.",
@@ -130,6 +136,7 @@ export function replicationMetrics(registry: Registry, repositories: readonly Re
   for (const { path, mirror } of repositories) {
     metrics.pushesVerified.inc({ repository: path, callsign: mirrorName(mirror) }, 0);
     metrics.checks.inc({ repository: path }, 0);
+    if (mirror.vcs === "git") metrics.gitNullChangesets.inc({ repository: path }, 0);
     for (const reason of FAILURE_REASONS) metrics.checkFailures.inc({ repository: path, reason }, 0);
   }
   return metrics;

@@ -10,6 +10,11 @@ export interface MirrorSpec {
   readonly kind: MirrorKind;
   /** Phabricator's name of the repository (Diffusion's callsign, e.g. MOZILLACENTRAL). */
   readonly callsign: string;
+  /**
+   * Which identity of each pushed changeset the mirror is asked for: its hg node (the default), or the
+   * Git commit it came from (`<CALLSIGN>:git` in REPOSITORIES; the pushlog's git_changesets).
+   */
+  readonly vcs?: "hg" | "git";
 }
 
 /** One repository's mirror, as the checks ask it. */

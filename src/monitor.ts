@@ -10,6 +10,7 @@ import { pushIdRanges, walkPushes, type PushCommits, type StopReason } from "./c
 import { lagSeconds, replicationDelays } from "./core/lag.ts";
 import { humanSuffix } from "./core/duration.ts";
 import { idsAfter, missingPushIds } from "./core/pushlog-gaps.ts";
+import { mirrorCommits } from "./core/mirror-commits.ts";
 import {
   NEW_WATCH,
   pushesToWalk,
@@ -69,6 +70,8 @@ type Verification = VerificationOutcome & {
   stoppedAt?: { push: Push; reason: StopReason };
   /** How many commits of the push the walk stopped at the mirror did not have, when it stopped for a missing one. */
   missingCount?: number;
+  /** Per push id: changesets the pushlog gave no Git hash (repositories checked as Git). */
+  nullGit?: ReadonlyMap<number, number>;
   failure?: CheckFailure;
 };
 
@@ -96,6 +99,9 @@ export function createMonitor(deps: MonitorDeps) {
     const mirrored = new Map<string, boolean>();
     const pushTimes = new Map<number, number>();
     const waiting: number[] = [];
+    /** Per push id: changesets without a Git hash, for a repository checked as Git. */
+    const nullGit = new Map<number, number>();
+    const vcs = repo.mirror.vcs ?? "hg";
     let highestListed: number | undefined;
     let failure: CheckFailure | undefined;
     let step: "pushlog" | "mirror" = "pushlog";
@@ -119,9 +125,21 @@ export function createMonitor(deps: MonitorDeps) {
       }
       try {
         step = "pushlog";
-        const slice = await (next as ReturnType<PushlogClient["fetchRange"]>);
+        const fetched = await (next as ReturnType<PushlogClient["fetchRange"]>);
         // The next slice of the pushlog comes in while the mirror is asked about this one.
         next = fetchRange(index + 1);
+        const slice = {
+          lastPushId: fetched.lastPushId,
+          pushes: new Map(
+            [...fetched.pushes].map(([id, push]) => {
+              const chosen = mirrorCommits(push, vcs);
+              if (chosen.nullGit > 0) nullGit.set(id, chosen.nullGit);
+              const listed =
+                "ids" in chosen ? { changesets: chosen.ids, pushTime: push.pushTime } : { changesets: [], pushTime: push.pushTime, givenUp: chosen.givenUp };
+              return [id, listed] as const;
+            }),
+          ),
+        };
         const reading = readSlice(watch, range, slice);
         for (const [id, c] of reading.commits) commits.set(id, c);
         for (const [id, t] of reading.pushTimes) pushTimes.set(id, t);
@@ -162,6 +180,7 @@ export function createMonitor(deps: MonitorDeps) {
     return {
       pushes: timed,
       ...walk,
+      nullGit,
       ...(missingCount === undefined ? {} : { missingCount }),
       highestListed,
       waiting,
@@ -253,7 +272,9 @@ export function createMonitor(deps: MonitorDeps) {
             { repository: repo.path, pushId: push.pushId, reason },
             reason === "stripped"
               ? "json-pushes does not list this push although its id is at or below lastpushid (stripped): set aside"
-              : "json-pushes still does not list this push after several checks: set aside",
+              : reason === "no_git_commit"
+                ? "the pushlog names no Git commit for any changeset of this push, so a Git mirror cannot be asked about it: set aside"
+                : "json-pushes still does not list this push after several checks: set aside",
           );
         }
         const evidence = unusable.get(repo.path);
@@ -279,6 +300,18 @@ export function createMonitor(deps: MonitorDeps) {
       }
       const done = settled.get(repo.path) as Set<number>;
       const failure = repoFailure ?? settleFailure;
+      if (settlement.acked) {
+        // Counted once, when the push is done with: a push that waits is read again at every check.
+        const nulls = [...(verification.nullGit ?? new Map<number, number>())].filter(([id]) => done.has(id));
+        const total = nulls.reduce((sum, [, n]) => sum + n, 0);
+        if (total > 0) {
+          metrics.gitNullChangesets.inc({ repository: repo.path }, total);
+          log.warn(
+            { repository: repo.path, pushIds: nulls.map(([id]) => id).slice(0, 50), changesets: total },
+            "changesets without a Git hash in the pushlog (git_changesets null): not looked up in the Git mirror",
+          );
+        }
+      }
       return {
         repo,
         watch,

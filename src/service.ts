@@ -266,7 +266,12 @@ export function buildApp(options: AppOptions): App {
       watchedQueues: config.queueDepthQueues,
       exchange: config.pulse.exchange,
       codeReviewPipeline: tryRepository === undefined ? `off (${pipelineOff})` : `on (Try repository ${tryRepository})`,
-      mirrorCheck: Object.fromEntries([...mirrors].map(([path, mirror]) => [path, mirror.how])),
+      mirrorCheck: Object.fromEntries(
+        config.repositories.map((r) => [
+          r.path,
+          `${mirrors.get(r.path)?.how ?? "?"}${r.mirror.vcs === "git" ? ", by the pushes' Git commits (git_changesets)" : ""}`,
+        ]),
+      ),
       schedule: config.checkSchedule,
       readOnly: options.readOnly,
     },

@@ -45,6 +45,15 @@ describe("readConfig", () => {
     expect(config.stalledAfterChecks).toBe(6);
   });
 
+  it("reads <CALLSIGN>:git as a repository checked by its Git commits; the plain form keeps meaning hg", () => {
+    expect(
+      readConfig({ ...BASE, REPOSITORIES: "integration/autoland=FIREFOX:git,mozilla-central=MOZILLACENTRAL", PHABRICATOR_API_TOKEN: "api-x" }).repositories,
+    ).toEqual([
+      { path: "integration/autoland", mirror: { kind: "phabricator-conduit", callsign: "FIREFOX", vcs: "git" } },
+      { path: "mozilla-central", mirror: { kind: "phabricator-conduit", callsign: "MOZILLACENTRAL" } },
+    ]);
+  });
+
   it("reads NO_INPUT_HOURS as a default and per-repository windows", () => {
     expect(readConfig({ ...BASE, NO_INPUT_HOURS: "12, mozilla-central=48" }).noInputAfterMs).toEqual({
       default: 12 * 3600_000,
@@ -90,6 +99,8 @@ describe("readConfig", () => {
     ["REPOSITORIES", "/autoland/=X", /^REPOSITORIES: "\/autoland\/" is not an hg path/],
     ["REPOSITORIES", "a=lower", /^REPOSITORIES: callsign "lower" must be upper-case/],
     ["REPOSITORIES", "a=A,a=B", /^REPOSITORIES: "a" is listed twice/],
+    ["REPOSITORIES", "integration/autoland=FIREFOX:svn", /^REPOSITORIES: "integration\/autoland=FIREFOX:svn" ends in ":svn"; the only suffix is :git/],
+    ["REPOSITORIES", "integration/autoland=firefox:git", /^REPOSITORIES: callsign "firefox" must be upper-case/],
     ["REPOSITORIES", " , ", /^REPOSITORIES: is empty/],
     ["HG_URL", "ftp://hg.mozilla.org", /^HG_URL: must be an http\(s\) URL/],
     ["HG_URL", "https://hg.mozilla.org/?x=1", /^HG_URL: must be a plain base URL/],

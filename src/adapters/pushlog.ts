@@ -13,6 +13,8 @@ const pushesV2 = z.object({
       user: z.string(),
       date: z.number(),
       changesets: z.array(NODE),
+      // One per visible changeset, a Git hash or null; absent when none is visible (hgext/pushlog/feed.py).
+      git_changesets: z.array(NODE.nullable()).optional(),
     }),
   ),
 });
@@ -23,6 +25,8 @@ export interface PushlogPush {
   pushTime: number;
   user: string;
   changesets: string[];
+  /** The Git commit each changeset came from (git-hg-sync), null where the pushlog has none; absent when it lists none. */
+  gitChangesets?: Array<string | null>;
 }
 
 export interface PushlogRange {
@@ -132,7 +136,13 @@ export function createPushlogClient(upstream: Upstream): PushlogClient {
       for (const [id, push] of Object.entries(body.pushes)) {
         const pushId = Number(id);
         if (pushId > range.startId && pushId <= range.endId) {
-          pushes.set(pushId, { pushId, pushTime: push.date, user: push.user, changesets: push.changesets });
+          pushes.set(pushId, {
+            pushId,
+            pushTime: push.date,
+            user: push.user,
+            changesets: push.changesets,
+            ...(push.git_changesets === undefined ? {} : { gitChangesets: push.git_changesets }),
+          });
         }
       }
       return { pushes, lastPushId: body.lastpushid };

@@ -113,7 +113,7 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
   }
   for (const notice of config.notices) io.stderr(`note: ${notice}\n`);
   if (values["check-config"]) {
-    const repos = config.repositories.map((r) => `${r.path}=${mirrorName(r.mirror)}`).join(", ");
+    const repos = config.repositories.map((r) => `${r.path}=${mirrorName(r.mirror)}${r.mirror.vcs === "git" ? ":git" : ""}`).join(", ");
     const off = pipelineOffReason(config);
     io.stdout(`configuration is valid: queue ${config.pulse.queue} on ${config.pulse.url.host}, repositories ${repos}\n`);
     io.stdout(

@@ -11,7 +11,7 @@
 export const MAX_NOT_REPLICATED_CHECKS = 3;
 
 /** Short fixed words, also the `reason` label of phabmon_messages_rejected_total. */
-export type GiveUpReason = "stripped" | "not_replicated";
+export type GiveUpReason = "stripped" | "not_replicated" | "no_git_commit";
 
 export type AbsentFate = { wait: true } | { wait: false; reason: GiveUpReason };
 

@@ -38,9 +38,12 @@ export function pushesToWalk(watch: RepositoryWatch, fromMessages: readonly Push
   return mergePushes(fromMessages, watch.held.values());
 }
 
-/** One slice of json-pushes as the adapter reads it. */
+/**
+ * One slice of json-pushes, each push with the commits its mirror is asked for (mirror-commits.ts):
+ * `givenUp` when it has none to ask for.
+ */
 export interface PushlogSlice {
-  pushes: ReadonlyMap<number, { changesets: readonly string[]; pushTime: number }>;
+  pushes: ReadonlyMap<number, { changesets: readonly string[]; pushTime: number; givenUp?: GiveUpReason }>;
   lastPushId: number;
 }
 
@@ -61,6 +64,12 @@ export function readSlice(watch: RepositoryWatch, range: { startId: number; endI
   const reading: SliceReading = { commits: new Map(), pushTimes: new Map(), waiting: [], highestListed: undefined };
   for (let id = range.startId + 1; id <= range.endId; id++) {
     const listed = slice.pushes.get(id);
+    if (listed?.givenUp !== undefined) {
+      reading.commits.set(id, { changesets: undefined, givenUp: listed.givenUp });
+      reading.pushTimes.set(id, listed.pushTime);
+      reading.highestListed = Math.max(reading.highestListed ?? 0, id);
+      continue;
+    }
     if (listed) {
       reading.commits.set(id, { changesets: listed.changesets });
       reading.pushTimes.set(id, listed.pushTime);

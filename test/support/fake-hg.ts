@@ -25,6 +25,8 @@ export interface FakePush {
   date: number;
   user: string;
   changesets: string[];
+  /** The Git commit of each changeset (git-hg-sync), null where there is none; all null when left out. */
+  gitChangesets?: Array<string | null>;
   /** Author and description of each changeset, for full=1; a fixture's defaults otherwise. */
   details?: Array<{ author: string; desc: string; files?: string[]; contents?: Record<string, string> }>;
 }
@@ -166,15 +168,16 @@ export async function startFakeHg(options: { latencyMs?: number } = {}): Promise
               branch: "default",
               desc: detail.desc,
               files: detail.files ?? ["README"],
-              git_node: null,
-              git_parents: [null],
+              git_node: push.gitChangesets?.[i] ?? null,
+              git_parents: [i === 0 ? null : (push.gitChangesets?.[i - 1] ?? null)],
               node,
               parents: [i === 0 ? "0".repeat(40) : push.changesets[i - 1]],
               tags: [],
             };
           }),
           date: push.date,
-          git_changesets: indexes.map(() => null),
+          // One per visible changeset, and absent when none is (feed.py; json-pushes-v2-hidden-changesets.vct-test.json).
+          ...(indexes.length === 0 ? {} : { git_changesets: indexes.map((i) => push.gitChangesets?.[i] ?? null) }),
           user: push.user,
         };
       }

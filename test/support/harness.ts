@@ -32,7 +32,19 @@ export interface Harness {
     repository: string,
     pushId: number,
     time: number,
-    options?: { mirrored?: boolean; callsign?: string; commits?: number; replicated?: boolean; publish?: boolean; messageTime?: number },
+    options?: {
+      mirrored?: boolean;
+      callsign?: string;
+      commits?: number;
+      replicated?: boolean;
+      publish?: boolean;
+      messageTime?: number;
+      /**
+       * Git commits for its changesets (git-hg-sync's, in the pushlog's git_changesets): null at
+       * `nullAt`; mirrored (in `callsign`, by default the repository's) unless `mirrored` is false.
+       */
+      git?: { mirrored?: boolean; nullAt?: number[]; callsign?: string };
+    },
   ): Promise<string[]>;
   /**
    * A Try push by the code-review bot: a stacked patch and the try_task_config commit naming `diffPHID`
@@ -105,7 +117,8 @@ export async function startHarness(options: { repositories: string[]; token?: bo
     env.CODE_REVIEW_TRY_REPOSITORY = TRY;
     await broker.prepareQueue([TRY], broker.tryQueue);
   }
-  const callsigns = new Map(options.repositories.map((r) => r.split("=") as [string, string]));
+  // `<path>=<CALLSIGN>` or `<path>=<CALLSIGN>:git`: the fake Phabricator knows the callsign either way.
+  const callsigns = new Map(options.repositories.map((r) => [r.split("=")[0] as string, (r.split("=")[1] as string).replace(/:git$/, "")]));
   for (const callsign of new Set(callsigns.values())) phab.addRepository(callsign);
   await broker.prepareQueue([...callsigns.keys()]);
 
@@ -116,8 +129,21 @@ export async function startHarness(options: { repositories: string[]; token?: bo
     env,
     async push(repository, pushId, time, opts = {}) {
       const changesets = commitsOf(repository, pushId, opts.commits ?? 4);
-      hg.addPush(repository, { pushId, date: time, user: "tester@mozilla.com", changesets }, { replicated: opts.replicated ?? true });
+      const git = opts.git;
+      const gitChangesets =
+        git === undefined ? undefined : commitsOf(`git:${repository}`, pushId, changesets.length).map((sha, i) => (git.nullAt?.includes(i) ? null : sha));
+      hg.addPush(
+        repository,
+        { pushId, date: time, user: "tester@mozilla.com", changesets, ...(gitChangesets === undefined ? {} : { gitChangesets }) },
+        { replicated: opts.replicated ?? true },
+      );
       if (opts.mirrored ?? true) phab.mirror(opts.callsign ?? (callsigns.get(repository) as string), changesets);
+      if (git !== undefined && gitChangesets !== undefined && (git.mirrored ?? true)) {
+        phab.mirror(
+          git.callsign ?? (callsigns.get(repository) as string),
+          gitChangesets.filter((g): g is string => g !== null),
+        );
+      }
       if (opts.publish ?? true) await broker.publish(repository, changegroupV2(hg.url, repository, [{ pushId, time: opts.messageTime ?? time }]));
       return changesets;
     },
