@@ -59,8 +59,22 @@ export interface Config {
   statsd: { host: string; port: number } | undefined;
   /** Where unexpected errors are reported (Sentry); undefined when SENTRY_DSN is unset. */
   sentryDsn: string | undefined;
+  /** The Git → hg sync check; undefined (off) when GIT_BRANCHES is unset. */
+  gitSync: GitSyncConfig | undefined;
   /** Variables set but ignored (the earlier service's), to be said once at start-up. */
   notices: string[];
+}
+
+export interface GitSyncConfig {
+  /** Each Git branch and the hg repository git-hg-sync replays it into, in GIT_BRANCHES order. */
+  branches: Array<{ branch: string; repository: string }>;
+  /** Lando's push exchange (LANDO_EXCHANGE) and the routing keys bound (LANDO_ROUTING_KEYS). */
+  exchange: string;
+  routingKeys: string[];
+  /** `queue/<user>/<name>/git`: Lando's push messages, declared and bound at start. */
+  queue: string;
+  /** Lando's `repo_url` of the Git repository whose branches these are; other repositories' pushes are skipped. */
+  repoUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -100,12 +114,16 @@ export const VARIABLES = [
   "STATSD_HOST",
   "STATSD_PORT",
   "SENTRY_DSN",
+  "GIT_BRANCHES",
+  "LANDO_EXCHANGE",
+  "LANDO_ROUTING_KEYS",
+  "GIT_REPO_URL",
 ] as const;
 
 type Env = Record<string, string | undefined>;
 
 /** Names of the service contract that this version does not read yet: said once, not an error. */
-const NOT_YET_READ = ["GIT_BRANCHES", "LANDO_EXCHANGE", "LANDO_ROUTING_KEYS"];
+const NOT_YET_READ: string[] = [];
 /** The earlier Python service's variables that this one ignores. */
 const IGNORED = ["DEBUG", "PULSE_QUEUE_READ_TIMEOUT"];
 /** Prefixes only this service's variables use: any other name with one is a typo. */
@@ -222,6 +240,25 @@ function parseNoInputHours(value: string | undefined): { default: number; byRepo
     else result.byRepository[path.trim()] = ms;
   }
   return result;
+}
+
+const GIT_BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+
+/** `autoland=integration/autoland,beta=releases/mozilla-beta`: each Git branch and its hg repository. */
+function parseGitBranches(value: string): Array<{ branch: string; repository: string }> | string {
+  const branches: Array<{ branch: string; repository: string }> = [];
+  for (const item of value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [branch, repository, extra] = item.split("=").map((s) => s.trim());
+    if (!branch || !repository || extra !== undefined || !GIT_BRANCH.test(branch) || !HG_PATH.test(repository)) {
+      return `GIT_BRANCHES: "${item}" is not <git branch>=<hg path>; write e.g. autoland=integration/autoland,beta=releases/mozilla-beta`;
+    }
+    if (branches.some((b) => b.branch === branch)) return `GIT_BRANCHES: branch "${branch}" is listed twice`;
+    branches.push({ branch, repository });
+  }
+  return branches.length > 0 ? branches : "GIT_BRANCHES: is empty; unset it, or list <git branch>=<hg path>, e.g. autoland=integration/autoland";
 }
 
 function parseRepositories(value: string): RepositoryEntry[] | string {
@@ -344,6 +381,20 @@ const schema = z.object({
   STATSD_HOST: nonBlank.regex(/^[A-Za-z0-9.:_-]+$/, { message: "STATSD_HOST: must be a host name or address, e.g. localhost" }).optional(),
   STATSD_PORT: intInRange("STATSD_PORT", 1, 65535).default(8125),
   // A DSN is https://<public key>@<host>/<project id>; its key is not repeated in the message.
+  LANDO_EXCHANGE: nonBlank.default("exchange/landoprod/pushes"),
+  LANDO_ROUTING_KEYS: nonBlank
+    .default("gitpushes.#")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((k) => k.trim())
+        .filter(Boolean),
+    )
+    .refine((keys) => keys.length > 0 && keys.every((k) => /^[A-Za-z0-9_.#*-]+$/.test(k)), {
+      message: "LANDO_ROUTING_KEYS: a comma-separated list of AMQP binding keys, e.g. gitpushes.#",
+    }),
+  // Lando's repo_url (git-hg-sync config-production.toml names the same).
+  GIT_REPO_URL: httpUrl("GIT_REPO_URL").default("https://github.com/mozilla-firefox/firefox"),
   SENTRY_DSN: z
     .string()
     .trim()
@@ -398,6 +449,8 @@ export function readConfig(env: Env): Config {
     }
   }
 
+  const gitBranches = present.GIT_BRANCHES === undefined ? undefined : parseGitBranches(present.GIT_BRANCHES);
+  if (typeof gitBranches === "string") problems.push(gitBranches);
   if (present.STATSD_PORT && !present.STATSD_HOST)
     problems.push("STATSD_PORT: set without STATSD_HOST; set STATSD_HOST too (the agent's host), or unset STATSD_PORT");
 
@@ -416,7 +469,14 @@ export function readConfig(env: Env): Config {
     }
   }
 
-  if (problems.length > 0 || !value || typeof repositories === "string" || typeof noInput === "string" || checkIntervalMs === undefined) {
+  if (
+    problems.length > 0 ||
+    !value ||
+    typeof repositories === "string" ||
+    typeof noInput === "string" ||
+    typeof gitBranches === "string" ||
+    checkIntervalMs === undefined
+  ) {
     throw new ConfigError(problems);
   }
   const username = value.PULSE_USERNAME as string;
@@ -456,6 +516,16 @@ export function readConfig(env: Env): Config {
     stalledAfterChecks: value.STALLED_AFTER_CHECKS,
     statsd: value.STATSD_HOST === undefined ? undefined : { host: value.STATSD_HOST, port: value.STATSD_PORT },
     sentryDsn: value.SENTRY_DSN,
+    gitSync:
+      gitBranches === undefined
+        ? undefined
+        : {
+            branches: gitBranches,
+            exchange: value.LANDO_EXCHANGE,
+            routingKeys: value.LANDO_ROUTING_KEYS,
+            queue: `queue/${username}/${queueName}/git`,
+            repoUrl: value.GIT_REPO_URL,
+          },
     notices: names.notices,
   };
 }

@@ -498,3 +498,84 @@ export function registerStatusCollectors(
     },
   });
 }
+
+/** Set by the Git → hg sync check; created only when GIT_BRANCHES is set. */
+export function syncMetrics(
+  registry: Registry,
+  branches: ReadonlyArray<{ branch: string; repository: string }>,
+  gitRepositories: ReadonlyArray<{ path: string; callsign: string }>,
+) {
+  const metrics = {
+    syncDelay: new Histogram({
+      name: "phabmon_sync_delay_seconds",
+      help: "Per Git push: from Lando's push time to the time of the hg push (git-hg-sync's) that carries its head.",
+      labelNames: ["branch", "repository"],
+      buckets: DELAY_BUCKETS,
+      registers: [registry],
+    }),
+    landingToMirror: new Histogram({
+      name: "phabmon_landing_to_mirror_seconds",
+      help: "Per Git push, for repositories checked as Git: from Lando's push time to the check that found its head commit in Phabricator.",
+      labelNames: REPO_LABELS,
+      buckets: DELAY_BUCKETS,
+      registers: [registry],
+    }),
+    syncPending: new Gauge({
+      name: "phabmon_sync_pending_pushes",
+      help: "Git pushes Lando announced that the hg pushlog does not carry yet, as of the last sync check.",
+      labelNames: ["branch", "repository"],
+      registers: [registry],
+    }),
+    syncChecks: new Counter({ name: "phabmon_sync_checks_total", help: "Checks of the Git → hg sync, completed or failed.", registers: [registry] }),
+    syncCheckFailures: new Counter({
+      name: "phabmon_sync_check_failures_total",
+      help: "Checks of the Git → hg sync that could not complete for some branch (broker, hg.mozilla.org or Phabricator failure, or a lost queue).",
+      registers: [registry],
+    }),
+    lastSyncCheckSuccess: new Gauge({
+      name: "phabmon_last_sync_check_success_timestamp_seconds",
+      help: "Unix time of the last check of the Git → hg sync that completed for every branch.",
+      registers: [registry],
+    }),
+  };
+  metrics.syncChecks.inc(0);
+  metrics.syncCheckFailures.inc(0);
+  for (const labels of branches) metrics.syncDelay.zero(labels);
+  for (const { path, callsign } of gitRepositories) metrics.landingToMirror.zero({ repository: path, callsign });
+  return metrics;
+}
+export type SyncMetrics = ReturnType<typeof syncMetrics>;
+
+/** phabmon_sync_lag_seconds at each scrape, by the replication lag's rules (lag.ts), from what the sync check published. */
+export function registerSyncLagCollector(
+  registry: Registry,
+  options: {
+    branches: ReadonlyArray<{ branch: string; repository: string }>;
+    states: Board<ReadonlyMap<string, { state: RepositoryState }>>;
+    connected: () => boolean;
+    staleAfterMs: number;
+    now: () => number;
+    log?: CollectorLog;
+  },
+): void {
+  const { branches, states, connected, staleAfterMs, now, log } = options;
+  new Gauge({
+    name: "phabmon_sync_lag_seconds",
+    help: "Now minus the Git push time of the oldest Lando push whose head the hg pushlog does not carry yet; 0 when all are synced; NaN when unknown (before the first sync check, or the last successful one is more than three intervals old).",
+    labelNames: ["branch", "repository"],
+    registers: [registry],
+    collect() {
+      const at = now();
+      for (const { branch, repository } of branches) {
+        let value = Number.NaN;
+        try {
+          const state = states.read().get(branch)?.state;
+          value = state === undefined ? Number.NaN : lagSeconds(state, at, staleAfterMs, connected());
+        } catch (error) {
+          log?.warn({ err: (error as Error).message }, "sync lag collector failed");
+        }
+        this.set({ branch, repository }, value);
+      }
+    },
+  });
+}

@@ -18,6 +18,8 @@ import {
   pulseMetrics,
   registerLagCollector,
   registerStatusCollectors,
+  registerSyncLagCollector,
+  syncMetrics,
   registerQueueCollectors,
   registerReviewCollectors,
   replicationMetrics,
@@ -29,6 +31,7 @@ import { createBoard } from "./board.ts";
 import { UNKNOWN_REVIEWS, type ReviewView } from "./core/reviews.ts";
 import { createMonitor, type CheckReport, type Monitor } from "./monitor.ts";
 import { createPipeline, type Pipeline, type PipelineReport } from "./pipeline.ts";
+import { createGitSync, type GitSync, type SyncReport, type SyncView } from "./git-sync.ts";
 import { createQueueDepths, type QueueDepths } from "./queue-depths.ts";
 import { createReviewLookup } from "./adapters/review-lookup.ts";
 import { createHttpServer } from "./server.ts";
@@ -59,6 +62,8 @@ export interface App {
   monitor: Monitor;
   /** Undefined when the code-review pipeline is not measured (see pipelineOffReason). */
   pipeline: Pipeline | undefined;
+  /** Undefined when GIT_BRANCHES is unset. */
+  gitSync: GitSync | undefined;
   queueDepths: QueueDepths;
   /** Every series the service exports. */
   registry: Registry;
@@ -78,6 +83,7 @@ export interface App {
 export interface AppChecks {
   replication: Check<CheckReport>;
   codeReview: Check<PipelineReport> | undefined;
+  gitSync: Check<SyncReport> | undefined;
   /** Refreshes the depths of the queues watched for others (QUEUE_DEPTH_QUEUES), when there are any. */
   queueDepths: Check | undefined;
 }
@@ -100,6 +106,8 @@ export function buildApp(options: AppOptions): App {
   const messageSeries = messageMetrics(registry, config.repositories);
   const replicationSeries = replicationMetrics(registry, config.repositories);
   const reviewSeries = tryRepository === undefined ? undefined : reviewMetrics(registry);
+  const gitRepositories = config.repositories.filter((r) => r.mirror.vcs === "git").map((r) => ({ path: r.path, callsign: mirrorName(r.mirror) }));
+  const syncSeries = config.gitSync === undefined ? undefined : syncMetrics(registry, config.gitSync.branches, gitRepositories);
 
   // 2. The adapters.
   const observe = (service: "hgmo" | "phabricator", seconds: number, failed: boolean) => {
@@ -133,6 +141,7 @@ export function buildApp(options: AppOptions): App {
     queues: [
       { name: config.pulse.queue, bindings: config.repositories.map((r) => r.path) },
       ...(tryRepository === undefined ? [] : [{ name: config.pulse.tryQueue, bindings: [tryRepository] }]),
+      ...(config.gitSync === undefined ? [] : [{ name: config.gitSync.queue, bindings: config.gitSync.routingKeys, exchange: config.gitSync.exchange }]),
     ],
     readOnly: options.readOnly,
     rejected: { exchange: config.pulse.rejectedExchange, queue: config.pulse.rejectedQueue, maxLength: REJECTED_MAX_LENGTH },
@@ -145,7 +154,11 @@ export function buildApp(options: AppOptions): App {
       pulseLog.warn("the broker cancelled our consumer (queue deleted?)");
     },
   });
-  const ownQueues = [config.pulse.queue, ...(tryRepository === undefined ? [] : [config.pulse.tryQueue])];
+  const ownQueues = [
+    config.pulse.queue,
+    ...(tryRepository === undefined ? [] : [config.pulse.tryQueue]),
+    ...(config.gitSync === undefined ? [] : [config.gitSync.queue]),
+  ];
   const queueDepths = createQueueDepths({
     own: ownQueues,
     others: config.queueDepthQueues,
@@ -157,6 +170,7 @@ export function buildApp(options: AppOptions): App {
   // 3. The checks; each publishes what it knows on its board after every run.
   const replicationBoard = createBoard<ReplicationView>(new Map());
   const reviewBoard = createBoard<ReviewView>(UNKNOWN_REVIEWS);
+  const syncBoard = createBoard<SyncView>(new Map());
   const queueRead = {
     hgUrl: config.hgUrl,
     checkIntervalMs: config.checkIntervalMs,
@@ -194,6 +208,27 @@ export function buildApp(options: AppOptions): App {
           log: log.child({ component: "pipeline" }),
         });
 
+  const gitSync =
+    config.gitSync === undefined || syncSeries === undefined
+      ? undefined
+      : createGitSync({
+          config: config.gitSync,
+          drain: queueRead.drain,
+          copyAside: queueRead.copyAside,
+          pushlog,
+          gitMirrors: new Map(gitRepositories.map(({ path }) => [path, mirrors.get(path) as Mirror])),
+          maxMessagesPerCheck: config.maxMessagesPerCheck,
+          readOnly: options.readOnly,
+          checkIntervalMs: config.checkIntervalMs,
+          ...(options.drainIdleMs === undefined ? {} : { drainIdleMs: options.drainIdleMs }),
+          recordDepth: queueRead.recordDepth,
+          messageMetrics: messageSeries,
+          metrics: syncSeries,
+          publish: (view) => syncBoard.publish(view),
+          log: log.child({ component: "git-sync" }),
+          now,
+        });
+
   // 4. The status document and the scrape-time collectors, reading the boards and the adapters, never the checks.
   const ownQueueSet = new Set(ownQueues);
   const statusRepositories = config.repositories.map((r) => ({
@@ -224,6 +259,16 @@ export function buildApp(options: AppOptions): App {
     log: collectorLog,
   });
   if (pipeline !== undefined) registerReviewCollectors(registry, { view: reviewBoard, staleAfterMs, now, log: collectorLog });
+  if (config.gitSync !== undefined) {
+    registerSyncLagCollector(registry, {
+      branches: config.gitSync.branches,
+      states: syncBoard,
+      connected: () => pulse.connected,
+      staleAfterMs,
+      now,
+      log: collectorLog,
+    });
+  }
   registerQueueCollectors(registry, queueDepths, collectorLog);
   if (pipelineOff !== undefined) {
     // Leaving Try unset is a choice; setting it without a token is a mistake worth a warning.
@@ -239,6 +284,7 @@ export function buildApp(options: AppOptions): App {
   const checks: AppChecks = {
     replication: { name: "replication", run: (signal) => monitor.runCheck(signal) },
     codeReview: pipeline === undefined ? undefined : { name: "code_review", run: (signal) => pipeline.runCheck(signal) },
+    gitSync: gitSync === undefined ? undefined : { name: "git_sync", run: (signal) => gitSync.runCheck(signal) },
     queueDepths:
       config.queueDepthQueues.length === 0
         ? undefined
@@ -252,7 +298,7 @@ export function buildApp(options: AppOptions): App {
   };
   // Replication first: Try traffic is on its own queue and waits its turn, so it never holds it up.
   const scheduler = createScheduler({
-    checks: [checks.replication, checks.codeReview, checks.queueDepths].filter((c): c is Check => c !== undefined),
+    checks: [checks.replication, checks.codeReview, checks.gitSync, checks.queueDepths].filter((c): c is Check => c !== undefined),
     policy: defaultRunPolicy(config.checkIntervalMs),
     log: log.child({ component: "scheduler" }),
     now,
@@ -266,6 +312,10 @@ export function buildApp(options: AppOptions): App {
       watchedQueues: config.queueDepthQueues,
       exchange: config.pulse.exchange,
       codeReviewPipeline: tryRepository === undefined ? `off (${pipelineOff})` : `on (Try repository ${tryRepository})`,
+      gitSync:
+        config.gitSync === undefined
+          ? "off (GIT_BRANCHES is not set)"
+          : { branches: config.gitSync.branches, exchange: config.gitSync.exchange, routingKeys: config.gitSync.routingKeys, queue: config.gitSync.queue },
       mirrorCheck: Object.fromEntries(
         config.repositories.map((r) => [
           r.path,
@@ -284,6 +334,7 @@ export function buildApp(options: AppOptions): App {
     pulse,
     monitor,
     pipeline,
+    gitSync,
     queueDepths,
     registry,
     hg,
@@ -369,6 +420,12 @@ export async function startService(
           pulse: { connected: pulse.connected },
           // Reported, not judged: the pipeline's health is Try's and Phabricator's, not this service's.
           codeReviewPipeline: app.pipeline ? { reviewsInFlight: app.pipeline.inFlight(now()) ?? null } : "off",
+          // Reported, not judged, as the pipeline: the sync is git-hg-sync's.
+          gitSync: app.gitSync
+            ? Object.fromEntries(
+                app.gitSync.health(now()).map((b) => [b.branch, { repository: b.repository, healthy: b.healthy, lastError: b.lastError ?? null }]),
+              )
+            : "off",
           // Per check of the scheduler: failures in a row (3 or more: failing), the last run, whether one is running.
           runs: app.scheduler.summary(now()),
           checks: Object.fromEntries(

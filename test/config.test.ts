@@ -54,6 +54,20 @@ describe("readConfig", () => {
     ]);
   });
 
+  it("turns the Git → hg sync on with GIT_BRANCHES, with Lando's exchange, routing keys and the /git queue", () => {
+    expect(readConfig(BASE).gitSync).toBeUndefined();
+    expect(readConfig({ ...BASE, GIT_BRANCHES: "autoland=integration/autoland, beta=releases/mozilla-beta" }).gitSync).toEqual({
+      branches: [
+        { branch: "autoland", repository: "integration/autoland" },
+        { branch: "beta", repository: "releases/mozilla-beta" },
+      ],
+      exchange: "exchange/landoprod/pushes",
+      routingKeys: ["gitpushes.#"],
+      queue: "queue/monitor/phabricator-repo-monitor/git",
+      repoUrl: "https://github.com/mozilla-firefox/firefox",
+    });
+  });
+
   it("reads NO_INPUT_HOURS as a default and per-repository windows", () => {
     expect(readConfig({ ...BASE, NO_INPUT_HOURS: "12, mozilla-central=48" }).noInputAfterMs).toEqual({
       default: 12 * 3600_000,
@@ -121,6 +135,9 @@ describe("readConfig", () => {
     ["NO_INPUT_HOURS", "6,mozilla-central=0", /^NO_INPUT_HOURS: .*\(got "mozilla-central=0"\)$/],
     ["NO_INPUT_HOURS", "6,releases/mozilla-beta=48", /^NO_INPUT_HOURS: releases\/mozilla-beta is not in REPOSITORIES$/],
     ["STALLED_AFTER_CHECKS", "1", /^STALLED_AFTER_CHECKS: must be a whole number from 2 to 1000/],
+    ["GIT_BRANCHES", "autoland", /^GIT_BRANCHES: "autoland" is not <git branch>=<hg path>/],
+    ["GIT_BRANCHES", "autoland=a,autoland=b", /^GIT_BRANCHES: branch "autoland" is listed twice/],
+    ["LANDO_ROUTING_KEYS", "git pushes", /^LANDO_ROUTING_KEYS: a comma-separated list of AMQP binding keys/],
   ])("rejects %s=%j", (name, value, expected) => {
     const found = problems({ ...BASE, [name]: value });
     expect(found).toHaveLength(1);

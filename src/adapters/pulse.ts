@@ -48,6 +48,8 @@ export interface KeptMessage {
 export interface QueueSpec {
   name: string;
   bindings: readonly string[];
+  /** The exchange its bindings are on, when not the options' (Lando's pushes for the Git queue). */
+  exchange?: string;
 }
 
 export interface Delivery {
@@ -219,8 +221,8 @@ export class PulseClient {
     for (const spec of queues) await this.prepareQueue(model, spec);
   }
 
-  private async prepareQueue(model: ChannelModel, { name: queue, bindings }: QueueSpec): Promise<void> {
-    const { exchange, readOnly } = this.options;
+  private async prepareQueue(model: ChannelModel, { name: queue, bindings, exchange = this.options.exchange }: QueueSpec): Promise<void> {
+    const { readOnly } = this.options;
     if (!readOnly) {
       // Only the broker's 404 says the queue is not there; a connection that died meanwhile (a
       // heartbeat timeout) says nothing about the queue.

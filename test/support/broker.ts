@@ -37,8 +37,14 @@ export interface TestBroker {
   publishMany(messages: ReadonlyArray<{ routingKey: string; body: unknown }>): Promise<void>;
   /** The service's Try queue, `<queue>/try`. */
   tryQueue: string;
+  /** Unique per test: `exchange/test-<id>/landopushes`, standing in for Lando's exchange/landoprod/pushes. */
+  landoExchange: string;
+  /** The service's queue of Lando's pushes, `<queue>/git`. */
+  gitQueue: string;
+  /** A message on the Lando stand-in exchange (routing key `gitpushes.firefox` unless given). */
+  publishLando(body: unknown, routingKey?: string): Promise<void>;
   /** Declares and binds the service's queue (or another), as the service would, so messages published before it starts are kept. */
-  prepareQueue(routingKeys: readonly string[], queue?: string): Promise<void>;
+  prepareQueue(routingKeys: readonly string[], queue?: string, onExchange?: string): Promise<void>;
   /** Bodies of every message in the queue, in order, leaving the queue exactly as it was. */
   peek(): Promise<string[]>;
   /** Every message of a queue with its headers, handed back in place. */
@@ -54,11 +60,13 @@ export async function openTestBroker(): Promise<TestBroker> {
   model.on("error", () => undefined);
   const id = randomBytes(4).toString("hex");
   const exchange = `exchange/test-${id}/hgpushes`;
+  const landoExchange = `exchange/test-${id}/landopushes`;
   const queueName = `monitor-${id}`;
   const queue = `queue/guest/${queueName}`;
   const setup = await model.createChannel();
   // Durable, as Pulse's exchanges are, so that it outlives a broker restart.
   await setup.assertExchange(exchange, "topic", { durable: true, autoDelete: false });
+  await setup.assertExchange(landoExchange, "topic", { durable: true, autoDelete: false });
   await setup.close();
   let publisher = await model.createConfirmChannel();
 
@@ -89,6 +97,15 @@ export async function openTestBroker(): Promise<TestBroker> {
     queueName,
     queue,
     tryQueue: `${queue}/try`,
+    landoExchange,
+    gitQueue: `${queue}/git`,
+    async publishLando(body, routingKey = "gitpushes.firefox") {
+      publisher.publish(landoExchange, routingKey, Buffer.from(typeof body === "string" ? body : JSON.stringify(body)), {
+        contentType: "application/json",
+        persistent: true,
+      });
+      await publisher.waitForConfirms();
+    },
     async publish(routingKey, body, options = {}) {
       const content = options.raw ?? Buffer.from(JSON.stringify(body));
       publisher.publish(exchange, routingKey, content, {
@@ -104,10 +121,10 @@ export async function openTestBroker(): Promise<TestBroker> {
       }
       await publisher.waitForConfirms();
     },
-    async prepareQueue(routingKeys, name = queue) {
+    async prepareQueue(routingKeys, name = queue, onExchange = exchange) {
       const ch = await model.createChannel();
       await ch.assertQueue(name, { durable: true, autoDelete: false, exclusive: false });
-      for (const key of routingKeys) await ch.bindQueue(name, exchange, key);
+      for (const key of routingKeys) await ch.bindQueue(name, onExchange, key);
       await ch.close();
     },
     async peek() {
@@ -130,6 +147,8 @@ export async function openTestBroker(): Promise<TestBroker> {
       const ch = await model.createChannel();
       await ch.deleteQueue(queue).catch(() => undefined);
       await ch.deleteQueue(`${queue}/try`).catch(() => undefined);
+      await ch.deleteQueue(`${queue}/git`).catch(() => undefined);
+      await ch.deleteExchange(landoExchange).catch(() => undefined);
       await ch.deleteQueue(`${queue}/rejected`).catch(() => undefined);
       await ch.deleteExchange(`exchange/guest/${queueName}/rejected`).catch(() => undefined);
       await ch.deleteExchange(exchange).catch(() => undefined);

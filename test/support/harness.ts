@@ -93,7 +93,14 @@ export function collectingStream(lines: Array<Record<string, unknown>>, onLine?:
 export const TRY = "try";
 const BOT = "code review bot <release-mgmt-analysis@mozilla.com>";
 
-export async function startHarness(options: { repositories: string[]; token?: boolean; latencyMs?: number; tryRepository?: boolean }): Promise<Harness> {
+export async function startHarness(options: {
+  repositories: string[];
+  token?: boolean;
+  latencyMs?: number;
+  tryRepository?: boolean;
+  /** GIT_BRANCHES: turns the Git → hg sync check on, its queue bound to the Lando stand-in exchange. */
+  gitBranches?: string;
+}): Promise<Harness> {
   const broker = await openTestBroker();
   const hg = await startFakeHg({ latencyMs: options.latencyMs ?? 0 });
   const phab = await startFakePhabricator({ latencyMs: options.latencyMs ?? 0 });
@@ -113,6 +120,11 @@ export async function startHarness(options: { repositories: string[]; token?: bo
     LOG_LEVEL: "debug",
   };
   if (options.token || options.tryRepository) env.PHABRICATOR_API_TOKEN = phab.token;
+  if (options.gitBranches !== undefined) {
+    env.GIT_BRANCHES = options.gitBranches;
+    env.LANDO_EXCHANGE = broker.landoExchange;
+    await broker.prepareQueue(["gitpushes.#"], broker.gitQueue, broker.landoExchange);
+  }
   if (options.tryRepository) {
     env.CODE_REVIEW_TRY_REPOSITORY = TRY;
     await broker.prepareQueue([TRY], broker.tryQueue);
