@@ -70,7 +70,13 @@ async function pushlogRange(readers: Readers, body: unknown, expected: { pushIds
   assert(JSON.stringify(ids) === JSON.stringify(expected.pushIds), `push ids ${JSON.stringify(ids)}`);
   assert(slice.lastPushId === expected.lastPushId, `lastpushid ${slice.lastPushId}`);
   const commits = [...slice.pushes.values()].reduce((n, p) => n + p.changesets.length, 0);
-  return `${ids.length} pushes (${ids[0]}–${ids.at(-1)}), ${commits} changesets, lastpushid ${slice.lastPushId}`;
+  // git_changesets, as a repository checked as Git reads them: one per visible changeset, when present.
+  const pushes = [...slice.pushes.values()];
+  for (const p of pushes)
+    assert(p.gitChangesets === undefined || p.gitChangesets.length === p.changesets.length, `push ${p.pushId}: git_changesets not parallel to changesets`);
+  const git = pushes.flatMap((p) => p.gitChangesets ?? []);
+  const gitNote = git.length === 0 ? "no git_changesets" : `git_changesets ${git.length} (${git.filter((g) => g === null).length} null)`;
+  return `${ids.length} pushes (${ids[0]}–${ids.at(-1)}), ${commits} changesets, ${gitNote}, lastpushid ${slice.lastPushId}`;
 }
 
 /** The full=1 form the code-review pipeline reads. */

@@ -63,4 +63,28 @@ describe("a repository checked as Git", () => {
     svc.signal("SIGTERM");
     expect((await svc.finished).code).toBe(0);
   });
+
+  it("display-lag <git hash> says where a Git commit has got to: landed, synced to hg as push N, in the Git mirror or not", async () => {
+    const h = await harness({ repositories: [`${AUTOLAND}=FIREFOX:git`], token: true });
+    const t = nowSeconds() - 600;
+    await h.push(AUTOLAND, 1, t, { git: {} });
+    await h.push(AUTOLAND, 2, t + 60, { git: { mirrored: false } });
+    const mirrored = commitsOf(`git:${AUTOLAND}`, 1, 4)[2] as string;
+    const waiting = commitsOf(`git:${AUTOLAND}`, 2, 4)[3] as string;
+    const unknown = "e".repeat(40);
+    const result = await h.run([mirrored, waiting, unknown], {}, "display-lag");
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines[0]).toBe(`${mirrored} (Git): landed`);
+    expect(lines[1]).toMatch(new RegExp(`^  synced to hg ${AUTOLAND} as push 1 \\(.+\\), changeset ${commitsOf(AUTOLAND, 1, 4)[2] as string}$`));
+    expect(lines[2]).toBe(`  in the Phabricator mirror FIREFOX (${AUTOLAND}, checked as Git)`);
+    expect(lines[3]).toBe(`${waiting} (Git): landed`);
+    expect(lines[4]).toMatch(/^  synced to hg integration\/autoland as push 2 /);
+    expect(lines[5]).toBe(`  NOT in the Phabricator mirror FIREFOX (${AUTOLAND}, checked as Git)`);
+    expect(lines.slice(6)).toEqual([
+      `${unknown} (Git): not seen: not landed yet, or older than what was read`,
+      `  NOT in hg ${AUTOLAND} (its last 2 pushes)`,
+      `  NOT in the Phabricator mirror FIREFOX (${AUTOLAND}, checked as Git)`,
+    ]);
+  });
 });

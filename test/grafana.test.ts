@@ -46,6 +46,9 @@ describe("Grafana dashboards", () => {
       "table: The push that holds the lag",
       "timeseries: Age of the last successful pipeline check",
       "timeseries: Pipeline checks",
+      "timeseries: Git → hg sync lag",
+      "timeseries: Git → hg sync delay quantiles",
+      "timeseries: Landing → Git mirror quantiles",
       "timeseries: Pulse reconnects and consumer cancels",
       "timeseries: Upstream request latency",
       "timeseries: Upstream request failures",
@@ -72,6 +75,7 @@ describe("Grafana dashboards", () => {
     };
     expect(threshold("PhabmonReplicationLagHigh")).toBe(THRESHOLDS.lagWarningSeconds);
     expect(threshold("PhabmonReplicationLagCritical")).toBe(THRESHOLDS.lagCriticalSeconds);
+    expect(threshold("PhabmonSyncLagHigh")).toBe(THRESHOLDS.syncLagWarningSeconds);
     expect(threshold("PhabmonCheckStale")).toBe(THRESHOLDS.checkStaleSeconds);
     expect(threshold("PhabmonPipelineCheckStale", "last")).toBe(THRESHOLDS.checkStaleSeconds);
     expect(threshold("PhabmonQueueBacklog")).toBe(THRESHOLDS.queueWarning);
@@ -91,6 +95,7 @@ describe("Grafana dashboards", () => {
     const drawn = new Map(steps);
     expect(drawn.get("Replication lag")).toEqual([null, THRESHOLDS.lagWarningSeconds, THRESHOLDS.lagCriticalSeconds]);
     expect(drawn.get("Lag now")).toEqual([null, THRESHOLDS.lagWarningSeconds, THRESHOLDS.lagCriticalSeconds]);
+    expect(drawn.get("Git → hg sync lag")).toEqual([null, THRESHOLDS.syncLagWarningSeconds]);
     expect(drawn.get("Queue depth")).toEqual([null, THRESHOLDS.queueWarning, THRESHOLDS.queuePage]);
     expect(drawn.get("Try push latency")).toContain(THRESHOLDS.tryLatencyP90Seconds);
     expect(drawn.get("End-to-end review time")).toContain(THRESHOLDS.reviewTimeP90Seconds);
@@ -137,7 +142,7 @@ describe("Grafana dashboards", () => {
 describe("alert rules", () => {
   it("pass promtool check rules and their promtool unit tests", async () => {
     const check = await promtool(["check", "rules", RULES]);
-    expect(check.output).toContain("SUCCESS: 19 rules found");
+    expect(check.output).toContain("SUCCESS: 22 rules found");
     expect(check.code).toBe(0);
     const test = await promtool(["test", "rules", RULE_TESTS]);
     expect(test.output).toContain("SUCCESS");
@@ -176,6 +181,9 @@ describe("alert rules", () => {
       "PhabmonPipelineBlind",
       "PhabmonPipelineChecksFailing",
       "PhabmonPipelineCheckStale",
+      "PhabmonSyncLagHigh",
+      "PhabmonSyncLagUnknown",
+      "PhabmonSyncChecksFailing",
     ]);
     for (const rule of rules) {
       // Every series the expression reads is this service's job's, so another job's series of the same

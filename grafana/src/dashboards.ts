@@ -16,6 +16,7 @@ import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 export const THRESHOLDS = {
   lagWarningSeconds: 900,
   lagCriticalSeconds: 3600,
+  syncLagWarningSeconds: 900,
   checkStaleSeconds: 1200,
   queueWarning: 2000,
   queuePage: 6000,
@@ -277,6 +278,39 @@ export function mirrorDashboard(): dashboard.Dashboard {
         ),
         [[THRESHOLDS.checkStaleSeconds, "red"]],
       ).links(runbooks("PhabmonCheckStale")),
+    )
+    .withRow(new dashboard.RowBuilder("Git → hg sync (GIT_BRANCHES)"))
+    .withPanel(
+      withLines(
+        series(
+          "Git → hg sync lag",
+          "Per Git branch: now minus Lando's push time of the oldest Git push whose head the hg pushlog does not carry yet (git-hg-sync's hop); 0 when all are synced; no value when unknown. Dashed: PhabmonSyncLagHigh (15 min).",
+          "s",
+          [[`phabmon_sync_lag_seconds{${JOB}}`, "{{branch}} → {{repository}}"]],
+        ),
+        [[THRESHOLDS.syncLagWarningSeconds, "orange"]],
+      ).links(runbooks("PhabmonSyncLagHigh", "PhabmonSyncLagUnknown", "PhabmonSyncChecksFailing")),
+    )
+    .withPanel(
+      series(
+        "Git → hg sync delay quantiles",
+        "Per Git push: Lando's push time → the hg push that carries its head (p50, p90, p99 over the last hour).",
+        "s",
+        quantiles("phabmon_sync_delay_seconds", "branch", `{${JOB}}`, "{{branch}} ", "1h"),
+      ),
+    )
+    .withPanel(
+      series(
+        "Landing → Git mirror quantiles",
+        "Per Git push, for repositories checked as Git: Lando's push time → the check that found its head in Phabricator; with the two panels above, the chain Lando → Git → hg → Phabricator (p50, p90, p99 over the last hour).",
+        "s",
+        quantiles("phabmon_landing_to_mirror_seconds", "repository", `{${JOB}}`, "{{repository}} ", "1h"),
+      ),
+    )
+    .withPanel(
+      series("Git pushes not yet in hg", "Per Git branch, as of the last sync check.", "short", [
+        [`phabmon_sync_pending_pushes{${JOB}}`, "{{branch}} → {{repository}}"],
+      ]),
     )
     .withRow(new dashboard.RowBuilder("Checks and Pulse"))
     .withPanel(

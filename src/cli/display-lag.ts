@@ -15,6 +15,7 @@ import { humanSuffix } from "../core/duration.ts";
 import { dotenvNote, loadDotenv, type Io, versionFlags } from "./io.ts";
 import type { App } from "../service.ts";
 import type { Mirror } from "../mirror.ts";
+import { formatGitCommitStatus, lookupGitCommit } from "../git-commit-status.ts";
 
 const USAGE = `Usage: display-lag [--debug] [NODE | D123 | PHID-DIFF-...]...
        display-lag --rejected
@@ -22,6 +23,9 @@ const USAGE = `Usage: display-lag [--debug] [NODE | D123 | PHID-DIFF-...]...
 
 For each hg changeset id (12 to 40 hex digits): which monitored repository has it, whether the
 Phabricator mirror has it, and if not, for how long it has been missing (since its push).
+A 40-hex id no monitored repository knows as an hg changeset is read as a Git commit: whether it
+has landed, the hg push it was synced to (GIT_BRANCHES' and :git repositories' pushlogs, their last
+1,000 pushes), and whether the Git mirror has it.
 For each diff (a revision's D-number, for its active diff, or a PHID-DIFF): where it stands in the
 code-review pipeline: created, pushed to Try, result, and the durations (needs PHABRICATOR_API_TOKEN).
 Without arguments: the state of the queue head, read-only (nothing is acked or declared).
@@ -44,7 +48,19 @@ async function describeNode(app: App, node: string, nowMs: number): Promise<stri
         : `${push.node} ${repo.path} ${mirror.name}: NOT in the mirror (push ${push.pushId}, ${new Date(push.pushTime * 1000).toISOString()}); replication lag (seconds): ${age}${humanSuffix(age)}`,
     );
   }
-  return lines.length > 0 ? lines : [`${node}: not found in any monitored repository`];
+  if (lines.length > 0) return lines;
+  // A full 40-hex id hg does not know may be a Git commit: where has it got to since Lando landed it?
+  if (/^[0-9a-f]{40}$/.test(node) && (app.config.gitSync !== undefined || app.config.repositories.some((r) => r.mirror.vcs === "git"))) {
+    const gitRepositories = app.config.repositories.filter((r) => r.mirror.vcs === "git").map((r) => r.path);
+    const repositories = [...new Set([...(app.config.gitSync?.branches.map((b) => b.repository) ?? []), ...gitRepositories])];
+    const status = await lookupGitCommit(node, {
+      pushlog,
+      repositories,
+      gitMirrors: new Map(gitRepositories.map((path) => [path, app.mirrors.get(path) as Mirror])),
+    });
+    return formatGitCommitStatus(status, nowMs);
+  }
+  return [`${node}: not found in any monitored repository`];
 }
 
 /** Runs `produce`, printing its lines as they come (0), or its failure (1); closes the app either way. */
