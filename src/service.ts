@@ -242,6 +242,7 @@ export function buildApp(options: AppOptions): App {
         repositories: statusRepositories,
         states: replicationBoard.read(),
         reviews: pipeline === undefined ? undefined : reviewBoard.read(),
+        sync: config.gitSync === undefined ? undefined : { branches: config.gitSync.branches, states: syncBoard.read() },
         queues: [...queueDepths.readings()].map(([queue, reading]) => ({ queue, owner: ownQueueSet.has(queue) ? "service" : "watched", reading })),
       },
       now(),

@@ -109,6 +109,19 @@ export function renderStatusPage(doc: StatusDocument): string {
           pipeline.lastError === null ? "" : `<dt>Last error</dt><dd>${esc(pipeline.lastError)}</dd>`,
           "</dl>",
         ].join("\n"),
+    ...(doc.sync === null
+      ? []
+      : [
+          "<h2>Git → hg sync</h2>",
+          ...doc.sync.map(
+            (b) =>
+              `<section class="card ${b.lagSeconds === null ? "unknown" : b.lagSeconds > 0 ? "lagging" : "ok"}" data-branch="${esc(b.branch)}"><h3>${esc(b.branch)} → ${esc(b.repository)}</h3>` +
+              `<p class="lag">${b.lagSeconds === null ? "sync lag unknown" : b.lagSeconds === 0 ? "every Git push is in hg" : `${esc(humanDuration(b.lagSeconds))} behind`}</p>` +
+              `<dl>${b.oldestPending === null ? "" : `<dt>Oldest Git push not in hg</dt><dd>Lando push ${esc(b.oldestPending.pushId)}, head <code>${esc(b.oldestPending.head)}</code>, ${when(b.oldestPending.pushTime, nowMs)}</dd>`}` +
+              `<dt>Pending</dt><dd>${esc(b.pending)}</dd><dt>Last check</dt><dd>${when(b.lastCheck, nowMs)}</dd><dt>Last successful check</dt><dd>${when(b.lastSuccess, nowMs)}</dd>` +
+              `${b.lastError === null ? "" : `<dt>Last error</dt><dd>${esc(b.lastError)}</dd>`}</dl></section>`,
+          ),
+        ]),
     "<h2>Queues</h2>",
     doc.queues.length === 0
       ? "<p>No depth read yet.</p>"

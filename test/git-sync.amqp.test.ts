@@ -47,6 +47,21 @@ describe("the Git → hg sync (service)", () => {
     const second = sampleIn(await scrape(svc.url), `phabmon_sync_lag_seconds${SERIES}`) as number;
     expect(second - first).toBeGreaterThanOrEqual(2);
     expect(sampleIn(await scrape(svc.url), `phabmon_sync_pending_pushes${SERIES}`)).toBe(1);
+    // /status says the same, naming the Git push that holds the sync lag.
+    const status = (await (await fetch(`${svc.url}/status`)).json()) as { sync: Array<Record<string, unknown>> };
+    expect(status.sync).toEqual([
+      {
+        branch: "autoland",
+        repository: AUTOLAND,
+        lagSeconds: expect.any(Number),
+        oldestPending: { pushId: 4002, pushTime: new Date(t * 1000).toISOString(), head: "a".repeat(40) },
+        pending: 1,
+        lastCheck: expect.any(String),
+        lastSuccess: expect.any(String),
+        lastError: null,
+      },
+    ]);
+    expect(status.sync[0]?.lagSeconds).toBeGreaterThanOrEqual(120);
     svc.signal("SIGTERM");
     expect((await svc.finished).code).toBe(0);
     // Not decided, so not acked: the next process finds it again.

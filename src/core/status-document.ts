@@ -5,6 +5,8 @@ import type { RepositoryState } from "./lag.ts";
 import { repositoryStatus, type Status, type StatusContext, type StatusPolicy } from "./repository-status.ts";
 import { reviewsInFlightAt, type ReviewView } from "./reviews.ts";
 import type { DepthReading } from "./queue-watch.ts";
+import type { BranchSync } from "./git-sync.ts";
+import { lagSeconds } from "./lag.ts";
 
 export interface RepositoryStatusEntry {
   repository: string;
@@ -42,11 +44,27 @@ export interface QueueStatus {
   consumers: number | null;
 }
 
+/** One Git branch's Git → hg sync (GIT_BRANCHES). */
+export interface SyncStatus {
+  branch: string;
+  repository: string;
+  /** Whole seconds; null when unknown. */
+  lagSeconds: number | null;
+  /** The oldest Git push not yet in hg: Lando's push id, its time and head. */
+  oldestPending: { pushId: number; pushTime: string; head: string } | null;
+  pending: number;
+  lastCheck: string | null;
+  lastSuccess: string | null;
+  lastError: string | null;
+}
+
 export interface StatusDocument {
   generatedAt: string;
   pulse: { connected: boolean };
   repositories: RepositoryStatusEntry[];
   pipeline: PipelineStatus | null;
+  /** The Git → hg sync per branch; null when GIT_BRANCHES is unset. */
+  sync: SyncStatus[] | null;
   queues: QueueStatus[];
 }
 
@@ -55,6 +73,8 @@ export interface StatusInputs {
   repositories: ReadonlyArray<{ path: string; callsign: string; noInputAfterMs?: number }>;
   states: ReadonlyMap<string, RepositoryState>;
   reviews: ReviewView | undefined;
+  /** The sync check's branches and what it published; undefined when it is off. */
+  sync?: { branches: ReadonlyArray<{ branch: string; repository: string }>; states: ReadonlyMap<string, BranchSync> } | undefined;
   queues: ReadonlyArray<{ queue: string; owner: QueueStatus["owner"]; reading: DepthReading | undefined }>;
 }
 
@@ -106,5 +126,23 @@ export function statusDocument(inputs: StatusInputs, nowMs: number, policy: Stat
     messages: reading?.kind === "ok" ? reading.messages : null,
     consumers: reading?.kind === "ok" ? reading.consumers : null,
   }));
-  return { generatedAt: new Date(nowMs).toISOString(), pulse: { connected: context.connected }, repositories, pipeline, queues };
+  const sync =
+    inputs.sync === undefined
+      ? null
+      : inputs.sync.branches.map(({ branch, repository }): SyncStatus => {
+          const state = inputs.sync?.states.get(branch);
+          const lag = state === undefined ? Number.NaN : lagSeconds(state.state, nowMs, policy.staleAfterMs, context.connected);
+          const oldest = state === undefined ? undefined : [...state.pending.values()].sort((a, b) => a.pushId - b.pushId)[0];
+          return {
+            branch,
+            repository,
+            lagSeconds: Number.isNaN(lag) ? null : lag,
+            oldestPending: oldest === undefined ? null : { pushId: oldest.pushId, pushTime: new Date(oldest.pushTime * 1000).toISOString(), head: oldest.head },
+            pending: state?.pending.size ?? 0,
+            lastCheck: iso(state?.state.lastCheckAt),
+            lastSuccess: iso(state?.state.lastSuccessAt),
+            lastError: state?.state.lastError ?? null,
+          };
+        });
+  return { generatedAt: new Date(nowMs).toISOString(), pulse: { connected: context.connected }, repositories, pipeline, sync, queues };
 }

@@ -168,6 +168,7 @@ describe("statusDocument", () => {
     expect(doc.repositories[1]).toMatchObject({ status: "ok", lagSeconds: 0, oldestUnverified: null, lastPushReceived: null });
     expect(doc.repositories[2]).toMatchObject({ status: "unknown", reason: "no check has run yet", lagSeconds: null, pending: null, lastCheck: null });
     expect(doc.pipeline).toBeNull();
+    expect(doc.sync).toBeNull();
     expect(doc.queues).toEqual([
       { queue: "queue/u/q", owner: "service", state: "ok", messages: 3, consumers: 1 },
       { queue: "queue/other/q", owner: "watched", state: "unknown", messages: null, consumers: null },
