@@ -9,8 +9,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { harnessPerTest } from "./support/per-test.ts";
 import { RULES, alertRules, dashboardExpressions, metricsIn, promtool } from "./support/promtool.ts";
+import { commitsOf } from "./support/hgpush.ts";
+import { landoPush } from "./support/lando.ts";
 
 const AUTOLAND = "integration/autoland";
+const CENTRAL = "mozilla-central";
 const harness = harnessPerTest();
 const TOKEN = "metrics-token-for-prometheus";
 
@@ -45,14 +48,18 @@ function exportedNames(text: string): Set<string> {
 
 describe("Prometheus", () => {
   it("scrapes report-lag with the bearer token, sees the lag, and evaluates the alert rules on it", async () => {
-    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], tryRepository: true });
+    // Fully configured: the code-review pipeline, a repository checked as Git, and the Git → hg sync.
+    const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`, `${CENTRAL}=FIREFOX:git`], tryRepository: true, gitBranches: `main=${CENTRAL}` });
     const now = Math.floor(Date.now() / 1000);
     await h.push(AUTOLAND, 1, now - 3700, { mirrored: false });
+    await h.push(CENTRAL, 1, now - 500, { mirrored: false, git: {} });
+    await h.broker.publishLando(landoPush(1, now - 560, { main: commitsOf(`git:${CENTRAL}`, 1, 4)[3] as string }));
     h.phab.addDiff({ phid: "PHID-DIFF-prom", id: 1, dateCreated: now - 900 });
     h.phab.addBuild("PHID-DIFF-prom");
     await h.tryPush(5, now - 800, "PHID-DIFF-prom");
     const svc = await h.start([], { METRICS_TOKEN: TOKEN });
     await svc.waitForLog("code-review pipeline check done");
+    await svc.waitForLog("git sync check done");
 
     // Every name the dashboards and the alert rules ask for is exported by this (fully configured) service.
     const text = await (await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
