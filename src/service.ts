@@ -27,7 +27,7 @@ import {
   upstreamMetrics,
   type ReplicationView,
 } from "./metrics.ts";
-import { createBoard } from "./board.ts";
+import { createBoard, type Board } from "./board.ts";
 import { UNKNOWN_REVIEWS, type ReviewView } from "./core/reviews.ts";
 import { createMonitor, type CheckReport, type Monitor } from "./monitor.ts";
 import { createPipeline, type Pipeline, type PipelineReport } from "./pipeline.ts";
@@ -230,25 +230,17 @@ export function buildApp(options: AppOptions): App {
         });
 
   // 4. The status document and the scrape-time collectors, reading the boards and the adapters, never the checks.
-  const ownQueueSet = new Set(ownQueues);
-  const statusRepositories = config.repositories.map((r) => ({
-    path: r.path,
-    callsign: mirrorName(r.mirror),
-    noInputAfterMs: config.noInputAfterMs.byRepository[r.path] ?? config.noInputAfterMs.default,
-  }));
-  const status = (): StatusDocument =>
-    statusDocument(
-      {
-        repositories: statusRepositories,
-        states: replicationBoard.read(),
-        reviews: pipeline === undefined ? undefined : reviewBoard.read(),
-        sync: config.gitSync === undefined ? undefined : { branches: config.gitSync.branches, states: syncBoard.read() },
-        queues: [...queueDepths.readings()].map(([queue, reading]) => ({ queue, owner: ownQueueSet.has(queue) ? "service" : "watched", reading })),
-      },
-      now(),
-      { staleAfterMs, stalledAfterChecks: config.stalledAfterChecks, noInputAfterMs: config.noInputAfterMs.default },
-      { connected: pulse.connected, startedAt },
-    );
+  const status = statusSource({
+    config,
+    replication: replicationBoard,
+    reviews: pipeline === undefined ? undefined : reviewBoard,
+    sync: syncBoard,
+    queueDepths,
+    ownQueues,
+    connected: () => pulse.connected,
+    startedAt,
+    now,
+  });
   const collectorLog = log.child({ component: "metrics" });
   registerStatusCollectors(registry, { status, ownQueues, log: collectorLog });
   registerLagCollector(registry, {
@@ -308,22 +300,8 @@ export function buildApp(options: AppOptions): App {
 
   log.info(
     {
-      repositories: config.repositories,
-      queues: ownQueues,
-      watchedQueues: config.queueDepthQueues,
-      exchange: config.pulse.exchange,
+      ...configurationSummary(config, mirrors, ownQueues),
       codeReviewPipeline: tryRepository === undefined ? `off (${pipelineOff})` : `on (Try repository ${tryRepository})`,
-      gitSync:
-        config.gitSync === undefined
-          ? "off (GIT_BRANCHES is not set)"
-          : { branches: config.gitSync.branches, exchange: config.gitSync.exchange, routingKeys: config.gitSync.routingKeys, queue: config.gitSync.queue },
-      mirrorCheck: Object.fromEntries(
-        config.repositories.map((r) => [
-          r.path,
-          `${mirrors.get(r.path)?.how ?? "?"}${r.mirror.vcs === "git" ? ", by the pushes' Git commits (git_changesets)" : ""}`,
-        ]),
-      ),
-      schedule: config.checkSchedule,
       readOnly: options.readOnly,
     },
     "configured",
@@ -349,6 +327,62 @@ export function buildApp(options: AppOptions): App {
       await pulse.stop();
       await Promise.all([hg.close(), phabricator.close()]);
     },
+  };
+}
+
+/** What /status and / show, built at each call from what the checks published (src/core/status-document.ts). */
+function statusSource(parts: {
+  config: Config;
+  replication: Board<ReplicationView>;
+  reviews: Board<ReviewView> | undefined;
+  sync: Board<SyncView>;
+  queueDepths: QueueDepths;
+  ownQueues: readonly string[];
+  connected: () => boolean;
+  startedAt: number;
+  now: () => number;
+}): () => StatusDocument {
+  const { config } = parts;
+  const own = new Set(parts.ownQueues);
+  const repositories = config.repositories.map((r) => ({
+    path: r.path,
+    callsign: mirrorName(r.mirror),
+    noInputAfterMs: config.noInputAfterMs.byRepository[r.path] ?? config.noInputAfterMs.default,
+  }));
+  const policy = { staleAfterMs: 3 * config.checkIntervalMs, stalledAfterChecks: config.stalledAfterChecks, noInputAfterMs: config.noInputAfterMs.default };
+  return () =>
+    statusDocument(
+      {
+        repositories,
+        states: parts.replication.read(),
+        reviews: parts.reviews?.read(),
+        sync: config.gitSync === undefined ? undefined : { branches: config.gitSync.branches, states: parts.sync.read() },
+        queues: [...parts.queueDepths.readings()].map(([queue, reading]) => ({ queue, owner: own.has(queue) ? "service" : "watched", reading })),
+      },
+      parts.now(),
+      policy,
+      { connected: parts.connected(), startedAt: parts.startedAt },
+    );
+}
+
+/** The start-up line's account of what this process watches and how. */
+function configurationSummary(config: Config, mirrors: ReadonlyMap<string, Mirror>, ownQueues: readonly string[]) {
+  return {
+    repositories: config.repositories,
+    queues: ownQueues,
+    watchedQueues: config.queueDepthQueues,
+    exchange: config.pulse.exchange,
+    gitSync:
+      config.gitSync === undefined
+        ? "off (GIT_BRANCHES is not set)"
+        : { branches: config.gitSync.branches, exchange: config.gitSync.exchange, routingKeys: config.gitSync.routingKeys, queue: config.gitSync.queue },
+    mirrorCheck: Object.fromEntries(
+      config.repositories.map((r) => [
+        r.path,
+        `${mirrors.get(r.path)?.how ?? "?"}${r.mirror.vcs === "git" ? ", by the pushes' Git commits (git_changesets)" : ""}`,
+      ]),
+    ),
+    schedule: config.checkSchedule,
   };
 }
 
