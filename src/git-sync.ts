@@ -198,16 +198,19 @@ export function createGitSync(deps: GitSyncDeps) {
       if (message.kind === "pushes" && (carried.get(index) ?? []).every(({ branch, pushId }) => decided(book.get(branch) ?? NEW_BRANCH, pushId)))
         ack.push(index);
     });
-    const copies = aside;
-    const toAck = await keepSetAside(copies, [...ack, ...copies.map((c) => c.index)], {
-      copyAside: deps.copyAside,
-      metrics: deps.messageMetrics,
-      log,
-      nowMs: deps.now(),
-    });
-    if (deps.readOnly) await session.abandon();
-    else if (!(await session.settle(toAck)) && session.deliveries.length > 0) {
-      for (const { branch } of config.branches) if (!errors.has(branch)) errors.set(branch, "the broker did not take the acks; the messages stay queued");
+    if (deps.readOnly) {
+      // Read-only (--no-send): nothing is copied, nothing acked; every message goes back in order.
+      await session.abandon();
+    } else {
+      const toAck = await keepSetAside(aside, [...ack, ...aside.map((c) => c.index)], {
+        copyAside: deps.copyAside,
+        metrics: deps.messageMetrics,
+        log,
+        nowMs: deps.now(),
+      });
+      if (!(await session.settle(toAck)) && session.deliveries.length > 0) {
+        for (const { branch } of config.branches) if (!errors.has(branch)) errors.set(branch, "the broker did not take the acks; the messages stay queued");
+      }
     }
     return finish(errors, true, session.deliveries.length, undefined, syncedCount);
   }

@@ -104,4 +104,18 @@ describe("the Git → hg sync (service)", () => {
     svc.signal("SIGTERM");
     expect((await svc.finished).code).toBe(0);
   });
+
+  it("read-only (--once --no-send) hands every Lando message back, the malformed one too, and copies nothing", async () => {
+    const h = await harness({ repositories: [`${AUTOLAND}=AUTOLAND`], gitBranches: `autoland=${AUTOLAND}` });
+    const t = nowSeconds() - 600;
+    await h.push(AUTOLAND, 1, t + 90, { git: {} });
+    await h.broker.publishLando("{not json");
+    await h.broker.publishLando(landoPush(7001, t, { autoland: commitsOf(`git:${AUTOLAND}`, 1, 4)[3] as string }));
+    const result = await h.run(["--once", "--no-send"]);
+    expect(result.code).toBe(0);
+    expect(result.logs.find((l) => l.msg === "git push synced to hg")).toMatchObject({ gitPushId: 7001, delaySeconds: 90 });
+    expect(result.logs.some((l) => l.msg === "set aside a malformed Lando message")).toBe(true);
+    // Both handed back, in order; read-only declares nothing, so there is no rejected queue to copy to.
+    expect(await h.broker.depth(h.broker.gitQueue)).toBe(2);
+  });
 });
