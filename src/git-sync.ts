@@ -145,6 +145,9 @@ export function createGitSync(deps: GitSyncDeps) {
 
     const errors = new Map<string, string>();
     const syncedCount = new Map<string, number>();
+    // Measures are taken once the messages they come from are acked, as the replication check does: a
+    // message handed back (read-only, or the broker did not take the ack) comes again and is measured then.
+    const measures: Array<() => void> = [];
     const queueLost = session.queueRecreated || session.cancelled;
     for (const { branch, repository } of config.branches) {
       const mirror = deps.gitMirrors.get(repository);
@@ -168,7 +171,7 @@ export function createGitSync(deps: GitSyncDeps) {
         state = result.branch;
         syncedCount.set(branch, result.synced.length);
         for (const { push, hgPushId, delaySeconds } of result.synced) {
-          if (delaySeconds !== undefined) metrics.syncDelay.observe({ branch, repository }, delaySeconds);
+          if (delaySeconds !== undefined) measures.push(() => metrics.syncDelay.observe({ branch, repository }, delaySeconds));
           log.info(
             { branch, repository, gitPushId: push.pushId, head: push.head, hgPushId: hgPushId ?? null, delaySeconds: delaySeconds ?? null },
             "git push synced to hg",
@@ -180,7 +183,7 @@ export function createGitSync(deps: GitSyncDeps) {
           const seen = branchAfterMirror(state, has, deps.now());
           state = seen.branch;
           for (const { push, seconds } of seen.mirrored) {
-            metrics.landingToMirror.observe({ repository, callsign: mirror.name }, seconds);
+            measures.push(() => metrics.landingToMirror.observe({ repository, callsign: mirror.name }, seconds));
             log.info({ branch, repository, callsign: mirror.name, gitPushId: push.pushId, head: push.head, seconds }, "git push head found in the Git mirror");
           }
         }
@@ -208,7 +211,9 @@ export function createGitSync(deps: GitSyncDeps) {
         log,
         nowMs: deps.now(),
       });
-      if (!(await session.settle(toAck)) && session.deliveries.length > 0) {
+      if (await session.settle(toAck)) {
+        for (const measure of measures) measure();
+      } else if (session.deliveries.length > 0) {
         for (const { branch } of config.branches) if (!errors.has(branch)) errors.set(branch, "the broker did not take the acks; the messages stay queued");
       }
     }
