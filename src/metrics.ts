@@ -493,7 +493,8 @@ export function registerStatusCollectors(
     registers: [registry],
     collect() {
       this.reset();
-      for (const q of read()?.queues ?? []) this.set({ queue: q.queue }, q.owner === "service" ? 1 : 0);
+      // As phabmon_queue_messages: a queue that does not exist has no series.
+      for (const q of read()?.queues ?? []) if (q.state !== "missing") this.set({ queue: q.queue }, q.owner === "service" ? 1 : 0);
       for (const queue of options.ownQueues) this.set({ queue }, 1);
     },
   });
