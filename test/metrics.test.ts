@@ -4,10 +4,12 @@ import {
   messageMetrics,
   pulseMetrics,
   registerLagCollector,
+  registerStatusCollectors,
   replicationMetrics,
   upstreamMetrics,
   type ReplicationView,
 } from "../src/metrics.ts";
+import { Registry } from "prom-client";
 import { createBoard, type Board } from "../src/board.ts";
 import type { Repository } from "../src/config.ts";
 import type { RepositoryState } from "../src/core/lag.ts";
@@ -85,5 +87,65 @@ describe("the metrics", () => {
     expect(text).toContain('phabmon_check_failures_total{repository="integration/autoland",reason="unknown_repository"} 0');
     expect(text).toContain("phabmon_pulse_connected 0");
     expect(text).toContain('phabmon_upstream_request_failures_total{service="phabricator"} 0');
+  });
+});
+
+describe("the status collectors", () => {
+  it("export each repository's status, the push id that holds the lag, and queue ownership, with no series for a missing queue", async () => {
+    const registry = new Registry();
+    const doc = {
+      generatedAt: "2026-12-03T03:00:00.000Z",
+      pulse: { connected: true },
+      repositories: [
+        {
+          repository: "integration/autoland",
+          callsign: "AUTOLAND",
+          status: "lagging" as const,
+          reason: "…",
+          lagSeconds: 600,
+          oldestUnverified: { pushId: 42, pushTime: "", user: "u", missingNode: "a".repeat(40), missingCommits: 2 },
+          blockedChecks: 1,
+          pending: 1,
+          lastCheck: null,
+          lastSuccess: null,
+          lastError: null,
+          lastPushReceived: null,
+        },
+        {
+          repository: "mozilla-central",
+          callsign: "MOZILLACENTRAL",
+          status: "ok" as const,
+          reason: null,
+          lagSeconds: 0,
+          oldestUnverified: null,
+          blockedChecks: 0,
+          pending: 0,
+          lastCheck: null,
+          lastSuccess: null,
+          lastError: null,
+          lastPushReceived: null,
+        },
+      ],
+      pipeline: null,
+      sync: null,
+      queues: [
+        { queue: "queue/u/q", owner: "service" as const, state: "ok" as const, messages: 1, consumers: 0 },
+        { queue: "queue/other/watched", owner: "watched" as const, state: "ok" as const, messages: 5, consumers: 1 },
+        { queue: "queue/other/gone", owner: "watched" as const, state: "missing" as const, messages: null, consumers: null },
+      ],
+    };
+    registerStatusCollectors(registry, { status: () => doc, ownQueues: ["queue/u/q"] });
+    const text = await registry.metrics();
+    expect(text).toContain('phabmon_repository_status{repository="integration/autoland",callsign="AUTOLAND",status="lagging"} 1');
+    expect(text).toContain('phabmon_repository_status{repository="integration/autoland",callsign="AUTOLAND",status="ok"} 0');
+    expect(text).toContain('phabmon_repository_status{repository="mozilla-central",callsign="MOZILLACENTRAL",status="ok"} 1');
+    expect(text).toContain('phabmon_oldest_unverified_push_id{repository="integration/autoland",callsign="AUTOLAND"} 42');
+    expect(text).not.toContain('phabmon_oldest_unverified_push_id{repository="mozilla-central"');
+    expect(text).toContain(
+      `phabmon_oldest_unverified_push_info{repository="integration/autoland",callsign="AUTOLAND",push_id="42",missing_node="${"a".repeat(40)}"} 2`,
+    );
+    expect(text).toContain('phabmon_queue_owned{queue="queue/u/q"} 1');
+    expect(text).toContain('phabmon_queue_owned{queue="queue/other/watched"} 0');
+    expect(text).not.toContain("queue/other/gone");
   });
 });
