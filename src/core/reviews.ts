@@ -231,13 +231,13 @@ export function expireReviews(book: ReviewBook, nowMs: number, limits: ReviewLim
   return { book: next, expired };
 }
 
-/**
- * How many reviews are in flight and the age (seconds) of the oldest, counted from its diff's creation
- * (or from when it was first seen, while that is unknown); 0 when none is in flight.
- */
-/** A review in flight for longer than this (seconds, from its diff's creation) is stuck: eight good days' reviews end to end. */
+/** A review in flight for longer than this (seconds, from its diff's creation) is stuck: eight times a good day's 12–15 minutes. */
 export const STUCK_REVIEW_S = 7200;
 
+/**
+ * How many reviews are in flight, the age (seconds) of the oldest, counted from its diff's creation
+ * (or from when it was first seen, while that is unknown), 0 when none is in flight, and how many are stuck.
+ */
 export function inFlightSummary(book: ReviewBook, nowMs: number): { count: number; oldestSeconds: number; stuck: number } {
   let oldestStart = Number.POSITIVE_INFINITY;
   let stuck = 0;

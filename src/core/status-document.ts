@@ -1,12 +1,11 @@
 // The document of GET /status and of the page at GET /: per repository its status and why, the push
 // that holds the lag, and when it was last checked; the code-review pipeline; the queues. Built from
 // what the checks published, at the instant asked about. Pure.
-import type { RepositoryState } from "./lag.ts";
+import { lagSeconds, type RepositoryState } from "./lag.ts";
 import { repositoryStatus, type Status, type StatusContext, type StatusPolicy } from "./repository-status.ts";
 import { reviewsInFlightAt, type ReviewView } from "./reviews.ts";
 import type { DepthReading } from "./queue-watch.ts";
 import type { BranchSync } from "./git-sync.ts";
-import { lagSeconds } from "./lag.ts";
 
 export interface RepositoryStatusEntry {
   repository: string;
