@@ -68,8 +68,8 @@ export interface CheckReport {
 
 type Verification = VerificationOutcome & {
   stoppedAt?: { push: Push; reason: StopReason };
-  /** How many commits of the push the walk stopped at the mirror did not have, when it stopped for a missing one. */
-  missingCount?: number;
+  /** Where the walk stopped for a commit the mirror lacks: the push, its first missing node and how many of its commits are missing. */
+  missing?: { pushId: number; node: string; count: number };
   /** Per push id: changesets the pushlog gave no Git hash (repositories checked as Git). */
   nullGit?: ReadonlyMap<number, number>;
   failure?: CheckFailure;
@@ -175,13 +175,19 @@ export function createMonitor(deps: MonitorDeps) {
       (n) => mirrored.get(n),
     );
     const stopped = walk.stoppedAt;
-    const missingCount =
-      stopped?.reason.kind === "missing" ? (commits.get(stopped.push.pushId)?.changesets ?? []).filter((n) => mirrored.get(n) === false).length : undefined;
+    const missing =
+      stopped?.reason.kind === "missing"
+        ? {
+            pushId: stopped.push.pushId,
+            node: stopped.reason.node,
+            count: (commits.get(stopped.push.pushId)?.changesets ?? []).filter((n) => mirrored.get(n) === false).length,
+          }
+        : undefined;
     return {
       pushes: timed,
       ...walk,
       nullGit,
-      ...(missingCount === undefined ? {} : { missingCount }),
+      ...(missing === undefined ? {} : { missing }),
       highestListed,
       waiting,
       ...(failure === undefined ? {} : { failure }),
@@ -342,10 +348,7 @@ export function createMonitor(deps: MonitorDeps) {
     const repositories = outcomes.map(({ repo, watch, failure, unverified, verification, receivedNew }): RepositoryReport => {
       const ok = failure === undefined;
       const repoError = failure?.message;
-      const stop = verification?.stoppedAt;
-      const missing =
-        stop?.reason.kind === "missing" ? { pushId: stop.push.pushId, node: stop.reason.node, count: verification?.missingCount ?? 1 } : undefined;
-      const after = watchAfterCheck(watch, { ok, error: repoError, unverified, atMs: at, missing, receivedNew });
+      const after = watchAfterCheck(watch, { ok, error: repoError, unverified, atMs: at, missing: verification?.missing, receivedNew });
       next.set(repo.path, after);
       const { state } = after;
       metrics.checks.inc({ repository: repo.path });
