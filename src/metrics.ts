@@ -327,26 +327,45 @@ export function registerLagCollector(
     log?: CollectorLog;
   },
 ): void {
-  const { repositories, states, connected, staleAfterMs, now, log } = options;
-  const repoLabels = REPO_LABELS;
+  const { repositories, states } = options;
+  registerLagGauge(
+    registry,
+    {
+      name: "phabmon_replication_lag_seconds",
+      help: "Now minus the push time of the oldest push not yet fully mirrored; 0 when the last check found everything mirrored; NaN before the first check and when the last successful check is more than three intervals old.",
+      labelNames: REPO_LABELS,
+    },
+    repositories.map(({ path, mirror }) => ({ labels: { repository: path, callsign: mirrorName(mirror) }, state: () => states.read().get(path) })),
+    options,
+  );
+}
+
+/**
+ * A lag gauge computed at each scrape (lag.ts's rules: NaN when unknown, a 0 only while Pulse is
+ * connected), one series per entry, from the state its check published.
+ */
+function registerLagGauge(
+  registry: Registry,
+  definition: { name: string; help: string; labelNames: readonly string[] },
+  series: ReadonlyArray<{ labels: Record<string, string>; state: () => RepositoryState | undefined }>,
+  options: { connected: () => boolean; staleAfterMs: number; now: () => number; log?: CollectorLog | undefined },
+): void {
+  const { connected, staleAfterMs, now, log } = options;
   new Gauge({
-    name: "phabmon_replication_lag_seconds",
-    help: "Now minus the push time of the oldest push not yet fully mirrored; 0 when the last check found everything mirrored; NaN before the first check and when the last successful check is more than three intervals old.",
-    labelNames: repoLabels,
+    ...definition,
     registers: [registry],
     collect() {
       const at = now();
-      for (const { path, mirror } of repositories) {
-        const callsign = mirrorName(mirror);
+      for (const { labels, state } of series) {
         let value = Number.NaN;
         try {
-          const state = states.read().get(path);
-          value = state === undefined ? Number.NaN : lagSeconds(state, at, staleAfterMs, connected());
+          const known = state();
+          value = known === undefined ? Number.NaN : lagSeconds(known, at, staleAfterMs, connected());
         } catch (error) {
           // A collector that throws fails the whole scrape; unknown is what we honestly have.
-          log?.warn({ err: (error as Error).message }, "lag collector failed");
+          log?.warn({ err: (error as Error).message, metric: definition.name }, "lag collector failed");
         }
-        this.set({ repository: path, callsign }, value);
+        this.set(labels, value);
       }
     },
   });
@@ -436,68 +455,55 @@ export function registerStatusCollectors(
   options: { status: () => StatusDocument; ownQueues: readonly string[]; log?: CollectorLog },
 ): void {
   const { status, log } = options;
-  // A few repositories' worth of pure arithmetic: built afresh for each gauge rather than cached.
-  const read = (): StatusDocument | undefined => {
-    try {
-      return status();
-    } catch (error) {
-      // A collector that throws fails the whole scrape; no series is what we honestly have.
-      log?.warn({ err: (error as Error).message }, "status collector failed");
-      return undefined;
-    }
-  };
-  new Gauge({
+  const registers = [registry];
+  // The registry reads its metrics in order: the first one's collect builds the document once and sets all four.
+  const repositoryStatus = new Gauge({
     name: "phabmon_repository_status",
     help: `1 for the repository's current status (${STATUSES.join(", ")}), 0 for the others; the reason is on /status.`,
     labelNames: [...REPO_LABELS, "status"],
-    registers: [registry],
-    collect() {
-      const doc = read();
-      if (doc === undefined) return;
-      for (const entry of doc.repositories) {
-        for (const s of STATUSES) this.set({ repository: entry.repository, callsign: entry.callsign, status: s }, entry.status === s ? 1 : 0);
-      }
-    },
+    registers,
+    collect: () => setAll(),
   });
-  new Gauge({
+  const pushId = new Gauge({
     name: "phabmon_oldest_unverified_push_id",
     help: "The id of the first push, in push order, not known to be fully mirrored: the one that holds the lag; absent when none.",
     labelNames: REPO_LABELS,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const entry of read()?.repositories ?? []) {
-        if (entry.oldestUnverified !== null) this.set({ repository: entry.repository, callsign: entry.callsign }, entry.oldestUnverified.pushId);
-      }
-    },
+    registers,
   });
-  new Gauge({
+  const pushInfo = new Gauge({
     name: "phabmon_oldest_unverified_push_info",
     help: "The push that holds the lag, for a dashboard's table: its id and first missing commit as labels (empty when not known); the value is how many of its commits are missing, NaN when not known. Absent when none holds the lag.",
     labelNames: [...REPO_LABELS, "push_id", "missing_node"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const entry of read()?.repositories ?? []) {
-        const push = entry.oldestUnverified;
-        if (push === null) continue;
-        const labels = { repository: entry.repository, callsign: entry.callsign, push_id: String(push.pushId), missing_node: push.missingNode ?? "" };
-        this.set(labels, push.missingCommits ?? Number.NaN);
-      }
-    },
+    registers,
   });
-  new Gauge({
+  const queueOwned = new Gauge({
     name: "phabmon_queue_owned",
     help: "1 for a queue this service declares and drains, 0 for one it only watches for another team (QUEUE_DEPTH_QUEUES).",
     labelNames: ["queue"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      // As phabmon_queue_messages: a queue that does not exist has no series.
-      for (const q of read()?.queues ?? []) if (q.state !== "missing") this.set({ queue: q.queue }, q.owner === "service" ? 1 : 0);
-      for (const queue of options.ownQueues) this.set({ queue }, 1);
-    },
+    registers,
   });
+  const setAll = () => {
+    for (const gauge of [repositoryStatus, pushId, pushInfo, queueOwned]) gauge.reset();
+    let doc: StatusDocument;
+    try {
+      doc = status();
+    } catch (error) {
+      // A collector that throws fails the whole scrape; no series is what we honestly have.
+      log?.warn({ err: (error as Error).message }, "status collector failed");
+      return;
+    }
+    for (const entry of doc.repositories) {
+      const labels = { repository: entry.repository, callsign: entry.callsign };
+      for (const s of STATUSES) repositoryStatus.set({ ...labels, status: s }, entry.status === s ? 1 : 0);
+      const push = entry.oldestUnverified;
+      if (push === null) continue;
+      pushId.set(labels, push.pushId);
+      pushInfo.set({ ...labels, push_id: String(push.pushId), missing_node: push.missingNode ?? "" }, push.missingCommits ?? Number.NaN);
+    }
+    // As phabmon_queue_messages: a queue that does not exist has no series.
+    for (const q of doc.queues) if (q.state !== "missing") queueOwned.set({ queue: q.queue }, q.owner === "service" ? 1 : 0);
+    for (const queue of options.ownQueues) queueOwned.set({ queue }, 1);
+  };
 }
 
 /** Set by the Git → hg sync check; created only when GIT_BRANCHES is set. */
@@ -559,24 +565,15 @@ export function registerSyncLagCollector(
     log?: CollectorLog;
   },
 ): void {
-  const { branches, states, connected, staleAfterMs, now, log } = options;
-  new Gauge({
-    name: "phabmon_sync_lag_seconds",
-    help: "Now minus the Git push time of the oldest Lando push whose head the hg pushlog does not carry yet; 0 when all are synced; NaN when unknown (before the first sync check, or the last successful one is more than three intervals old).",
-    labelNames: ["branch", "repository"],
-    registers: [registry],
-    collect() {
-      const at = now();
-      for (const { branch, repository } of branches) {
-        let value = Number.NaN;
-        try {
-          const state = states.read().get(branch)?.state;
-          value = state === undefined ? Number.NaN : lagSeconds(state, at, staleAfterMs, connected());
-        } catch (error) {
-          log?.warn({ err: (error as Error).message }, "sync lag collector failed");
-        }
-        this.set({ branch, repository }, value);
-      }
+  const { branches, states } = options;
+  registerLagGauge(
+    registry,
+    {
+      name: "phabmon_sync_lag_seconds",
+      help: "Now minus the Git push time of the oldest Lando push whose head the hg pushlog does not carry yet; 0 when all are synced; NaN when unknown (before the first sync check, or the last successful one is more than three intervals old).",
+      labelNames: ["branch", "repository"],
     },
-  });
+    branches.map(({ branch, repository }) => ({ labels: { branch, repository }, state: () => states.read().get(branch)?.state })),
+    options,
+  );
 }
