@@ -223,16 +223,21 @@ function intInRange(name: string, min: number, max: number) {
     .refine((n) => n >= min && n <= max, { message: `${name}: must be a whole number from ${min} to ${max}` });
 }
 
+/** The items of a comma-separated variable, trimmed, empty ones dropped. */
+function listItems(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 const NO_INPUT_HELP = "NO_INPUT_HOURS: hours without a push before a repository is no_input, e.g. 6, or per repository: 6,mozilla-central=48";
 
 /** `6` or `6,mozilla-central=48`: a default and overrides by hg path, in whole hours from 1 to 720. */
 function parseNoInputHours(value: string | undefined): { default: number; byRepository: Record<string, number> } | string {
   const hours = (v: string) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 720 ? Number(v) * 3600_000 : undefined);
   const result = { default: 6 * 3600_000, byRepository: {} as Record<string, number> };
-  for (const item of (value ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)) {
+  for (const item of listItems(value ?? "")) {
     const [path, h] = item.includes("=") ? (item.split("=", 2) as [string, string]) : [undefined, item];
     const ms = hours(h.trim());
     if (ms === undefined || (path !== undefined && !HG_PATH.test(path.trim()))) return `${NO_INPUT_HELP} (got "${item}")`;
@@ -247,10 +252,7 @@ const GIT_BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 /** `autoland=integration/autoland,beta=releases/mozilla-beta`: each Git branch and its hg repository. */
 function parseGitBranches(value: string): Array<{ branch: string; repository: string }> | string {
   const branches: Array<{ branch: string; repository: string }> = [];
-  for (const item of value
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)) {
+  for (const item of listItems(value)) {
     const [branch, repository, extra] = item.split("=").map((s) => s.trim());
     if (!branch || !repository || extra !== undefined || !GIT_BRANCH.test(branch) || !HG_PATH.test(repository)) {
       return `GIT_BRANCHES: "${item}" is not <git branch>=<hg path>; write e.g. autoland=integration/autoland,beta=releases/mozilla-beta`;
@@ -263,10 +265,7 @@ function parseGitBranches(value: string): Array<{ branch: string; repository: st
 
 function parseRepositories(value: string): RepositoryEntry[] | string {
   const repositories: RepositoryEntry[] = [];
-  for (const item of value
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)) {
+  for (const item of listItems(value)) {
     const [path, mirror, extra] = item.split("=").map((s) => s.trim());
     const [callsign, vcs, more] = (mirror ?? "").split(":").map((s) => s.trim());
     if (vcs !== undefined && (vcs !== "git" || more !== undefined)) {
@@ -359,12 +358,7 @@ const schema = z.object({
   QUEUE_DEPTH_QUEUES: z
     .string()
     .optional()
-    .transform((v) =>
-      (v ?? "")
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
+    .transform((v) => listItems(v ?? ""))
     .refine((qs) => qs.every((q) => /^queue\/[^/\s]+\/\S+$/.test(q)), {
       message: "QUEUE_DEPTH_QUEUES: each entry must be a full queue name, queue/<user>/<name>",
     }),
@@ -384,12 +378,7 @@ const schema = z.object({
   LANDO_EXCHANGE: nonBlank.default("exchange/landoprod/pushes"),
   LANDO_ROUTING_KEYS: nonBlank
     .default("gitpushes.#")
-    .transform((v) =>
-      v
-        .split(",")
-        .map((k) => k.trim())
-        .filter(Boolean),
-    )
+    .transform(listItems)
     .refine((keys) => keys.length > 0 && keys.every((k) => /^[A-Za-z0-9_.#*-]+$/.test(k)), {
       message: "LANDO_ROUTING_KEYS: a comma-separated list of AMQP binding keys, e.g. gitpushes.#",
     }),
