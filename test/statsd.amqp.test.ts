@@ -50,16 +50,21 @@ describe("STATSD_HOST (service)", () => {
     expect((await svc.finished).code).toBe(0);
   });
 
-  it("sends nothing while the lag is unknown (the first check failed), never a 0", async () => {
+  it("sends nothing while the lag is unknown (checks failing), never a 0, and the real lag once a check completes", async () => {
     const udp = await listen();
     const h = await harness({ repositories: [`${AUTOLAND}=AUTOLAND`], token: true });
-    await h.push(AUTOLAND, 1, Math.floor(Date.now() / 1000) - 60);
+    await h.push(AUTOLAND, 1, Math.floor(Date.now() / 1000) - 600, { mirrored: false });
     h.hg.fault = "500";
-    const svc = await h.start([], { STATSD_HOST: "127.0.0.1", STATSD_PORT: String(udp.port), UPSTREAM_TIMEOUT_SECONDS: "1" });
-    await svc.waitForLog("waiting for the next check");
-    // UDP on loopback arrives in microseconds; a second is ample for a datagram that was sent.
-    await new Promise((r) => setTimeout(r, 1000));
+    const svc = await h.start([], { STATSD_HOST: "127.0.0.1", STATSD_PORT: String(udp.port), UPSTREAM_TIMEOUT_SECONDS: "1", CHECK_SCHEDULE: "*/2 * * * * *" });
+    // Two failed checks, each followed by a send of what is known: nothing.
+    await svc.waitForLog("check failed", 2);
+    await svc.waitForLog("waiting for the next check", 2);
     expect(udp.lines).toEqual([]);
+    h.hg.fault = "none";
+    await until(() => udp.lines.length > 0);
+    // The first point is the real lag of the unmirrored push, not a 0 standing for "unknown".
+    expect(udp.lines[0]).toMatch(/^phabricator\.repository\.autoland\.seconds_behind_source_repo:6\d\d\|g$/);
+    expect(udp.lines.some((l) => l.endsWith(":0|g"))).toBe(false);
     svc.signal("SIGTERM");
     expect((await svc.finished).code).toBe(0);
   });
