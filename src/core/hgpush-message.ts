@@ -32,6 +32,9 @@ export interface RawMessage {
   routingKey: string;
 }
 
+// Without `stream`, decode() keeps no state between calls, so one decoder serves every message.
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 const NODE = z.string().regex(/^[0-9a-f]{40}$/, "not a 40-hex node");
 
 /**
@@ -90,7 +93,7 @@ export function decodeHgpushMessage(message: RawMessage, hgUrl: string): Decoded
   }
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(message.body));
+    json = JSON.parse(UTF8.decode(message.body));
   } catch (error) {
     return { kind: "rejected", reason: "not_json", detail: (error as Error).message.slice(0, 200) };
   }
