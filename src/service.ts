@@ -4,7 +4,6 @@
 import type { Server } from "node:http";
 import type { Registry } from "prom-client";
 import type { AddressInfo } from "node:net";
-import cron, { type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
 import { pipelineOffReason, type Config } from "./config.ts";
 import { PulseClient, type DrainOptions, type SetAsideCopy } from "./adapters/pulse.ts";
@@ -35,6 +34,7 @@ import { createGitSync, type GitSync, type SyncReport, type SyncView } from "./g
 import { createQueueDepths, type QueueDepths } from "./queue-depths.ts";
 import { createReviewLookup } from "./adapters/review-lookup.ts";
 import { createHttpServer } from "./server.ts";
+import { startCheckTimer } from "./check-timer.ts";
 import { createScheduler, defaultRunPolicy, type Check, type RunResult, type Scheduler } from "./scheduler.ts";
 import type { VersionInfo } from "./version.ts";
 import { statusDocument, type StatusDocument } from "./core/status-document.ts";
@@ -493,9 +493,11 @@ export async function startService(
   const controller = new AbortController();
 
   // checkNow is a function declaration, hoisted: the schedule can name it before it is written out.
-  const task: ScheduledTask = cron.schedule(config.checkSchedule, () => checkNow(), { name: "check", noOverlap: true });
-  task.on("execution:missed", () => log.warn("a scheduled check was missed (the process was busy or asleep)"));
-  const nextCheckAt = (): string | undefined => task.getNextRun()?.toISOString();
+  const timer = startCheckTimer(config.checkSchedule, {
+    run: () => void checkNow(),
+    missed: () => log.warn("a scheduled check was missed (the process was busy or asleep)"),
+  });
+  const nextCheckAt = (): string | undefined => timer.nextRun()?.toISOString();
 
   function checkNow(): Promise<CheckResult | undefined> {
     if (stopping) return Promise.resolve(undefined);
@@ -532,7 +534,7 @@ export async function startService(
       if (stopping) return;
       stopping = true;
       log.info("stopping: no new checks; the running one hands back what it has not verified");
-      await task.destroy();
+      await timer.stop();
       controller.abort();
       if (running) {
         await Promise.race([running, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);

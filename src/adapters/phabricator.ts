@@ -24,9 +24,16 @@ const envelope = z.object({
   error_info: z.string().nullable().optional().default(null),
 });
 
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+// A row is checked to be an object with a `fields` object, and not copied: a page of
+// diffusion.commit.search is 100 rows of a dozen nested objects each (author, committer, auditStatus,
+// policy…), of which the callers read two or three fields and check those themselves. Copying them
+// all (z.record, passthrough) cost 200-400 µs a page on top of JSON.parse's 300-440 µs.
+const searchRow = z.custom<{ fields: Record<string, unknown> }>((row) => isRecord(row) && isRecord(row.fields));
 const searchResult = z.object({
-  data: z.array(z.object({ fields: z.record(z.string(), z.unknown()) }).passthrough()),
-  cursor: z.object({ after: z.union([z.string(), z.number()]).nullable() }).passthrough(),
+  data: z.array(searchRow),
+  cursor: z.object({ after: z.union([z.string(), z.number()]).nullable() }),
 });
 
 export interface ConduitClient {
@@ -70,7 +77,7 @@ export function createConduitClient(upstream: Upstream, token: string): ConduitC
       for (let page = 0; page < 1000; page++) {
         const result = searchResult.safeParse(await call(method, after === null ? params : { ...params, after }, signal));
         if (!result.success) throw new UpstreamError("phabricator", `${method}: unexpected result shape`);
-        rows.push(...result.data.data);
+        for (const row of result.data.data) rows.push(row);
         const next = result.data.cursor.after;
         if (next === null) return rows;
         after = String(next);
