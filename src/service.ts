@@ -33,7 +33,6 @@ import { createPipeline, type Pipeline, type PipelineReport } from "./pipeline.t
 import { createGitSync, type GitSync, type SyncReport, type SyncView } from "./git-sync.ts";
 import { createQueueDepths, type QueueDepths } from "./queue-depths.ts";
 import { createReviewLookup } from "./adapters/review-lookup.ts";
-import { createHttpServer } from "./server.ts";
 import { startCheckTimer } from "./check-timer.ts";
 import { createScheduler, defaultRunPolicy, type Check, type RunResult, type Scheduler } from "./scheduler.ts";
 import type { VersionInfo } from "./version.ts";
@@ -436,6 +435,9 @@ export async function startService(
 ): Promise<RunningService> {
   const { log, config, pulse, monitor } = app;
   const now = options.now ?? Date.now;
+  // Loaded here, not at the top: `report-lag --once` serves nothing, and node:http with the status
+  // page cost 20-30 ms of a one-shot check's start (measured after undici, which --once loads anyway).
+  const { createHttpServer } = await import("./server.ts");
   const server = createHttpServer({
     registry: app.registry,
     metricsToken: options.metricsToken,

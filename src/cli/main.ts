@@ -10,9 +10,10 @@ if (!command) {
   process.stderr.write(`unknown command ${name}\n`);
   process.exit(2);
 }
-const code = await command(args, processIo()).catch((error: unknown) => {
-  process.stderr.write(`${name}: ${(error as Error).message}\n`);
-  return 1;
-});
-// Timers of libraries (cron, keep-alive sockets) must not keep a finished command alive.
-process.exit(code);
+void command(args, processIo())
+  .catch((error: unknown) => {
+    process.stderr.write(`${name}: ${(error as Error).message}\n`);
+    return 1;
+  })
+  // Timers of libraries (cron, keep-alive sockets) must not keep a finished command alive.
+  .then((code) => process.exit(code));
