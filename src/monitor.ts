@@ -6,7 +6,7 @@ import type { Repository } from "./config.ts";
 import type { PushlogClient } from "./adapters/pushlog.ts";
 import { mirrorName, type Mirror } from "./mirror.ts";
 import type { Push } from "./core/hgpush-message.ts";
-import { pushIdRanges, walkPushes, type PushCommits, type StopReason } from "./core/push-walk.ts";
+import { pushIdRanges, walkPushes, walkStop, type PushCommits, type StopReason } from "./core/push-walk.ts";
 import { lagSeconds, replicationDelays } from "./core/lag.ts";
 import { humanSuffix } from "./core/duration.ts";
 import { idsAfter, missingPushIds } from "./core/pushlog-gaps.ts";
@@ -118,6 +118,8 @@ export function createMonitor(deps: MonitorDeps) {
       return pending;
     };
     let next = fetchRange(0);
+    // The walk so far stopped here: the next range resumes it (walkStop).
+    let resumeAt = 0;
     for (const [index, range] of ranges.entries()) {
       if (signal?.aborted) {
         failure = checkFailure("pushlog", "hgmo", new CheckStoppedError());
@@ -150,16 +152,14 @@ export function createMonitor(deps: MonitorDeps) {
         const have = await mirrorOf(repo).has(unique, signal);
         for (const node of unique) mirrored.set(node, have.has(node));
         log.debug({ repository: repo.path, range, commits: unique.length, mirrored: have.size }, "checked a range of pushes");
-        if (
-          !walkNeedsMore(
-            walkPushes(
-              pushes,
-              (p) => commits.get(p.pushId),
-              (n) => mirrored.get(n),
-            ),
-          )
-        )
-          break;
+        const stop = walkStop(
+          pushes,
+          (p) => commits.get(p.pushId),
+          (n) => mirrored.get(n),
+          resumeAt,
+        );
+        if (!walkNeedsMore(stop)) break;
+        resumeAt = stop?.index ?? pushes.length;
       } catch (err) {
         failure = checkFailure(step, step === "mirror" ? "phabricator" : "hgmo", err, { signal });
         break;

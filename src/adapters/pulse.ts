@@ -69,6 +69,8 @@ export interface DrainOptions {
   /** Stop waiting for more once nothing has arrived for this long. */
   idleMs?: number;
   signal?: AbortSignal | undefined;
+  /** Called with each delivery as it arrives, while the rest are still on their way. */
+  onDelivery?: (delivery: Delivery) => void;
 }
 
 export class PulseError extends Error {
@@ -473,14 +475,16 @@ export class PulseQueueSession {
           // What arrives after the collection ended stays unacked and goes back at settle.
           if (!this.collecting) return;
           this.messages.push(msg);
-          this.deliveries.push({
+          const delivery: Delivery = {
             index: this.deliveries.length,
             routingKey: msg.fields.routingKey,
             exchange: msg.fields.exchange,
             body: msg.content,
             contentType: typeof msg.properties.contentType === "string" ? msg.properties.contentType : undefined,
             redelivered: msg.fields.redelivered,
-          });
+          };
+          this.deliveries.push(delivery);
+          options.onDelivery?.(delivery);
           if (this.deliveries.length >= expected) return finish();
           clearTimeout(timer);
           timer = setTimeout(finish, idleMs);

@@ -26,6 +26,23 @@ export interface WalkResult {
   stoppedAt?: { push: Push; reason: StopReason };
 }
 
+type Judgement = { kind: "verified" } | { kind: "given_up"; reason: GiveUpReason } | { kind: "stop"; reason: StopReason };
+
+/** The walk's rule for one push: verified, passed over, or where the walk stops. */
+function judge(push: Push, commitsOf: (push: Push) => PushCommits | undefined, mirrored: (node: string) => boolean | undefined): Judgement {
+  const commits = commitsOf(push);
+  if (!commits) return { kind: "stop", reason: { kind: "unknown" } };
+  if (!commits.changesets) {
+    return commits.givenUp === undefined ? { kind: "stop", reason: { kind: "not_in_pushlog" } } : { kind: "given_up", reason: commits.givenUp };
+  }
+  for (const node of commits.changesets) {
+    const state = mirrored(node);
+    if (state === undefined) return { kind: "stop", reason: { kind: "unknown" } };
+    if (!state) return { kind: "stop", reason: { kind: "missing", node } };
+  }
+  return { kind: "verified" };
+}
+
 /**
  * @param mirrored true or false for each commit the mirror was asked about; undefined when unknown.
  */
@@ -37,21 +54,38 @@ export function walkPushes(
   const verified: Push[] = [];
   const givenUp: WalkResult["givenUp"] = [];
   for (const push of pushes) {
-    const commits = commitsOf(push);
-    if (!commits) return { verified, givenUp, stoppedAt: { push, reason: { kind: "unknown" } } };
-    if (!commits.changesets) {
-      if (commits.givenUp === undefined) return { verified, givenUp, stoppedAt: { push, reason: { kind: "not_in_pushlog" } } };
-      givenUp.push({ push, reason: commits.givenUp });
-      continue;
-    }
-    for (const node of commits.changesets) {
-      const state = mirrored(node);
-      if (state === undefined) return { verified, givenUp, stoppedAt: { push, reason: { kind: "unknown" } } };
-      if (!state) return { verified, givenUp, stoppedAt: { push, reason: { kind: "missing", node } } };
-    }
-    verified.push(push);
+    const judged = judge(push, commitsOf, mirrored);
+    if (judged.kind === "stop") return { verified, givenUp, stoppedAt: { push, reason: judged.reason } };
+    if (judged.kind === "given_up") givenUp.push({ push, reason: judged.reason });
+    else verified.push(push);
   }
   return { verified, givenUp };
+}
+
+/** Where a walk stops, as an index into its pushes and the reason; absent when it goes through them all. */
+export interface WalkStop {
+  index: number;
+  stoppedAt: { push: Push; reason: StopReason };
+}
+
+/**
+ * The stop of walkPushes alone, from push `from` on, collecting nothing it passes: for a walk that is
+ * resumed as ranges of the pushlog and answers of the mirror come in. What it learns only grows (a
+ * push once verified stays verified), so it resumes from the last stop, and a 5,000-push walk over 25
+ * ranges looks at each push about once instead of once a range.
+ */
+export function walkStop(
+  pushes: readonly Push[],
+  commitsOf: (push: Push) => PushCommits | undefined,
+  mirrored: (node: string) => boolean | undefined,
+  from = 0,
+): WalkStop | undefined {
+  for (let index = from; index < pushes.length; index++) {
+    const push = pushes[index] as Push;
+    const judged = judge(push, commitsOf, mirrored);
+    if (judged.kind === "stop") return { index, stoppedAt: { push, reason: judged.reason } };
+  }
+  return undefined;
 }
 
 /**

@@ -91,7 +91,8 @@ export function readSlice(watch: RepositoryWatch, range: { startId: number; endI
  * Whether the walk needs the next range: only while it stopped for want of data. Past a push that
  * is not mirrored, or not listed yet, nothing can be acked, so there is no need to ask further.
  */
-export function walkNeedsMore(walk: WalkResult): boolean {
+export function walkNeedsMore(walk: Pick<WalkResult, "stoppedAt"> | undefined): boolean {
+  if (walk === undefined) return false;
   return walk.stoppedAt !== undefined && walk.stoppedAt.reason.kind === "unknown";
 }
 

@@ -1,5 +1,7 @@
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { MAX_MESSAGE_BYTES, decodeHgpushMessage, repositoryPath } from "../../src/core/hgpush-message.ts";
+import { MAX_MESSAGE_BYTES, changegroup, decodeHgpushMessage, repositoryPath, wellFormedChangegroup } from "../../src/core/hgpush-message.ts";
+import { badMessages } from "../support/bad-messages.ts";
 import { changegroupV1, changegroupV2, otherTypeV2 } from "../support/hgpush.ts";
 
 const HG = "https://hg.mozilla.org";
@@ -88,5 +90,72 @@ describe("repositoryPath", () => {
     // Dot segments are resolved before the prefix is compared, so they cannot climb out of HG_URL.
     expect(repositoryPath("https://example.org/hg/../secret/repo", "https://example.org/hg")).toBeUndefined();
     expect(repositoryPath("https://example.org/hg/a/../b", "https://example.org/hg")).toBe("b");
+  });
+});
+
+describe("wellFormedChangegroup (the decoder's reading without zod)", () => {
+  // Every value it accepts, the changegroup schema accepts and reads the same; what it leaves, the
+  // schema decides. Over the recorded messages, the bad-message fixtures and edge cases of each field.
+  const REAL_DATA = new URL("../../../shared/real-data/", import.meta.url);
+  const recorded = existsSync(REAL_DATA)
+    ? readdirSync(REAL_DATA)
+        .filter((f) => f.startsWith("pulse-hgpush-"))
+        .map((f) => JSON.parse(readFileSync(new URL(f, REAL_DATA), "utf8")) as unknown)
+    : [];
+  // A recorded body, or a recorded payload (treeherder's fixture keeps the payload alone).
+  const dataOf = (message: unknown): unknown => {
+    const payload = (message as { payload?: { type?: unknown; data?: unknown } } | null)?.payload ?? message;
+    return payload !== null && typeof payload === "object" && "type" in payload ? (payload as { data?: unknown }).data : payload;
+  };
+  const good = changegroupV2(HG, "integration/autoland", [{ pushId: 5, time: 1_700_000_000 }]).payload.data;
+  const entry = good.pushlog_pushes[0] as Record<string, unknown>;
+  const edited = (patch: Record<string, unknown>) => ({ ...good, ...patch });
+  const withEntry = (patch: Record<string, unknown>) => edited({ pushlog_pushes: [{ ...entry, ...patch }] });
+  const cases: Array<[string, unknown]> = [
+    ["the fixture", good],
+    ["without source", { repo_url: good.repo_url, heads: good.heads, pushlog_pushes: good.pushlog_pushes }],
+    ["source null", edited({ source: null })],
+    ["an extra key", edited({ extra: 1 })],
+    ["no pushes", edited({ pushlog_pushes: [] })],
+    ["an upper-case head", edited({ heads: [good.heads[0]?.toUpperCase()] })],
+    ["a short head", edited({ heads: ["abc"] })],
+    ["a head that is a number", edited({ heads: [1] })],
+    ["repo_url a number", edited({ repo_url: 1 })],
+    ["repo_url of 2,001 characters", edited({ repo_url: "x".repeat(2001) })],
+    ["pushid 0", withEntry({ pushid: 0 })],
+    ["pushid 1.5", withEntry({ pushid: 1.5 })],
+    ["pushid a string", withEntry({ pushid: "5" })],
+    ["pushid beyond the safe integers", withEntry({ pushid: 2 ** 53 })],
+    ["time of 11 digits", withEntry({ time: 17_000_000_000 })],
+    ["time 1e11", withEntry({ time: 1e11 })],
+    ["time negative", withEntry({ time: -1 })],
+    ["time 1.5", withEntry({ time: 1.5 })],
+    ["user of 1,001 characters", withEntry({ user: "u".repeat(1001) })],
+    ["user missing", withEntry({ user: undefined })],
+    ["an entry that is a list", edited({ pushlog_pushes: [[]] })],
+    ["heads missing", edited({ heads: undefined })],
+    ["null", null],
+    ["a list", [good]],
+    ...badMessages(HG, "integration/autoland").map((m): [string, unknown] => {
+      try {
+        return [`bad message: ${m.name}`, dataOf(JSON.parse(m.body.toString("utf8")))];
+      } catch {
+        return [`bad message: ${m.name}`, undefined];
+      }
+    }),
+    ...recorded.map((m, i): [string, unknown] => [`recorded message ${i}`, dataOf(m)]),
+  ];
+
+  it.each(cases)("%s", (_name, data) => {
+    const fast = wellFormedChangegroup(data);
+    const schema = changegroup.safeParse(data);
+    if (fast !== undefined) expect(schema).toEqual({ success: true, data: fast });
+  });
+
+  it("reads the fixture and the recorded messages itself (the schema is only the fallback)", () => {
+    expect(wellFormedChangegroup(good)).toBeDefined();
+    const changegroups = recorded.map(dataOf).filter((d) => typeof d === "object" && d !== null && "pushlog_pushes" in d);
+    expect(changegroups.length).toBe(recorded.length === 0 ? 0 : 6);
+    for (const data of changegroups) expect(wellFormedChangegroup(data)).toBeDefined();
   });
 });

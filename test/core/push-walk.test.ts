@@ -1,8 +1,45 @@
 import { describe, expect, it } from "vitest";
-import { pushIdRanges, walkPushes } from "../../src/core/push-walk.ts";
+import { pushIdRanges, walkPushes, walkStop, type PushCommits } from "../../src/core/push-walk.ts";
 import type { Push } from "../../src/core/hgpush-message.ts";
 
 const push = (pushId: number): Push => ({ repository: "r", pushId, pushTime: 1000 + pushId, user: "u" });
+
+describe("walkStop", () => {
+  it("stops where walkPushes stops, and a walk resumed from each stop as more is learnt ends where a walk from the start does", () => {
+    const pushes = Array.from({ length: 12 }, (_, i) => push(i + 1));
+    const commits = new Map<number, PushCommits>();
+    const mirrored = new Map<string, boolean>();
+    const commitsOf = (p: Push) => commits.get(p.pushId);
+    // Learnt three pushes at a time, as a check learns a pushlog range and the mirror's answers for it;
+    // push 5 is given up, push 11's commit is missing.
+    let resumeAt = 0;
+    for (let learnt = 3; learnt <= 12; learnt += 3) {
+      for (let id = learnt - 2; id <= learnt; id++) {
+        commits.set(id, id === 5 ? { changesets: undefined, givenUp: "stripped" } : { changesets: [`n${id}`] });
+        mirrored.set(`n${id}`, id !== 11);
+      }
+      const fromStart = walkPushes(pushes, commitsOf, (n) => mirrored.get(n));
+      const resumed = walkStop(pushes, commitsOf, (n) => mirrored.get(n), resumeAt);
+      expect(resumed?.stoppedAt).toEqual(fromStart.stoppedAt);
+      expect(walkStop(pushes, commitsOf, (n) => mirrored.get(n))).toEqual(resumed);
+      resumeAt = resumed?.index ?? pushes.length;
+    }
+    expect(walkStop(pushes, commitsOf, (n) => mirrored.get(n), resumeAt)).toEqual({
+      index: 10,
+      stoppedAt: { push: push(11), reason: { kind: "missing", node: "n11" } },
+    });
+  });
+
+  it("is undefined when every push from `from` on is verified or given up", () => {
+    expect(
+      walkStop(
+        [push(1), push(2)],
+        () => ({ changesets: [] }),
+        () => true,
+      ),
+    ).toBeUndefined();
+  });
+});
 
 describe("walkPushes", () => {
   const commits = new Map<number, string[] | undefined>([
