@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { UpstreamError, mapLimited, type Upstream } from "./upstream.ts";
 import { UnknownRepositoryError, type Mirror } from "../mirror.ts";
+import { isRecord } from "../core/json-shape.ts";
 
 export const CONDUIT_PAGE = 100;
 
@@ -23,8 +24,6 @@ const envelope = z.object({
   error_code: z.string().nullable().optional().default(null),
   error_info: z.string().nullable().optional().default(null),
 });
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 // A row is checked to be an object with a `fields` object, and not copied: a page of
 // diffusion.commit.search is 100 rows of a dozen nested objects each (author, committer, auditStatus,

@@ -2,8 +2,9 @@
 // per range. The URL is always built from HG_URL, never taken from a message.
 import { z } from "zod";
 import { UpstreamError, type Upstream } from "./upstream.ts";
+import { NODE_PATTERN, isNode, isRecord } from "../core/json-shape.ts";
 
-const NODE = z.string().regex(/^[0-9a-f]{40}$/);
+const NODE = z.string().regex(NODE_PATTERN);
 
 export const pushesV2 = z.object({
   lastpushid: z.number().int().nonnegative(),
@@ -20,10 +21,6 @@ export const pushesV2 = z.object({
 });
 
 type PushesV2 = z.infer<typeof pushesV2>;
-
-const NODE_PATTERN = /^[0-9a-f]{40}$/;
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
-const isNode = (value: unknown): value is string => typeof value === "string" && NODE_PATTERN.test(value);
 
 /**
  * A well-formed version=2 answer read without zod; undefined for anything else, which `pushesV2` then

@@ -5,6 +5,7 @@ import { ConfigError, readConfig, type Config } from "../config.ts";
 import { createLogger } from "../logger.ts";
 import { formatReport } from "../monitor.ts";
 import { namedPushIds } from "../core/hgpush-message.ts";
+import { NODE_PATTERN } from "../core/json-shape.ts";
 import { buildApp } from "../service.ts";
 import { createPushlogClient } from "../adapters/pushlog.ts";
 import { createConduitClient } from "../adapters/phabricator.ts";
@@ -50,7 +51,7 @@ async function describeNode(app: App, node: string, nowMs: number): Promise<stri
   }
   if (lines.length > 0) return lines;
   // A full 40-hex id hg does not know may be a Git commit: where has it got to since Lando landed it?
-  if (/^[0-9a-f]{40}$/.test(node) && (app.config.gitSync !== undefined || app.config.repositories.some((r) => r.mirror.vcs === "git"))) {
+  if (NODE_PATTERN.test(node) && (app.config.gitSync !== undefined || app.config.repositories.some((r) => r.mirror.vcs === "git"))) {
     const gitRepositories = app.config.repositories.filter((r) => r.mirror.vcs === "git").map((r) => r.path);
     const repositories = [...new Set([...(app.config.gitSync?.branches.map((b) => b.repository) ?? []), ...gitRepositories])];
     const status = await lookupGitCommit(node, {

@@ -1,6 +1,7 @@
 // Decodes one hgpush Pulse message (mozilla/version-control-tools pylib/vcsreplicator/vcsreplicator/pushnotifications.py, docs/hgmo/notifications.rst) into the pushes it announces, or says why it
 // is set aside. Pure: the caller hands in the raw delivery.
 import { z } from "zod";
+import { NODE_PATTERN, isNode, isRecord } from "./json-shape.ts";
 
 /** Pulse asks for messages under 8 KiB; anything this large is not an hgpush message. */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -35,7 +36,7 @@ export interface RawMessage {
 // Without `stream`, decode() keeps no state between calls, so one decoder serves every message.
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
-const NODE = z.string().regex(/^[0-9a-f]{40}$/, "not a 40-hex node");
+const NODE = z.string().regex(NODE_PATTERN, "not a 40-hex node");
 
 /**
  * From 2016 until September 2018 hg.mozilla.org sent `time` ten times too large: the template rendered
@@ -63,9 +64,6 @@ export const changegroup = z.object({
 
 type Changegroup = z.infer<typeof changegroup>;
 
-const NODE_PATTERN = /^[0-9a-f]{40}$/;
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
-
 /**
  * The changegroup data of a well-formed message, read without zod; undefined for anything else, which
  * the schema above then reads and says why. Every value it accepts the schema accepts and reads the
@@ -76,7 +74,7 @@ export function wellFormedChangegroup(data: unknown): Changegroup | undefined {
   if (!isRecord(data)) return undefined;
   const { repo_url: repoUrl, heads, source, pushlog_pushes: entries } = data;
   if (typeof repoUrl !== "string" || repoUrl.length > 2000) return undefined;
-  if (!Array.isArray(heads) || heads.length > 10_000 || !heads.every((h) => typeof h === "string" && NODE_PATTERN.test(h))) return undefined;
+  if (!Array.isArray(heads) || heads.length > 10_000 || !heads.every(isNode)) return undefined;
   if (source !== undefined && typeof source !== "string") return undefined;
   if (!Array.isArray(entries) || entries.length > 10_000) return undefined;
   const pushes: Changegroup["pushlog_pushes"] = [];
@@ -88,7 +86,7 @@ export function wellFormedChangegroup(data: unknown): Changegroup | undefined {
     if (typeof time !== "number" || !Number.isSafeInteger(time) || time < 0 || time >= 1e11) return undefined;
     pushes.push({ pushid, user, time });
   }
-  return { repo_url: repoUrl, heads: heads as string[], ...(source === undefined ? {} : { source }), pushlog_pushes: pushes };
+  return { repo_url: repoUrl, heads, ...(source === undefined ? {} : { source }), pushlog_pushes: pushes };
 }
 
 const envelope = z.object({ payload: z.record(z.string(), z.unknown()) });

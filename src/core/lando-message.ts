@@ -6,8 +6,9 @@
 // each branch to its new head only; a message with only tags carries no branch head. Pure.
 import { z } from "zod";
 import { MAX_MESSAGE_BYTES } from "./hgpush-message.ts";
+import { NODE_PATTERN } from "./json-shape.ts";
 
-const SHA = z.string().regex(/^[0-9a-f]{40}$/, "not a 40-hex Git commit");
+const SHA = z.string().regex(NODE_PATTERN, "not a 40-hex Git commit");
 
 const payload = z.object({
   type: z.string(),
