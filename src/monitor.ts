@@ -94,7 +94,13 @@ export function createMonitor(deps: MonitorDeps) {
   /** The contract's labels of the per-repository replication series. */
   const labelsOf = (repo: Repository) => ({ repository: repo.path, callsign: mirrorName(repo.mirror) });
 
-  async function verifyRepository(repo: Repository, watch: RepositoryWatch, pushes: readonly Push[], signal?: AbortSignal): Promise<Verification> {
+  async function verifyRepository(
+    repo: Repository,
+    watch: RepositoryWatch,
+    pushes: readonly Push[],
+    identity: Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<Verification> {
     const commits = new Map<number, PushCommits>();
     const mirrored = new Map<string, boolean>();
     const pushTimes = new Map<number, number>();
@@ -149,6 +155,8 @@ export function createMonitor(deps: MonitorDeps) {
         if (reading.highestListed !== undefined) highestListed = Math.max(highestListed ?? 0, reading.highestListed);
         const unique = [...new Set([...reading.commits.values()].flatMap((c) => c.changesets ?? []))].filter((n) => !mirrored.has(n));
         step = "mirror";
+        // The mirror's answer to "do you have this repository", asked while the queue was read.
+        if (index === 0) await identity;
         const have = await mirrorOf(repo).has(unique, signal);
         for (const node of unique) mirrored.set(node, have.has(node));
         log.debug({ repository: repo.path, range, commits: unique.length, mirrored: have.size }, "checked a range of pushes");
@@ -233,6 +241,16 @@ export function createMonitor(deps: MonitorDeps) {
 
   async function runCheck(signal?: AbortSignal): Promise<CheckReport> {
     const started = deps.now();
+    // Asked while the queue is read: whether each mirror has its repository (for Conduit the
+    // repository's PHID, once per process), which the first range would otherwise wait for, and with
+    // it the first connection to the mirror. Its failure is the verification's (step "mirror").
+    const identities = new Map(
+      deps.repositories.map((repo) => {
+        const asked = mirrorOf(repo).exists(signal);
+        asked.catch(() => undefined);
+        return [repo.path, asked] as const;
+      }),
+    );
     const read = await readQueue(deps, monitored, signal);
     if (read.kind !== "read") {
       if (read.kind === "failed") log.error({ err: read.failure.message }, "check failed: cannot read the queue");
@@ -251,6 +269,7 @@ export function createMonitor(deps: MonitorDeps) {
       );
     }
     const { plan, queueLost, unusable } = read;
+    const identityOf = (repo: Repository) => identities.get(repo.path) ?? mirrorOf(repo).exists(signal);
     const verifications = await Promise.all(
       deps.repositories.map(async (repo) => {
         const fromMessages = plan.pushesByRepository.get(repo.path) ?? [];
@@ -265,13 +284,11 @@ export function createMonitor(deps: MonitorDeps) {
         // With nothing to verify the check would otherwise vouch for a repository it never asked about.
         const verification: Verification =
           merged.length > 0
-            ? await verifyRepository(repo, watch, merged, signal)
-            : await mirrorOf(repo)
-                .exists(signal)
-                .then(
-                  () => NOTHING_TO_VERIFY,
-                  (err: unknown) => ({ ...NOTHING_TO_VERIFY, failure: checkFailure("mirror", "phabricator", err, { signal }) }),
-                );
+            ? await verifyRepository(repo, watch, merged, identityOf(repo), signal)
+            : await identityOf(repo).then(
+                () => NOTHING_TO_VERIFY,
+                (err: unknown) => ({ ...NOTHING_TO_VERIFY, failure: checkFailure("mirror", "phabricator", err, { signal }) }),
+              );
         watch = watchAfterVerification(watch, verification);
         for (const { push, reason } of verification.givenUp) {
           log.warn(

@@ -8,7 +8,7 @@ import type { Delivery } from "../src/adapters/pulse.ts";
 import type { PushlogClient, PushlogPush, PushlogSlice } from "../src/adapters/pushlog.ts";
 import { lagSeconds } from "../src/core/lag.ts";
 import { createRegistry, messageMetrics, replicationMetrics, type ReplicationView } from "../src/metrics.ts";
-import type { Mirror } from "../src/mirror.ts";
+import { UnknownRepositoryError, type Mirror } from "../src/mirror.ts";
 import { createMonitor } from "../src/monitor.ts";
 import type { QueueSession } from "../src/queue-read.ts";
 import type { Repository } from "../src/config.ts";
@@ -20,7 +20,8 @@ const REPOS: Repository[] = [{ path: AUTOLAND, mirror: { kind: "phabricator-cond
 const NOW_MS = Date.UTC(2026, 11, 2, 12, 0, 0);
 const T = NOW_MS / 1000 - 3600;
 
-function world(options: { pushes: number; mirroredUpTo: number; mirrorFails?: boolean }) {
+function world(options: { pushes: number; mirroredUpTo: number; mirrorFails?: boolean; unknownRepository?: boolean }) {
+  const events: string[] = [];
   const deliveries: Delivery[] = Array.from({ length: options.pushes }, (_, i) => ({
     index: i,
     routingKey: AUTOLAND,
@@ -63,13 +64,18 @@ function world(options: { pushes: number; mirroredUpTo: number; mirrorFails?: bo
   const mirror: Mirror = {
     name: "MOZILLACENTRAL",
     how: "fake",
-    exists: () => Promise.resolve(),
+    exists: () => {
+      events.push("exists");
+      // As the Conduit kind answers a callsign diffusion.repository.search does not find (src/adapters/phabricator.ts).
+      return options.unknownRepository ? Promise.reject(new UnknownRepositoryError("MOZILLACENTRAL")) : Promise.resolve();
+    },
     has: (nodes) =>
       options.mirrorFails ? Promise.reject(new Error("diffusion.commit.search: HTTP 500")) : Promise.resolve(new Set(nodes.filter((n) => mirrored.has(n)))),
   };
   const registry = createRegistry({ version: "t", commit: "t" });
   let published: ReplicationView = new Map();
   return {
+    events,
     session,
     acked,
     ranges,
@@ -95,7 +101,10 @@ function monitorOf(w: ReturnType<typeof world>) {
     checkIntervalMs: 300_000,
     maxMessagesPerCheck: 10_000,
     readOnly: false,
-    drain: () => Promise.resolve(w.session),
+    drain: () => {
+      w.events.push("drain");
+      return Promise.resolve(w.session);
+    },
     recordDepth: () => undefined,
     messageMetrics: messageMetrics(w.registry, REPOS),
     log: testLog.log,
@@ -149,6 +158,18 @@ describe("the replication check with fakes of its ports", () => {
     expect(w.acked).toEqual([[]]);
     expect(Number.isNaN(report.repositories[0]?.lagSeconds)).toBe(true);
     expect(testLog.lines.some((l) => l.msg === "check failed")).toBe(true);
+  });
+
+  it("asks the mirror for its repository before reading the queue, and a repository it lacks fails the check as unknown_repository", async () => {
+    const ok = world({ pushes: 3, mirroredUpTo: 3 });
+    await monitorOf(ok).runCheck();
+    // Once per check at most: the Conduit kind answers it from memory after the first time.
+    expect(ok.events).toEqual(["exists", "drain"]);
+    const w = world({ pushes: 3, mirroredUpTo: 3, unknownRepository: true });
+    const report = await monitorOf(w).runCheck();
+    expect(report.repositories[0]).toMatchObject({ ok: false, reason: "unknown_repository" });
+    expect(report.repositories[0]?.error).toMatch(/no repository with the callsign MOZILLACENTRAL/);
+    expect(w.acked).toEqual([[]]);
   });
 
   it("the guard fails a test on an error it did not expect", () => {

@@ -118,14 +118,23 @@ export async function resolveRepositories(conduit: ConduitClient, callsigns: rea
  */
 export function conduitMirror(conduit: ConduitClient, callsign: string, concurrency = 4): Mirror {
   // A repository's PHID never changes, so it is looked up once per process; a callsign that is not
-  // found is asked again at the next check (it may be created meanwhile).
+  // found is asked again at the next check (it may be created meanwhile). Callers that ask while the
+  // lookup is under way share it (the check asks early, while it reads the queue).
   let phid: string | undefined;
-  async function repositoryPHID(signal?: AbortSignal): Promise<string> {
-    if (phid !== undefined) return phid;
-    const found = (await resolveRepositories(conduit, [callsign], signal)).get(callsign);
-    if (found === undefined) throw new UnknownRepositoryError(callsign);
-    phid = found;
-    return found;
+  let lookup: Promise<string> | undefined;
+  function repositoryPHID(signal?: AbortSignal): Promise<string> {
+    if (phid !== undefined) return Promise.resolve(phid);
+    lookup ??= resolveRepositories(conduit, [callsign], signal)
+      .then((found) => {
+        const repository = found.get(callsign);
+        if (repository === undefined) throw new UnknownRepositoryError(callsign);
+        phid = repository;
+        return repository;
+      })
+      .finally(() => {
+        lookup = undefined;
+      });
+    return lookup;
   }
   return {
     name: callsign,
@@ -155,14 +164,23 @@ export function conduitMirror(conduit: ConduitClient, callsign: string, concurre
 /** The Phabricator mirror of one repository without a token: one HEAD of the commit page per commit. */
 export function headMirror(upstream: Upstream, callsign: string, concurrency: number): Mirror {
   let known = false;
+  let asking: Promise<void> | undefined;
   // Every commit page of a callsign Phabricator does not know is a 404 too, which would read as "not
   // mirrored" for ever: the repository's own page says first whether the callsign exists
-  // (DiffusionController answers 404 for an unknown repository), once per process.
-  async function exists(signal?: AbortSignal): Promise<void> {
-    if (known) return;
-    const { status } = await upstream.request({ method: "HEAD", path: `/diffusion/${callsign}/`, accept: [200, 404], signal });
-    if (status === 404) throw new UnknownRepositoryError(callsign);
-    known = true;
+  // (DiffusionController answers 404 for an unknown repository), once per process; callers that ask
+  // while it is being asked share the answer.
+  function exists(signal?: AbortSignal): Promise<void> {
+    if (known) return Promise.resolve();
+    asking ??= upstream
+      .request({ method: "HEAD", path: `/diffusion/${callsign}/`, accept: [200, 404], signal })
+      .then(({ status }) => {
+        if (status === 404) throw new UnknownRepositoryError(callsign);
+        known = true;
+      })
+      .finally(() => {
+        asking = undefined;
+      });
+    return asking;
   }
   return {
     name: callsign,
