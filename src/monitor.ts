@@ -269,7 +269,8 @@ export function createMonitor(deps: MonitorDeps) {
       );
     }
     const { plan, queueLost, unusable } = read;
-    const identityOf = (repo: Repository) => identities.get(repo.path) ?? mirrorOf(repo).exists(signal);
+    // Every repository was asked above.
+    const identityOf = (repo: Repository) => identities.get(repo.path) as Promise<void>;
     const verifications = await Promise.all(
       deps.repositories.map(async (repo) => {
         const fromMessages = plan.pushesByRepository.get(repo.path) ?? [];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { conduitMirror, type ConduitClient } from "../src/adapters/phabricator.ts";
+import { conduitMirror, headMirror, type ConduitClient } from "../src/adapters/phabricator.ts";
+import type { Upstream } from "../src/adapters/upstream.ts";
 import { createMirrors, mirrorName, type Mirror, type MirrorSpec } from "../src/mirror.ts";
 
 // A stand-in Mirror that records which factory built it; no service is asked.
@@ -80,5 +81,26 @@ describe("the Conduit kind", () => {
     expect(both.map((r) => r.status)).toEqual(["rejected", "rejected"]);
     await mirror.exists();
     expect(calls).toEqual(["diffusion.repository.search", "diffusion.repository.search"]);
+  });
+});
+
+describe("the HEAD kind", () => {
+  it("asks for the repository page once when the check asks for it and for commits at the same time", async () => {
+    const paths: string[] = [];
+    // Phabricator answers 200 for a repository page and a commit page it has (DiffusionController);
+    // a HEAD has no body.
+    const upstream: Upstream = {
+      service: "phabricator",
+      baseUrl: "https://phabricator.example",
+      request: (req) => {
+        paths.push(req.path);
+        return Promise.resolve({ status: 200, text: "" });
+      },
+      close: () => Promise.resolve(),
+    };
+    const mirror = headMirror(upstream, "MOZILLACENTRAL", 4);
+    await Promise.all([mirror.exists(), mirror.has(["b".repeat(40)])]);
+    await mirror.exists();
+    expect(paths).toEqual(["/diffusion/MOZILLACENTRAL/", `/rMOZILLACENTRAL${"b".repeat(40)}`]);
   });
 });

@@ -113,29 +113,39 @@ export async function resolveRepositories(conduit: ConduitClient, callsigns: rea
 }
 
 /**
+ * `ask`, remembered once it has answered: the check asks early (while it reads the queue) and again
+ * when it needs the answer, so callers while it is under way share the one request, and a failure is
+ * asked again by the next caller.
+ */
+function rememberedOnceAnswered<T>(ask: (signal?: AbortSignal) => Promise<T>): (signal?: AbortSignal) => Promise<T> {
+  let answer: { value: T } | undefined;
+  let pending: Promise<T> | undefined;
+  return (signal) => {
+    if (answer !== undefined) return Promise.resolve(answer.value);
+    pending ??= ask(signal)
+      .then((value) => {
+        answer = { value };
+        return value;
+      })
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  };
+}
+
+/**
  * The Phabricator mirror of one repository through Conduit: diffusion.commit.search constrained to the
  * callsign's repository PHID.
  */
 export function conduitMirror(conduit: ConduitClient, callsign: string, concurrency = 4): Mirror {
   // A repository's PHID never changes, so it is looked up once per process; a callsign that is not
-  // found is asked again at the next check (it may be created meanwhile). Callers that ask while the
-  // lookup is under way share it (the check asks early, while it reads the queue).
-  let phid: string | undefined;
-  let lookup: Promise<string> | undefined;
-  function repositoryPHID(signal?: AbortSignal): Promise<string> {
-    if (phid !== undefined) return Promise.resolve(phid);
-    lookup ??= resolveRepositories(conduit, [callsign], signal)
-      .then((found) => {
-        const repository = found.get(callsign);
-        if (repository === undefined) throw new UnknownRepositoryError(callsign);
-        phid = repository;
-        return repository;
-      })
-      .finally(() => {
-        lookup = undefined;
-      });
-    return lookup;
-  }
+  // found is asked again at the next check (it may be created meanwhile).
+  const repositoryPHID = rememberedOnceAnswered(async (signal?: AbortSignal) => {
+    const found = (await resolveRepositories(conduit, [callsign], signal)).get(callsign);
+    if (found === undefined) throw new UnknownRepositoryError(callsign);
+    return found;
+  });
   return {
     name: callsign,
     how: "diffusion.commit.search (token set)",
@@ -163,25 +173,13 @@ export function conduitMirror(conduit: ConduitClient, callsign: string, concurre
 
 /** The Phabricator mirror of one repository without a token: one HEAD of the commit page per commit. */
 export function headMirror(upstream: Upstream, callsign: string, concurrency: number): Mirror {
-  let known = false;
-  let asking: Promise<void> | undefined;
   // Every commit page of a callsign Phabricator does not know is a 404 too, which would read as "not
   // mirrored" for ever: the repository's own page says first whether the callsign exists
-  // (DiffusionController answers 404 for an unknown repository), once per process; callers that ask
-  // while it is being asked share the answer.
-  function exists(signal?: AbortSignal): Promise<void> {
-    if (known) return Promise.resolve();
-    asking ??= upstream
-      .request({ method: "HEAD", path: `/diffusion/${callsign}/`, accept: [200, 404], signal })
-      .then(({ status }) => {
-        if (status === 404) throw new UnknownRepositoryError(callsign);
-        known = true;
-      })
-      .finally(() => {
-        asking = undefined;
-      });
-    return asking;
-  }
+  // (DiffusionController answers 404 for an unknown repository), once per process.
+  const exists = rememberedOnceAnswered(async (signal?: AbortSignal) => {
+    const { status } = await upstream.request({ method: "HEAD", path: `/diffusion/${callsign}/`, accept: [200, 404], signal });
+    if (status === 404) throw new UnknownRepositoryError(callsign);
+  });
   return {
     name: callsign,
     how: "HEAD per commit (no PHABRICATOR_API_TOKEN)",

@@ -305,10 +305,10 @@ export class PulseClient {
     const spec = options.queue === undefined ? this.options.queues[0] : this.options.queues.find((q) => q.name === options.queue);
     if (!spec) throw new PulseError(`${options.queue ?? "(none)"} is not one of the service's queues`);
     const queue = spec.name;
-    // A stopped check (Ctrl-C in --once) does not wait out a connection attempt that may take the whole connect timeout.
     // A connection opened for this read (--once, or the first check after an outage) has just had its
     // topology prepared by open(); asserting it again would be the same dozen round trips.
     const openedForThisRead = this.model === undefined;
+    // A stopped check (Ctrl-C in --once) does not wait out a connection attempt that may take the whole connect timeout.
     const model = await untilAborted(this.connection(), options.signal);
     if (!this.options.readOnly && !openedForThisRead) {
       // Re-asserting is idempotent and rebuilds a queue deleted under us (PulseGuardian does that).
