@@ -74,8 +74,15 @@ beforeAll(async () => {
   throw new Error("Alertmanager did not start");
 }, 30_000);
 
-afterAll(() => {
-  alertmanager?.kill("SIGTERM");
+afterAll(async () => {
+  // Alertmanager writes its state files while it stops: its folder is removed once it has exited
+  // (removed at once, it failed the file now and then with ENOTEMPTY).
+  const child = alertmanager;
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  }
   rmSync(storage, { recursive: true, force: true });
 });
 
