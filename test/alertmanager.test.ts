@@ -104,8 +104,9 @@ async function post(alerts: Array<Record<string, string>>): Promise<void> {
 /**
  * Each alert's state once the inhibitor has caught up: it fills its rules' source caches from a
  * subscription of its own (prometheus/alertmanager inhibit/inhibit.go, Inhibitor.run), so a read right
- * after the post can still show an alert as active that its source is about to inhibit (seen once in a CI run). Read again until `settled` holds, or for 5 s; the caller asserts on
- * the last read either way, so an inhibition that never comes still fails the test.
+ * after the post can still show an alert as active that its source is about to inhibit (seen once in a
+ * CI run). Read again until `settled` holds, or for 5 s; the caller asserts on the last read either
+ * way, so an inhibition that never comes still fails the test.
  */
 async function states(expected: number, settled: (states: Map<string, string>) => boolean): Promise<Map<string, string>> {
   let last: Map<string, string> | undefined;

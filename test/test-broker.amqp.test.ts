@@ -27,15 +27,12 @@ it("starts the node again on other ports when the AMQP port it chose is taken", 
   const dir = mkdtempSync(join(tmpdir(), "phabmon-test-broker-race-"));
   cleanups.push(() => run(SCRIPT, ["stop", dir]));
 
-  const started = performance.now();
+  // Killed at 110 s: a script that waited out its 120 s for the dead node fails here.
   const { stderr } = await run(SCRIPT, ["start", dir], { env: { ...process.env, TEST_BROKER_PORTS: `${port} ${port + 1}` }, timeout: 110_000 });
-  const seconds = (performance.now() - started) / 1000;
 
   expect(stderr).toContain(`stopped while starting on ports ${port}/${port + 1}`);
   const url = /^TEST_AMQP_URL=(.*)$/m.exec(readFileSync(join(dir, "env"), "utf8"))?.[1] as string;
   expect(url).not.toContain(`:${port}`);
-  // Well under the 120 s a vanished node used to be waited for (two boots: about 15 s here).
-  expect(seconds).toBeLessThan(90);
   const model = await connect(url);
   await model.close();
 });
