@@ -1,57 +1,54 @@
-// A local stand-in for hg.mozilla.org over real HTTP. Each behaviour comes from version-control-tools'
-// pushlog and hgweb code (github.com/mozilla/version-control-tools @1a0a363b), named beside it:
-// - json-pushes (hgext/pushlog/feed.py `pushlog_setup`, `pushes_worker`; tests in
-//   hgext/pushlog/tests/test-hgweb-feed.t): the lower bound is the first present of startdate >
-//   fromchange > startID (startID exclusive), the upper bound the first present of enddate > tochange >
-//   endID (endID inclusive), upper bounds are ignored without a lower bound, which gives the last 10
-//   pushes; `do_parse_date` reads only `YYYY-MM-DD[ HH[:MM[:SS]]]` (server local time; this fake's is
-//   UTC) and hands anything else to parsedatetime, which reads a UNIX timestamp as *now*; `full` is on
-//   whenever the key is present; `tipsonly` only when it is exactly 1; version 1 (the default) is the
-//   bare pushes map, version 2 wraps it with `lastpushid`; any other version is HTTP 500
-//   `{"error": "version parameter must be 1 or 2"}`.
-// - Only replicated pushes are listed and `lastpushid` is the last replicated id
-//   (`last_push_id_replicated`); a stripped push is absent though its id is at or below `lastpushid`
-//   (hgext/pushlog/tests/test-empty-pushes.t).
-// - json-rev (hgext/hgmo, tests hgext/hgmo/tests/test-json-changeset.t): `pushdate` an hgdate pair;
-//   an unknown revision is HTTP 404 `{"error": "unknown revision '…'"}` (test-hgweb-feed.t).
-// - raw-file/<node>/<path> (Mercurial hgweb `webcommands.rawfile`): the file's bytes; a path not in
-//   the changeset's manifest is HTTP 404.
+// A local stand-in for hg.mozilla.org over real HTTP: Mercurial 6.3.2's hgweb serving several
+// repositories (`hg serve --web-conf`) with version-control-tools' `pushlog` and `hgmo` extensions
+// (github.com/mozilla/version-control-tools @1a0a363b). test/fake-hg-replay.test.ts replays every
+// answer recorded from that software (../shared/real-data/served/hgweb-vct) against it.
+// Each behaviour is in test/support/fake-hg/, beside the name of the real code it follows:
+// - hgwebdir.ts: which repository a path is (a path never declared is hgweb's 404 HTML page for every
+//   command), the index; hgweb.ts: the command, its style, how its errors are answered;
+// - pushlog-query.ts: json-pushes' bounds, filters, paging and errors; pushes-answer.ts: its body;
+// - json-rev.ts, unidiff.ts: json-rev/<rev>; raw-file.ts: raw-file/<rev>/<path>; lookup.ts: revisions;
+// - changelog.ts, repository.ts: the changesets, pushes, strips, obsolescence, manifests.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
+import { Changelog } from "./fake-hg/changelog.ts";
+import { answerHgwebdir } from "./fake-hg/hgwebdir.ts";
+import type { ChangesetDetails } from "./fake-hg/repository.ts";
+import { uncaught, type HgResponse } from "./fake-hg/responses.ts";
 import { listenLocal } from "./local-server.ts";
+
+export { pushlogDate } from "./fake-hg/dates.ts";
+export type { ChangesetDetails } from "./fake-hg/repository.ts";
 
 export interface FakePush {
   pushId: number;
   date: number;
   user: string;
+  /** Its changesets' nodes, oldest first; one already in the repository is not added twice. */
   changesets: string[];
-  /** The Git commit of each changeset (git-hg-sync), null where there is none; all null when left out. */
+  /** The Git commit of each changeset (git-hg-sync's `git_commit` extra), null where there is none. */
   gitChangesets?: Array<string | null>;
-  /** Author and description of each changeset, for full=1; a fixture's defaults otherwise. */
-  details?: Array<{ author: string; desc: string; files?: string[]; contents?: Record<string, string> }>;
+  /** Author, description, files, parents... of each changeset; each field has a default. */
+  details?: ChangesetDetails[];
+}
+
+/** A changeset that reached the repository without a push (pulled): the pushlog does not know it. */
+export interface FakePulledChangeset extends ChangesetDetails {
+  node: string;
 }
 
 /**
- * feed.py's `do_parse_date`: `YYYY-MM-DD[ HH[:MM[:SS]]]` as local time (UTC here); anything else goes
- * to parsedatetime, and a bare or offset UNIX timestamp is read as now.
- */
-export function pushlogDate(value: string, nowSeconds: number): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?: (\d{2})(?::(\d{2})(?::(\d{2}))?)?)?$/.exec(value.trim());
-  if (!m) return nowSeconds;
-  const [y, mo, d, h, mi, se] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
-  return Date.UTC(y ?? 0, (mo ?? 1) - 1, d, h, mi, se) / 1000;
-}
-
-/**
- * How the fake misbehaves: an HTTP 500, never answering, headers and half a body then silence
- * (`stall`), or a whole response whose JSON is cut short (`truncate`).
+ * How the fake misbehaves: an uncaught exception's 500, never answering, headers and half a body then
+ * silence (`stall`), or a whole json-pushes answer whose JSON is cut short (`truncate`).
  */
 export type Fault = "none" | "500" | "hang" | "stall" | "truncate";
 
 export interface FakeHg {
   url: string;
-  /** A push; with `replicated: false` it is not listed (nor counted in lastpushid) until replicate(). */
+  /** Declares a repository (empty until pushes arrive): a path never declared is hgweb's 404 page. */
+  addRepository(path: string): void;
+  /** A push (declaring its repository); with `replicated: false` it waits for replicate(), and so do the ones after it. */
   addPush(repository: string, push: FakePush, options?: { replicated?: boolean }): void;
+  addPulledChangeset(path: string, changeset: FakePulledChangeset): void;
   replicate(repository: string, pushId: number): void;
   /** `hg strip` of every changeset of a push: it vanishes from json-pushes; lastpushid stays. */
   strip(repository: string, pushId: number): void;
@@ -63,183 +60,95 @@ export interface FakeHg {
   close(): Promise<void>;
 }
 
-function replyJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
+export interface FakeHgOptions {
+  latencyMs?: number;
+  /** The server's clock, Unix seconds: json-pushes reads some dates relative to it. */
+  now?: () => number;
+  /** `web.contact` / `ui.username`, shown in the index. */
+  contact?: string;
 }
 
-export async function startFakeHg(options: { latencyMs?: number } = {}): Promise<FakeHg> {
-  const repos = new Map<string, Map<number, FakePush>>();
-  const unreplicated = new Set<string>();
-  const stripped = new Set<string>();
-  const key = (repository: string, pushId: number) => `${repository}#${pushId}`;
+export async function startFakeHg(options: FakeHgOptions = {}): Promise<FakeHg> {
+  const now = options.now ?? (() => Date.now() / 1000);
+  const repositories = new Map<string, Changelog>();
+  const declare = (path: string): Changelog => {
+    const log = repositories.get(path) ?? new Changelog(now());
+    repositories.set(path, log);
+    return log;
+  };
   const fake: FakeHg = {
     url: "",
     requests: [],
     latencyMs: options.latencyMs ?? 0,
     fault: "none",
     hangPaths: undefined,
+    addRepository: (path) => void declare(path),
     addPush(repository, push, opts = {}) {
-      let pushes = repos.get(repository);
-      if (!pushes) {
-        pushes = new Map();
-        repos.set(repository, pushes);
-      }
-      pushes.set(push.pushId, push);
-      if (opts.replicated === false) unreplicated.add(key(repository, push.pushId));
+      const log = declare(repository);
+      push.changesets.forEach((node, i) => {
+        const gitCommit = push.gitChangesets?.[i] ?? push.details?.[i]?.gitCommit ?? null;
+        log.add(node, { desc: `fixture ${i}`, ...push.details?.[i], gitCommit }, push.date, now());
+      });
+      log.addPush({ id: push.pushId, user: push.user, date: push.date, nodes: [...push.changesets], replicated: opts.replicated ?? true }, now());
+    },
+    addPulledChangeset(path, { node, ...details }) {
+      declare(path).add(node, details, details.date ?? Math.floor(now()), now());
     },
     replicate(repository, pushId) {
-      unreplicated.delete(key(repository, pushId));
+      const push = repositories.get(repository)?.pushes.get(pushId);
+      if (push) push.replicated = true;
     },
     strip(repository, pushId) {
-      stripped.add(key(repository, pushId));
+      const log = repositories.get(repository);
+      const push = log?.pushes.get(pushId);
+      if (log && push) log.strip(push.nodes, now());
     },
     close: () => Promise.resolve(),
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    fake.requests.push(`${req.method} ${url.pathname}${url.search}`);
-    if (fake.latencyMs > 0) await sleep(fake.latencyMs);
-    if (fake.hangPaths?.test(`${url.pathname}${url.search}`)) return;
-    if (fake.fault === "500") return replyJson(res, 500, { error: "internal error" });
-    if (fake.fault === "hang") return; // never answers
-    if (fake.fault === "stall") {
-      res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
-      res.write('{"lastpushid": 1, "pushes": {');
-      return; // the rest never comes
-    }
-    const pushesMatch = /^\/(.+?)\/json-pushes(?:\/(\d+))?$/.exec(url.pathname);
-    if (pushesMatch) {
-      const repo = pushesMatch[1] as string;
-      const params = url.searchParams;
-      const version = params.get("version") ?? "1";
-      if (version !== "1" && version !== "2") return replyJson(res, 500, { error: "version parameter must be 1 or 2" });
-      const replicated = [...(repos.get(repo) ?? new Map<number, FakePush>()).values()]
-        .filter((p) => !unreplicated.has(key(repo, p.pushId)))
-        .sort((a, b) => a.pushId - b.pushId);
-      const lastpushid = Math.max(0, ...replicated.map((p) => p.pushId));
-      const listed = replicated.filter((p) => !stripped.has(key(repo, p.pushId)));
-      const now = Math.floor(Date.now() / 1000);
-      const idOf = (rev: string) => listed.find((p) => p.changesets.some((n) => n.startsWith(rev)))?.pushId;
-      for (const bound of ["fromchange", "tochange"]) {
-        const rev = params.get(bound);
-        if (rev !== null && idOf(rev) === undefined) return replyJson(res, 404, { error: `unknown revision '${rev}'` });
-      }
-      type Test = (p: FakePush) => boolean;
-      let lower: Test | undefined;
-      if (params.has("startdate")) {
-        const at = pushlogDate(params.get("startdate") as string, now);
-        lower = (p) => p.date > at;
-      } else if (params.has("fromchange")) {
-        const id = idOf(params.get("fromchange") as string) as number;
-        lower = (p) => p.pushId > id;
-      } else if (params.has("startID")) {
-        const id = Number(params.get("startID"));
-        lower = (p) => p.pushId > id;
-      }
-      let upper: Test = () => true;
-      if (params.has("enddate")) {
-        const at = pushlogDate(params.get("enddate") as string, now);
-        upper = (p) => p.date < at;
-      } else if (params.has("tochange")) {
-        const id = idOf(params.get("tochange") as string) as number;
-        upper = (p) => p.pushId <= id;
-      } else if (params.has("endID")) {
-        const id = Number(params.get("endID"));
-        upper = (p) => p.pushId <= id;
-      }
-      // No lower bound: the upper one is ignored, and the answer is a page of the last 10 pushes.
-      const page = Number(pushesMatch[2] ?? 1);
-      const chosen = lower ? listed.filter((p) => lower(p) && upper(p)) : listed.slice(-10 * page).slice(0, 10);
-      const full = params.has("full");
-      const tipsOnly = params.get("tipsonly") === "1";
-      const pushes: Record<string, unknown> = {};
-      for (const push of chosen) {
-        const indexes = push.changesets.map((_, i) => i).slice(tipsOnly ? -1 : 0);
-        pushes[String(push.pushId)] = {
-          changesets: indexes.map((i) => {
-            const node = push.changesets[i] as string;
-            if (!full) return node;
-            const detail = push.details?.[i] ?? { author: "Fixture <fixture@example.com>", desc: `fixture ${i}` };
-            return {
-              author: detail.author,
-              branch: "default",
-              desc: detail.desc,
-              files: detail.files ?? ["README"],
-              git_node: push.gitChangesets?.[i] ?? null,
-              git_parents: [i === 0 ? null : (push.gitChangesets?.[i - 1] ?? null)],
-              node,
-              parents: [i === 0 ? "0".repeat(40) : push.changesets[i - 1]],
-              tags: [],
-            };
-          }),
-          date: push.date,
-          // One per visible changeset, and absent when none is (feed.py; json-pushes-v2-hidden-changesets.vct-test.json).
-          ...(indexes.length === 0 ? {} : { git_changesets: indexes.map((i) => push.gitChangesets?.[i] ?? null) }),
-          user: push.user,
-        };
-      }
-      const body = version === "2" ? { lastpushid, pushes } : pushes;
-      if (fake.fault === "truncate") {
-        const text = JSON.stringify(body);
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(text.slice(0, Math.floor(text.length / 2)));
-        return;
-      }
-      return replyJson(res, 200, body);
-    }
-    const rawFile = /^\/(.+?)\/raw-file\/([0-9a-f]{12,40})\/(.+)$/.exec(url.pathname);
-    if (rawFile) {
-      const [, repo, rev, path] = rawFile as unknown as [string, string, string, string];
-      for (const push of repos.get(repo)?.values() ?? []) {
-        const index = push.changesets.findIndex((n) => n.startsWith(rev));
-        const content = index < 0 ? undefined : push.details?.[index]?.contents?.[path];
-        if (content !== undefined) {
-          res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(content) });
-          res.end(content);
-          return;
-        }
-      }
-      res.writeHead(404, { "content-type": "text/plain" });
-      res.end(`${path}@${rev.slice(0, 12)}: not found in manifest\n`);
-      return;
-    }
-    const revMatch = /^\/(.+)\/json-rev\/([0-9a-f]+)$/.exec(url.pathname);
-    if (revMatch) {
-      const [, repo, rev] = revMatch as unknown as [string, string, string];
-      for (const push of repos.get(repo)?.values() ?? []) {
-        const node = push.changesets.find((n) => n.startsWith(rev));
-        if (node) {
-          return replyJson(res, 200, {
-            node,
-            date: [push.date, 0],
-            desc: "fixture",
-            backedoutby: "",
-            branch: "default",
-            bookmarks: [],
-            tags: [],
-            user: push.user,
-            parents: [],
-            children: [],
-            files: [],
-            phase: "public",
-            pushid: push.pushId,
-            pushdate: [push.date, 0],
-            pushuser: push.user,
-            landingsystem: null,
-            git_commit: null,
-          });
-        }
-      }
-      return replyJson(res, 404, { error: `unknown revision '${rev}'` });
-    }
-    replyJson(res, 404, { error: "not found" });
-  }
-
-  const server = await listenLocal(handle);
+  const server = await listenLocal((req, res) => handle(fake, { repositories, contact: options.contact ?? "", now }, req, res));
   fake.url = server.url;
   fake.close = server.close;
   return fake;
+}
+
+async function handle(
+  fake: FakeHg,
+  server: { repositories: ReadonlyMap<string, Changelog>; contact: string; now: () => number },
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  fake.requests.push(`${req.method} ${url.pathname}${url.search}`);
+  if (fake.latencyMs > 0) await sleep(fake.latencyMs);
+  if (fake.hangPaths?.test(`${url.pathname}${url.search}`)) return;
+  if (fake.fault === "500") return send(res, uncaught());
+  if (fake.fault === "hang") return; // never answers
+  if (fake.fault === "stall") {
+    res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+    res.write('{"lastpushid": 1, "pushes": {');
+    return; // the rest never comes
+  }
+  // hgweb/server.py: PATH_INFO is the unquoted path.
+  const path = unquote(url.pathname);
+  const answer = answerHgwebdir({ ...server, now: server.now() }, path, url.searchParams);
+  if (fake.fault === "truncate" && answer.status === 200 && path.includes("/json-pushes"))
+    answer.body = answer.body.slice(0, Math.floor(answer.body.length / 2));
+  send(res, answer);
+}
+
+function send(res: ServerResponse, answer: HgResponse): void {
+  res.writeHead(answer.status, { ...answer.headers, "content-length": Buffer.byteLength(answer.body) });
+  res.end(answer.body);
+}
+
+/** urllib's `unquote`: percent-escapes decoded, a malformed one left as it is. */
+function unquote(path: string): string {
+  return path.replace(/(%[0-9a-fA-F]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
 }
