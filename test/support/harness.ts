@@ -104,6 +104,10 @@ export async function startHarness(options: {
   const broker = await openTestBroker();
   const hg = await startFakeHg({ latencyMs: options.latencyMs ?? 0 });
   const phab = await startFakePhabricator({ latencyMs: options.latencyMs ?? 0 });
+  // hg.mozilla.org serves every repository a test configures, pushed to or not (an empty pushlog);
+  // a path it does not serve is hgweb's 404 page.
+  for (const repository of options.repositories) hg.addRepository(repository.split("=")[0] as string);
+  if (options.tryRepository) hg.addRepository(TRY);
   const amqp = new URL(AMQP_URL);
   const env: Record<string, string> = {
     PULSE_URL: `${amqp.protocol}//${amqp.host}${amqp.pathname}`,
