@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Changelog } from "./fake-hg/changelog.ts";
 import { answerHgwebdir } from "./fake-hg/hgwebdir.ts";
-import type { ChangesetDetails } from "./fake-hg/repository.ts";
+import { NO_DETAILS, type ChangesetDetails } from "./fake-hg/repository.ts";
 import { uncaught, type HgResponse } from "./fake-hg/responses.ts";
 import { listenLocal } from "./local-server.ts";
 
@@ -85,14 +85,13 @@ export async function startFakeHg(options: FakeHgOptions = {}): Promise<FakeHg> 
     addRepository: (path) => void declare(path),
     addPush(repository, push, opts = {}) {
       const log = declare(repository);
-      push.changesets.forEach((node, i) => {
-        const gitCommit = push.gitChangesets?.[i] ?? push.details?.[i]?.gitCommit ?? null;
-        log.add(node, { desc: `fixture ${i}`, ...push.details?.[i], gitCommit }, push.date, now());
-      });
-      log.addPush({ id: push.pushId, user: push.user, date: push.date, nodes: [...push.changesets], replicated: opts.replicated ?? true }, now());
+      push.changesets.forEach((node, i) =>
+        log.add(node, push.details?.[i] ?? NO_DETAILS, { date: push.date, gitCommit: push.gitChangesets?.[i] ?? null }, now()),
+      );
+      log.addPush({ id: push.pushId, user: push.user, date: push.date, nodes: push.changesets, replicated: opts.replicated ?? true }, now());
     },
     addPulledChangeset(path, { node, ...details }) {
-      declare(path).add(node, details, details.date ?? Math.floor(now()), now());
+      declare(path).add(node, details, { date: Math.floor(now()) }, now());
     },
     replicate(repository, pushId) {
       const push = repositories.get(repository)?.pushes.get(pushId);

@@ -1,37 +1,46 @@
 // A repository's changelog and pushlog, and what Mercurial derives from them: the `served` view
-// (mercurial/repoview.py), manifests, children and tip. Derived facts are cached until the next change.
-import { makeChangeset, type Changeset, type ChangesetDetails, type Push } from "./repository.ts";
+// (mercurial/repoview.py), the push of each changeset, manifests, children and tip. Each derived fact
+// is computed when first asked and kept until the next change: a test's thousands of pushes that are
+// only listed cost no more than their changesets.
+import { Changeset, type ChangesetDetails, type Push } from "./repository.ts";
+
+interface Derived {
+  filtered?: Set<string>;
+  children?: Map<string, string[]>;
+  pushOfNode?: Map<string, number>;
+  manifests?: Map<string, Map<string, string>>;
+}
 
 export class Changelog {
   /** The unfiltered changelog: a changeset's index is its revision number. */
   revs: Changeset[] = [];
   readonly byNode = new Map<string, Changeset>();
   readonly pushes = new Map<number, Push>();
-  readonly pushOfNode = new Map<string, number>();
   /** When its store last changed (hgwebdir's `lastchange`), Unix seconds. */
   lastChange: number;
-  private derived: { filtered: Set<string>; children: Map<string, string[]>; manifests: Map<string, Map<string, string>> } | undefined;
+  /** Whether a changeset is obsolete or secret: without one the served view is the whole changelog. */
+  private mayFilter = false;
+  private derived: Derived = {};
 
   constructor(now: number) {
-    this.lastChange = now;
+    this.lastChange = Math.floor(now);
   }
 
-  add(node: string, details: ChangesetDetails, date: number, now: number): Changeset {
+  add(node: string, details: ChangesetDetails, defaults: { date: number; gitCommit?: string | null }, now: number): Changeset {
     const known = this.byNode.get(node);
     if (known) return known;
     const tip = this.revs.at(-1)?.node;
-    const changeset = makeChangeset(node, details, { date, parents: tip === undefined ? [] : [tip] });
+    const changeset = new Changeset(node, details, { date: defaults.date, previous: tip, gitCommit: defaults.gitCommit ?? null });
     this.revs.push(changeset);
     this.byNode.set(node, changeset);
+    if (changeset.obsolete || changeset.phase === "secret") this.mayFilter = true;
     this.touch(now);
     return changeset;
   }
 
+  /** A pushlog row and its changesets' rows (a push id given again replaces the row). */
   addPush(push: Push, now: number): void {
-    const old = this.pushes.get(push.id);
-    for (const node of old?.nodes ?? []) this.pushOfNode.delete(node);
     this.pushes.set(push.id, push);
-    for (const node of push.nodes) this.pushOfNode.set(node, push.id);
     this.touch(now);
   }
 
@@ -39,19 +48,14 @@ export class Changelog {
   strip(nodes: readonly string[], now: number): void {
     const gone = new Set(nodes);
     this.revs = this.revs.filter((c) => !gone.has(c.node));
-    for (const node of gone) {
-      this.byNode.delete(node);
-      const pushId = this.pushOfNode.get(node);
-      this.pushOfNode.delete(node);
-      const push = pushId === undefined ? undefined : this.pushes.get(pushId);
-      if (push) push.nodes = push.nodes.filter((n) => n !== node);
-    }
+    for (const node of gone) this.byNode.delete(node);
+    for (const push of this.pushes.values()) if (push.nodes.some((n) => gone.has(n))) push.nodes = push.nodes.filter((n) => !gone.has(n));
     this.touch(now);
   }
 
   touch(now: number): void {
     this.lastChange = Math.floor(now);
-    this.derived = undefined;
+    this.derived = {};
   }
 
   /** Whether the pushlog database exists (pushlog `_getconn` creates it with the first push). */
@@ -59,50 +63,61 @@ export class Changelog {
     return this.pushes.size > 0;
   }
 
+  /** The push that brought a changeset (pushlog `pushfromnode`), undefined for one that came otherwise. */
+  pushOf(node: string): Push | undefined {
+    this.derived.pushOfNode ??= new Map([...this.pushes.values()].flatMap((p) => p.nodes.map((n) => [n, p.id] as const)));
+    const id = this.derived.pushOfNode.get(node);
+    return id === undefined ? undefined : this.pushes.get(id);
+  }
+
   /**
    * Outside the `served` view (mercurial/repoview.py): secret, or obsolete without a descendant that is
    * not hidden (`computehidden`: such a descendant pins its obsolete ancestors).
    */
   isFiltered(node: string): boolean {
-    return this.derive().filtered.has(node);
+    return this.mayFilter && this.filtered().has(node);
   }
 
-  visible(): Changeset[] {
-    const { filtered } = this.derive();
+  visible(): readonly Changeset[] {
+    if (!this.mayFilter) return this.revs;
+    const filtered = this.filtered();
     return this.revs.filter((c) => !filtered.has(c.node));
   }
 
   /** The served view's tip: its highest revision, or undefined for an empty repository. */
   tip(): Changeset | undefined {
-    const { filtered } = this.derive();
-    for (let i = this.revs.length - 1; i >= 0; i--) if (!filtered.has((this.revs[i] as Changeset).node)) return this.revs[i];
-    return undefined;
+    return this.visible().at(-1);
   }
 
   children(node: string): string[] {
-    return this.derive().children.get(node) ?? [];
+    if (!this.derived.children) {
+      const children = new Map<string, string[]>();
+      for (const c of this.visible()) for (const p of c.parents) children.set(p, [...(children.get(p) ?? []), c.node]);
+      this.derived.children = children;
+    }
+    return this.derived.children.get(node) ?? [];
   }
 
   /** The files and their texts at a changeset: its first parent's, the second's added, then its own changes. */
   manifest(node: string): ReadonlyMap<string, string> {
-    const { manifests } = this.derive();
+    const manifests = (this.derived.manifests ??= new Map<string, Map<string, string>>());
     const chain: Changeset[] = [];
     for (let c = this.byNode.get(node); c && !manifests.has(c.node); c = this.byNode.get(c.parents[0] ?? "")) chain.push(c);
     for (const c of chain.reverse()) {
       const files = new Map(manifests.get(c.parents[0] ?? "") ?? []);
       const second = c.parents[1];
       if (second !== undefined) for (const [f, text] of this.manifest(second)) if (!files.has(f)) files.set(f, text);
-      for (const [f, text] of c.contents) files.set(f, text);
-      for (const f of c.removed) files.delete(f);
+      for (const f of c.files) {
+        if (c.removed.includes(f)) files.delete(f);
+        else files.set(f, c.textOf(f));
+      }
       manifests.set(c.node, files);
     }
     return manifests.get(node) ?? new Map();
   }
 
-  private derive(): NonNullable<Changelog["derived"]> {
-    if (this.derived) return this.derived;
-    const children = new Map<string, string[]>();
-    for (const c of this.revs) for (const p of c.parents) children.set(p, [...(children.get(p) ?? []), c.node]);
+  private filtered(): Set<string> {
+    if (this.derived.filtered) return this.derived.filtered;
     const pinned = new Set<string>();
     const filtered = new Set<string>();
     for (let i = this.revs.length - 1; i >= 0; i--) {
@@ -111,8 +126,7 @@ export class Changelog {
       if (!hidden) for (const p of c.parents) pinned.add(p);
       if (hidden || c.phase === "secret") filtered.add(c.node);
     }
-    const visibleChildren = new Map([...children].map(([p, cs]) => [p, cs.filter((c) => !filtered.has(c))]));
-    this.derived = { filtered, children: visibleChildren, manifests: new Map() };
-    return this.derived;
+    this.derived.filtered = filtered;
+    return filtered;
   }
 }

@@ -10,8 +10,7 @@ import { unidiff } from "./unidiff.ts";
 
 export function jsonRev(log: Changelog, symbol: string): Record<string, unknown> {
   const c = revsymbol(log, symbol);
-  const pushId = log.pushOfNode.get(c.node);
-  const push = pushId === undefined ? undefined : log.pushes.get(pushId);
+  const push = log.pushOf(c.node);
   return {
     node: c.node,
     date: [c.date, 0],

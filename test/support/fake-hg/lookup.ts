@@ -3,25 +3,10 @@
 // prefix. (No bookmarks or tags but tip: the fake's repositories have none.)
 import type { Changelog } from "./changelog.ts";
 import { HgLookupError, unknownRevision } from "./errors.ts";
-import { NULL_NODE, type Changeset } from "./repository.ts";
+import { Changeset, NULL_NODE } from "./repository.ts";
 
 /** The null revision, what `null` and an empty repository's tip are. */
-export const NULL_CHANGESET: Changeset = {
-  node: NULL_NODE,
-  author: "",
-  desc: "",
-  branch: "default",
-  date: 0,
-  parents: [],
-  files: [],
-  contents: new Map(),
-  removed: new Set(),
-  gitCommit: null,
-  landingSystem: null,
-  phase: "public",
-  obsolete: false,
-  precursors: [],
-};
+export const NULL_CHANGESET = new Changeset(NULL_NODE, { author: "", desc: "", files: [] }, { date: 0, previous: undefined, gitCommit: null });
 
 /** scmutil `_filterederror` for a view that is not `visible*`. */
 const filtered = (symbol: string) => new HgLookupError(`filtered revision '${symbol}' (not in 'served' subset)`);

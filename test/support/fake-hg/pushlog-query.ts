@@ -85,13 +85,13 @@ function rangeOf(log: Changelog, start: Bound | undefined, end: Bound | undefine
   checkBranch(log, branch);
   if (!log.hasPushlog) return { ...range, atMost: -1 };
   // A changeset that came without a push (pulled) starts at 0; as an end it has no `.pushid`.
-  if (start?.kind === "node") range.above = log.pushOfNode.get(revsymbol(log, start.value).node) ?? 0;
+  if (start?.kind === "node") range.above = log.pushOf(revsymbol(log, start.value).node)?.id ?? 0;
   if (end?.kind === "node") {
-    const pushId = log.pushOfNode.get(revsymbol(log, end.value).node);
+    const pushId = log.pushOf(revsymbol(log, end.value).node)?.id;
     if (pushId === undefined) throw new HgUncaught("AttributeError: 'NoneType' object has no attribute 'pushid'");
     range.atMost = pushId;
   }
-  if (changesets.length > 0) range.ofNodes = changesets.map((symbol) => log.pushOfNode.get(revsymbol(log, symbol).node));
+  if (changesets.length > 0) range.ofNodes = changesets.map((symbol) => log.pushOf(revsymbol(log, symbol).node)?.id);
   return range;
 }
 

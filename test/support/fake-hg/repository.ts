@@ -1,10 +1,10 @@
-// One repository of the fake hg.mozilla.org: its changelog (changesets in revision order), its
-// pushlog (version-control-tools hgext/pushlog/__init__.py, a `pushlog` and a `changesets` table) and
-// what Mercurial derives from them (the served view, manifests, children, tip).
+// What the fake's repositories hold: changesets (Mercurial's changelog entries, with the extras
+// git-hg-sync and Lando write, their phase and obsolescence markers) and pushes (a row of
+// version-control-tools hgext/pushlog/__init__.py's `pushlog` table and its `changesets` rows).
 
 export const NULL_NODE = "0".repeat(40);
 
-/** What a changeset may say about itself; each field has a default (see `makeChangeset`). */
+/** What a changeset may say about itself; each field has a default (see `Changeset`). */
 export interface ChangesetDetails {
   author?: string;
   desc?: string;
@@ -31,25 +31,6 @@ export interface ChangesetDetails {
   precursors?: string[];
 }
 
-export interface Changeset {
-  node: string;
-  author: string;
-  desc: string;
-  branch: string;
-  date: number;
-  /** Without the null parent: [] for a root. */
-  parents: string[];
-  /** Sorted, as the changelog stores them. */
-  files: string[];
-  contents: ReadonlyMap<string, string>;
-  removed: ReadonlySet<string>;
-  gitCommit: string | null;
-  landingSystem: string | null;
-  phase: string;
-  obsolete: boolean;
-  precursors: string[];
-}
-
 export interface Push {
   id: number;
   user: string;
@@ -59,26 +40,70 @@ export interface Push {
   replicated: boolean;
 }
 
-export function makeChangeset(node: string, details: ChangesetDetails, defaults: { date: number; parents: string[] }): Changeset {
-  const desc = details.desc ?? "fixture";
-  const removed = new Set(details.removed ?? []);
-  const named = [...Object.keys(details.contents ?? {}), ...removed];
-  const files = [...new Set(details.files ?? (named.length > 0 ? named : ["README"]))].sort();
-  const contents = new Map(files.filter((f) => !removed.has(f)).map((f) => [f, details.contents?.[f] ?? `${node}\n`]));
-  return {
-    node,
-    author: details.author ?? "Fixture <fixture@example.com>",
-    desc,
-    branch: details.branch ?? "default",
-    date: details.date ?? defaults.date,
-    parents: (details.parents ?? defaults.parents).filter((p) => p !== NULL_NODE),
-    files,
-    contents,
-    removed,
-    gitCommit: details.gitCommit ?? null,
-    landingSystem: details.landingSystem ?? null,
-    phase: details.phase ?? "public",
-    obsolete: details.obsolete ?? false,
-    precursors: details.precursors ?? [],
-  };
+const NONE: readonly string[] = Object.freeze([]);
+/** The details of a changeset given none. */
+export const NO_DETAILS: ChangesetDetails = Object.freeze({});
+const README: readonly string[] = Object.freeze(["README"]);
+
+/**
+ * A changeset: its node, date and parents, and the details it was given, each read with its default.
+ * It keeps the caller's details object rather than a copy, so that a test's thousands of pushes with
+ * no details cost little more than their nodes.
+ */
+export class Changeset {
+  readonly node: string;
+  readonly date: number;
+  readonly gitCommit: string | null;
+  private readonly details: ChangesetDetails;
+  /** The previous tip when it came, the parent of a changeset given none. */
+  private readonly previous: string | undefined;
+
+  constructor(node: string, details: ChangesetDetails, defaults: { date: number; previous: string | undefined; gitCommit: string | null }) {
+    this.node = node;
+    this.details = details;
+    this.date = details.date ?? defaults.date;
+    this.previous = defaults.previous;
+    this.gitCommit = defaults.gitCommit ?? details.gitCommit ?? null;
+  }
+
+  /** Without the null parent: [] for a root. */
+  get parents(): readonly string[] {
+    if (this.details.parents) return this.details.parents.filter((p) => p !== NULL_NODE);
+    return this.previous === undefined ? NONE : [this.previous];
+  }
+
+  get author(): string {
+    return this.details.author ?? "Fixture <fixture@example.com>";
+  }
+  get desc(): string {
+    return this.details.desc ?? "fixture";
+  }
+  get branch(): string {
+    return this.details.branch ?? "default";
+  }
+  /** Sorted, as the changelog stores them: by default those given texts or removed, else README. */
+  get files(): readonly string[] {
+    const named = [...Object.keys(this.details.contents ?? {}), ...this.removed];
+    const files = this.details.files ?? (named.length > 0 ? named : README);
+    return files === README ? README : [...new Set(files)].sort();
+  }
+  get removed(): readonly string[] {
+    return this.details.removed ?? NONE;
+  }
+  /** The text a file it touches and keeps holds: the one given, else its node and a newline. */
+  textOf(file: string): string {
+    return this.details.contents?.[file] ?? `${this.node}\n`;
+  }
+  get landingSystem(): string | null {
+    return this.details.landingSystem ?? null;
+  }
+  get phase(): string {
+    return this.details.phase ?? "public";
+  }
+  get obsolete(): boolean {
+    return this.details.obsolete ?? false;
+  }
+  get precursors(): readonly string[] {
+    return this.details.precursors ?? NONE;
+  }
 }
