@@ -46,7 +46,7 @@ function select(repositories: RepositoryStore, constraints: Record<string, unkno
   const found = new Set<CommitRecord>();
   for (const { i, match } of matchers) {
     // A full bare hash is looked up by node rather than by a scan, for the 100 identifiers of a call.
-    const candidates = /^[0-9a-f]{40}$/.test(i) ? (repositories.commits.get(i) ?? []) : repositories.allCommits();
+    const candidates = /^[0-9a-f]{40}$/.test(i) ? repositories.commitsOf(i) : repositories.allCommits();
     for (const commit of candidates) if (inScope(commit) && (match as (c: CommitRecord) => boolean)(commit)) found.add(commit);
   }
   return [...found];

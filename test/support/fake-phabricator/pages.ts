@@ -82,14 +82,12 @@ export function answerPage(site: Site, path: string, cookie: string | undefined)
 
 function commitPage(repositories: RepositoryStore, repository: RepositoryRecord, identifier: string): Page {
   // A full hash is looked up by node rather than by a scan: a mirror without a token asks one page per commit.
-  const candidates = identifier.length === 40 ? (repositories.commits.get(identifier) ?? []) : repositories.allCommits();
+  const candidates = identifier.length === 40 ? repositories.commitsOf(identifier) : repositories.allCommits(repository);
   const rows = identifier.length < MINIMUM_QUALIFIED_HASH ? [] : candidates.filter((c) => c.repository === repository && c.node.startsWith(identifier));
   if (rows.length === 1) return { status: 200, title: `r${repository.callsign}${(rows[0] as CommitRecord).node.slice(0, 12)}` };
   if (rows.length > 1) return { status: 200, title: "Ambiguous Commit" };
   // No row: DiffusionCommitController::loadCommitState asks the working copy whether the commit exists.
-  const copy = repositories.workingCopies.get(repository.callsign) ?? new Set<string>();
-  const inCopy = copy.has(identifier) ? [identifier] : [...copy].filter((node) => node.startsWith(identifier));
-  return inCopy.length === 1 ? { status: 200, title: "Commit Still Parsing" } : NOT_FOUND;
+  return repositories.inWorkingCopy(repository, identifier).length === 1 ? { status: 200, title: "Commit Still Parsing" } : NOT_FOUND;
 }
 
 const escapeHtml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");

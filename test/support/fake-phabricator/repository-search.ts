@@ -38,14 +38,7 @@ export function repositoryFields(repository: RepositoryRecord, viewPolicy: strin
 }
 
 export function repositorySearch(repositories: RepositoryStore, viewPolicy: () => string): SearchSpec<RepositoryRecord> {
-  const newestCommit = (r: RepositoryRecord) =>
-    Math.max(
-      0,
-      ...repositories
-        .allCommits()
-        .filter((c) => c.repository === r)
-        .map((c) => c.epoch),
-    );
+  const newestCommit = (r: RepositoryRecord) => repositories.allCommits(r).reduce((newest, c) => Math.max(newest, c.epoch), 0);
   return {
     queryClass: "PhabricatorRepositoryQuery",
     constraints: {

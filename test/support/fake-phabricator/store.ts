@@ -23,17 +23,45 @@ export interface Identity {
   identityPHID: string;
 }
 
-export interface CommitRecord {
-  id: number;
-  phid: string;
-  node: string;
-  repository: RepositoryRecord;
+/**
+ * A row of diffusion.commit.search. Kept small: a soak test holds thousands of them in the process
+ * it measures, so the PHID is derived from the id unless a recorded one was given.
+ */
+export class CommitRecord {
+  readonly id: number;
+  readonly node: string;
+  readonly repository: RepositoryRecord;
   /** The commit's date (PhabricatorRepositoryCommit `epoch`), set when the commit is discovered. */
-  epoch: number;
+  readonly epoch: number;
   /** Discovery writes the row; the import workers write the message and the author afterwards. */
   imported: boolean;
-  message: string;
-  author: Identity;
+  readonly message: string;
+  readonly author: Identity;
+  private readonly givenPHID: string | undefined;
+
+  constructor(fields: {
+    id: number;
+    node: string;
+    repository: RepositoryRecord;
+    epoch: number;
+    imported: boolean;
+    message: string;
+    author: Identity;
+    phid?: string | undefined;
+  }) {
+    this.id = fields.id;
+    this.node = fields.node;
+    this.repository = fields.repository;
+    this.epoch = fields.epoch;
+    this.imported = fields.imported;
+    this.message = fields.message;
+    this.author = fields.author;
+    this.givenPHID = fields.phid;
+  }
+
+  get phid(): string {
+    return this.givenPHID ?? `PHID-CMIT-${this.id.toString(36).padStart(20, "0")}`;
+  }
 }
 
 /** A commit as a test describes it; what it leaves out comes from a fixture. */
@@ -77,11 +105,10 @@ export class Ids {
 
 export class RepositoryStore {
   readonly repositories = new Map<string, RepositoryRecord>();
-  /** Rows of diffusion.commit.search: discovered commits, imported or not, by node. */
-  readonly commits = new Map<string, CommitRecord[]>();
-  /** What each repository's working copy holds (pulled, whether or not discovered), by callsign. */
-  readonly workingCopies = new Map<string, Set<string>>();
-
+  /** Rows of diffusion.commit.search (discovered commits, imported or not), by repository and node. */
+  private readonly rows = new Map<RepositoryRecord, Map<string, CommitRecord>>();
+  /** What each working copy holds beyond its rows: pulled commits discovery has not reached. */
+  private readonly pulled = new Map<RepositoryRecord, Set<string>>();
   private readonly ids: Ids;
 
   constructor(ids: Ids) {
@@ -101,9 +128,10 @@ export class RepositoryStore {
       dateCreated: 1539455983,
     };
     this.repositories.set(callsign, repository);
+    this.rows.set(repository, new Map());
     // `hg log -r 0000000000000000000000000000000000000000` finds the null revision in any Mercurial
     // repository; Git has no such object.
-    this.workingCopies.set(callsign, new Set(repository.vcs === "hg" ? [NULL_NODE] : []));
+    this.pulled.set(repository, new Set(repository.vcs === "hg" ? [NULL_NODE] : []));
     return repository;
   }
 
@@ -115,25 +143,26 @@ export class RepositoryStore {
 
   /** In the working copy only: `hg pull` has run, discovery has not (no row yet). */
   pull(callsign: string, nodes: readonly (string | FakeCommit)[]): void {
-    this.get(callsign);
-    const copy = this.workingCopies.get(callsign) as Set<string>;
-    for (const item of nodes) copy.add(typeof item === "string" ? item : item.node);
+    const repository = this.get(callsign);
+    const rows = this.rows.get(repository) as Map<string, CommitRecord>;
+    const pulled = this.pulled.get(repository) as Set<string>;
+    for (const item of nodes) {
+      const node = typeof item === "string" ? item : item.node;
+      if (!rows.has(node)) pulled.add(node);
+    }
   }
 
   /** Discovered (a row), and imported when `imported`; a commit already imported stays imported. */
   discover(callsign: string, nodes: readonly (string | FakeCommit)[], imported: boolean): void {
     const repository = this.get(callsign);
-    this.pull(callsign, nodes);
+    const rows = this.rows.get(repository) as Map<string, CommitRecord>;
+    const pulled = this.pulled.get(repository) as Set<string>;
     for (const item of nodes) {
       const spec = typeof item === "string" ? { node: item } : item;
-      const rows = this.commits.get(spec.node) ?? [];
-      const known = rows.find((c) => c.repository === repository);
-      if (known) {
-        known.imported ||= imported;
-        continue;
-      }
-      rows.push(this.newCommit(repository, spec, imported));
-      this.commits.set(spec.node, rows);
+      const known = rows.get(spec.node);
+      if (known) known.imported ||= imported;
+      else rows.set(spec.node, this.newCommit(repository, spec, imported));
+      pulled.delete(spec.node);
     }
   }
 
@@ -141,21 +170,40 @@ export class RepositoryStore {
     const author = spec.author
       ? { ...spec.author, raw: `${spec.author.name} <${spec.author.email}>`, identityPHID: spec.author.identityPHID ?? FIXTURE_AUTHOR.identityPHID }
       : FIXTURE_AUTHOR;
-    return {
+    return new CommitRecord({
       id: this.ids.id("commit", spec.id),
-      phid: spec.phid ?? this.ids.phid("CMIT"),
+      phid: spec.phid,
       node: spec.node,
       repository,
       epoch: spec.epoch ?? FIXTURE_EPOCH,
       imported,
       message: spec.message ?? "fixture",
       author,
-    };
+    });
   }
 
-  /** Every row, in no particular order. */
-  allCommits(): CommitRecord[] {
-    return [...this.commits.values()].flat();
+  /** The rows of a node, one per repository that has it. */
+  commitsOf(node: string): CommitRecord[] {
+    const found: CommitRecord[] = [];
+    for (const rows of this.rows.values()) {
+      const commit = rows.get(node);
+      if (commit) found.push(commit);
+    }
+    return found;
+  }
+
+  /** Every row (of one repository), in no particular order. */
+  allCommits(repository?: RepositoryRecord): CommitRecord[] {
+    const maps = repository ? [this.rows.get(repository) ?? new Map<string, CommitRecord>()] : [...this.rows.values()];
+    return maps.flatMap((rows) => [...rows.values()]);
+  }
+
+  /** The working copy's commits that start with `prefix`: its rows, and what was pulled and not discovered. */
+  inWorkingCopy(repository: RepositoryRecord, prefix: string): string[] {
+    const rows = this.rows.get(repository) ?? new Map<string, CommitRecord>();
+    const pulled = this.pulled.get(repository) ?? new Set<string>();
+    if (rows.has(prefix) || pulled.has(prefix)) return [prefix];
+    return [...rows.keys(), ...pulled].filter((node) => node.startsWith(prefix));
   }
 
   /**
