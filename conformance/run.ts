@@ -5,7 +5,7 @@
 // Each sample has an expectation below; a sample with none, or one the code cannot read as expected,
 // is a failure. Only the trimmed mocks that the corpus's SOURCES.md marks "do not use as a shape" are
 // left out, by name.
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
@@ -15,6 +15,7 @@ import { createUpstream, type Upstream } from "../src/adapters/upstream.ts";
 import { createPushlogClient, type PushlogClient } from "../src/adapters/pushlog.ts";
 import { createConduitClient, resolveRepositories, type ConduitClient } from "../src/adapters/phabricator.ts";
 import { createReviewLookup, type ReviewLookup } from "../src/adapters/review-lookup.ts";
+import { runServed, type Answer, type ServedReaders } from "./served.ts";
 
 const HG = "https://hg.mozilla.org";
 
@@ -108,9 +109,9 @@ async function rejected(readers: Readers, sample: unknown, status: number): Prom
 
 async function revision(readers: Readers, body: unknown, expected: { pushId: number; pushTime: number }): Promise<string> {
   readers.serve(body);
-  const found = await readers.pushlog.fetchRevision("repo", "0".repeat(12));
-  assert(found?.pushId === expected.pushId && found.pushTime === expected.pushTime, `read ${JSON.stringify(found)}`);
-  return `push ${found.pushId} at ${found.pushTime}`;
+  const push = (await readers.pushlog.fetchRevision("repo", "0".repeat(12)))?.push;
+  assert(push?.pushId === expected.pushId && push.pushTime === expected.pushTime, `read ${JSON.stringify(push)}`);
+  return `push ${push.pushId} at ${push.pushTime}`;
 }
 
 /** A bare search row, as the service reads it inside a search result. */
@@ -249,10 +250,12 @@ export interface Outcome {
 }
 
 export async function runConformance(dir: string): Promise<Outcome[]> {
-  let current: { status: number; text: string } = { status: 200, text: "{}" };
+  // The answers to come, in order; the last one is repeated.
+  let queue: Answer[] = [{ status: 200, headers: { "content-type": "application/json" }, text: "{}" }];
   const server = createServer((_req, res) => {
-    res.writeHead(current.status, { "content-type": "application/json" });
-    res.end(current.text);
+    const next = (queue.length > 1 ? queue.shift() : queue[0]) as Answer;
+    res.writeHead(next.status, next.headers);
+    res.end(next.text);
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -260,13 +263,19 @@ export async function runConformance(dir: string): Promise<Outcome[]> {
     createUpstream({ service: "hgmo", baseUrl: base, timeoutMs: 5000, maxRetries: 0 }),
     createUpstream({ service: "phabricator", baseUrl: base, timeoutMs: 5000, maxRetries: 0 }),
   ];
-  const conduit = createConduitClient(upstreams[1] as Upstream, "api-conformanceconformanceconfo");
-  const readers: Readers = {
+  const token = "api-conformanceconformanceconfo";
+  const conduit = createConduitClient(upstreams[1] as Upstream, token);
+  const readers: Readers & ServedReaders = {
     pushlog: createPushlogClient(upstreams[0] as Upstream),
     conduit,
     reviews: createReviewLookup(conduit),
+    phabricator: upstreams[1] as Upstream,
+    token,
     serve(body, status = 200) {
-      current = { status, text: JSON.stringify(body) };
+      queue = [{ status, headers: { "content-type": "application/json" }, text: JSON.stringify(body) }];
+    },
+    answer(...answers) {
+      queue = answers;
     },
   };
   const outcomes: Outcome[] = [];
@@ -290,6 +299,7 @@ export async function runConformance(dir: string): Promise<Outcome[]> {
         outcomes.push({ file, ok: false, detail: (error as Error).message });
       }
     }
+    if (existsSync(join(dir, "served"))) outcomes.push(...(await runServed(join(dir, "served"), readers)));
   } finally {
     await Promise.all(upstreams.map((u) => u.close()));
     server.closeAllConnections();

@@ -66,6 +66,14 @@ export interface Config {
   notices: string[];
 }
 
+/**
+ * Every secret the process holds: scrubbed from what an upstream says wherever its words become an
+ * error, a log line or an answer (Phabricator repeats a refused token, a broker may repeat anything).
+ */
+export function secretsOf(config: Config): string[] {
+  return [config.pulse.password, config.phabricatorApiToken, config.metricsToken, config.sentryDsn].filter((s): s is string => s !== undefined && s !== "");
+}
+
 export interface GitSyncConfig {
   /** Each Git branch and the hg repository git-hg-sync replays it into, in GIT_BRANCHES order. */
   branches: Array<{ branch: string; repository: string }>;
@@ -493,7 +501,7 @@ export function readConfig(env: Env): Config {
     // A token reaches Phabricator through Conduit; without one, only its pages can be asked.
     repositories: repositories.map(({ path, callsign, git }) => ({
       path,
-      mirror: { kind: value.PHABRICATOR_API_TOKEN ? "phabricator-conduit" : "phabricator-head", callsign, ...(git ? { vcs: "git" as const } : {}) },
+      mirror: { kind: value.PHABRICATOR_API_TOKEN ? "phabricator-conduit" : "phabricator-page", callsign, ...(git ? { vcs: "git" as const } : {}) },
     })),
     hgUrl: value.HG_URL,
     phabricatorUrl: value.PHABRICATOR_URL,

@@ -1,10 +1,10 @@
 // The mirror port: where a repository's commits are looked for, and how. A repository names its mirror
 // as a spec (a kind and what that kind needs); the composition root holds one factory per kind and
 // builds one Mirror per repository. Today every kind is Phabricator, reached through Conduit with a
-// token or through one HEAD per commit without one; a Git mirror is a new kind here, not a new
+// token or through one commit page per commit without one; a Git mirror is a new kind here, not a new
 // parameter threaded through the checks.
 
-export type MirrorKind = "phabricator-conduit" | "phabricator-head";
+export type MirrorKind = "phabricator-conduit" | "phabricator-page";
 
 export interface MirrorSpec {
   readonly kind: MirrorKind;
@@ -36,8 +36,8 @@ export function mirrorName(spec: MirrorSpec): string {
 
 /** A callsign that names no repository: the configuration is wrong, not the mirror late. */
 export class UnknownRepositoryError extends Error {
-  constructor(callsign: string) {
-    super(`REPOSITORIES: Phabricator has no repository with the callsign ${callsign} (diffusion.repository.search found none)`);
+  constructor(callsign: string, evidence = "diffusion.repository.search found none") {
+    super(`REPOSITORIES: Phabricator has no repository with the callsign ${callsign} (${evidence})`);
     this.name = "UnknownRepositoryError";
   }
 }

@@ -36,7 +36,7 @@ export const TRY_SLICE = 50;
 const MAX_GAP = 1000;
 /** try_task_config.json files read at once. */
 const PARALLEL_FILES = 4;
-/** Try pushes read back at start-up, at most (tips only, 200 a request): well over a day of Try. */
+/** Try pushes read back at start-up, at most (TRY_SLICE a request): well over a day of Try. */
 const MAX_RECOVERY_PUSHES = 10_000;
 
 type FoundPush = { diffPHID: string; revisionId?: number; targetPHID?: string; push: { pushId: number; pushTime: number; node: string } };
@@ -116,7 +116,7 @@ export function createPipeline(deps: PipelineDeps) {
 
   /**
    * What a restart had in flight: the code-review Try pushes of the last 24 h whose bot target has no
-   * result yet. Read from the Try pushlog (by push id, tips only) and the targets their
+   * result yet. Read from the Try pushlog (by push id, whole pushes: never tipsonly, see pushlogPath) and the targets their
    * try_task_config.json names, so only code-review reviews are read back, never every waiting
    * target on the instance.
    */
@@ -124,8 +124,8 @@ export function createPipeline(deps: PipelineDeps) {
     const since = deps.now() / 1000 - REVIEW_LIMITS.maxAgeMs / 1000;
     const first = await deps.pushlog.firstPushIdSince(deps.tryRepository, since, signal);
     const candidates: FoundPush[] = [];
-    for (let from = first - 1, last = Number.POSITIVE_INFINITY; from < last && from - first < MAX_RECOVERY_PUSHES; from += TRY_SLICE * 4) {
-      const slice = await deps.pushlog.fetchTipsRange(deps.tryRepository, { startId: from, endId: from + TRY_SLICE * 4 }, signal);
+    for (let from = first - 1, last = Number.POSITIVE_INFINITY; from < last && from - first < MAX_RECOVERY_PUSHES; from += TRY_SLICE) {
+      const slice = await deps.pushlog.fetchFullRange(deps.tryRepository, { startId: from, endId: from + TRY_SLICE }, signal);
       last = slice.lastPushId;
       for (const found of codeReviewPushes(slice.pushes.values())) if (found.push.pushTime >= since) candidates.push(found);
     }

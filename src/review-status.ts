@@ -5,9 +5,13 @@ import type { PushlogClient } from "./adapters/pushlog.ts";
 import type { ReviewLookup } from "./adapters/review-lookup.ts";
 import { TRY_TASK_CONFIG, findReviewCommit, targetOfTryTaskConfig } from "./core/review-commit.ts";
 import { reviewState, type TargetState } from "./core/reviews.ts";
+import { TRY_SLICE } from "./pipeline.ts";
 
-/** The Try pushlog is read this many pushes at a time, tips only, up to 24 h after the diff. */
-const SLICE = 200;
+/**
+ * The Try pushlog is read this many whole pushes at a time (never tipsonly: see pushlogPath), up to
+ * 24 h after the diff: the pipeline check's slice, since people's Try pushes can be large.
+ */
+const SLICE = TRY_SLICE;
 const SEARCH_SECONDS = 24 * 3600;
 /** Pushes read before the one the halving found, for pushes whose clocks disagreed a little. */
 const SKEW_PUSHES = 20;
@@ -57,7 +61,7 @@ export async function lookupReviewStatus(
     const end = diff.dateCreated + SEARCH_SECONDS;
     let from = Math.max(0, (await deps.pushlog.firstPushIdSince(deps.tryRepository, diff.dateCreated, deps.signal)) - 1 - SKEW_PUSHES);
     for (let reading = true; reading && tryPush === null; from += SLICE) {
-      const slice = await deps.pushlog.fetchTipsRange(deps.tryRepository, { startId: from, endId: from + SLICE }, deps.signal);
+      const slice = await deps.pushlog.fetchFullRange(deps.tryRepository, { startId: from, endId: from + SLICE }, deps.signal);
       for (const push of [...slice.pushes.values()].sort((a, b) => a.pushId - b.pushId)) {
         if (push.pushTime > end) reading = false;
         const commit = findReviewCommit(push.changesets);

@@ -5,11 +5,11 @@ import type { Server } from "node:http";
 import type { Registry } from "prom-client";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { pipelineOffReason, type Config } from "./config.ts";
+import { pipelineOffReason, secretsOf, type Config } from "./config.ts";
 import { PulseClient, type DrainOptions, type SetAsideCopy } from "./adapters/pulse.ts";
 import { createUpstream, type Upstream } from "./adapters/upstream.ts";
 import { createPushlogClient } from "./adapters/pushlog.ts";
-import { conduitMirror, createConduitClient, headMirror } from "./adapters/phabricator.ts";
+import { createConduitClient, phabricatorMirrorKinds } from "./adapters/phabricator.ts";
 import { createMirrors, type Mirror } from "./mirror.ts";
 import {
   createRegistry,
@@ -98,6 +98,7 @@ export function buildApp(options: AppOptions): App {
   const staleAfterMs = 3 * config.checkIntervalMs;
   const startedAt = now();
   const errors = options.errors ?? NO_REPORTS;
+  const secrets = secretsOf(config);
   // 1. The registry and each source's own metrics.
   const registry = createRegistry({ version: options.version.version, commit: options.version.commit });
   const upstreamSeries = upstreamMetrics(registry);
@@ -114,7 +115,15 @@ export function buildApp(options: AppOptions): App {
     if (failed) upstreamSeries.upstreamFailures.inc({ service });
   };
   const onRetryableStatus = (service: "hgmo" | "phabricator", status: number) => upstreamSeries.upstreamRetryable.inc({ service, status: String(status) });
-  const hg = createUpstream({ service: "hgmo", baseUrl: config.hgUrl, timeoutMs: config.upstreamTimeoutMs, observe, onRetryableStatus, connections: 8 });
+  const hg = createUpstream({
+    service: "hgmo",
+    baseUrl: config.hgUrl,
+    timeoutMs: config.upstreamTimeoutMs,
+    observe,
+    onRetryableStatus,
+    connections: 8,
+    secrets,
+  });
   const phabricator = createUpstream({
     service: "phabricator",
     baseUrl: config.phabricatorUrl,
@@ -122,13 +131,14 @@ export function buildApp(options: AppOptions): App {
     observe,
     onRetryableStatus,
     connections: Math.max(8, config.phabricatorHeadConcurrency),
+    secrets,
   });
-  const conduit = config.phabricatorApiToken ? createConduitClient(phabricator, config.phabricatorApiToken) : undefined;
+  const conduit = config.phabricatorApiToken ? createConduitClient(phabricator, config.phabricatorApiToken, secrets) : undefined;
   // Each repository's mirror kind was chosen by the configuration; these are the kinds on offer.
-  const mirrors = createMirrors(config.repositories, {
-    ...(conduit === undefined ? {} : { "phabricator-conduit": (spec) => conduitMirror(conduit, spec.callsign) }),
-    "phabricator-head": (spec) => headMirror(phabricator, spec.callsign, config.phabricatorHeadConcurrency),
-  });
+  const mirrors = createMirrors(
+    config.repositories,
+    phabricatorMirrorKinds(phabricator, config.phabricatorApiToken, config.phabricatorHeadConcurrency, secrets),
+  );
   const pushlog = createPushlogClient(hg);
 
   const pulseLog = log.child({ component: "pulse" });

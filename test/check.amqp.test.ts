@@ -21,7 +21,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 describe.each([
   { mode: "with a Conduit token", token: true },
-  { mode: "without a token (HEAD per commit)", token: false },
+  { mode: "without a token (a commit page per commit)", token: false },
 ])("report-lag --once $mode", ({ token }) => {
   it("reports 0 and acks every push when the mirror has every commit", async () => {
     const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token });
@@ -42,10 +42,11 @@ describe.each([
       expect(phabRequests[0]?.params).toMatchObject({ constraints: { callsigns: ["MOZILLACENTRAL"] } });
       expect(phabRequests[1]?.params).toMatchObject({ constraints: { repositories: [h.phab.repositoryPHID("MOZILLACENTRAL")] }, limit: 100 });
     } else {
-      // The repository page once, then one HEAD per commit.
+      // The repository page once, then one commit page per commit, read by its title (a HEAD cannot
+      // tell a commit's page from "Commit Still Parsing" or the login form).
       expect(phabRequests).toHaveLength(21);
-      expect(phabRequests[0]).toEqual({ method: "HEAD", path: "/diffusion/MOZILLACENTRAL/" });
-      expect(phabRequests.slice(1).every((r) => r.method === "HEAD" && r.path.startsWith("/rMOZILLACENTRAL"))).toBe(true);
+      expect(phabRequests[0]).toEqual({ method: "GET", path: "/diffusion/MOZILLACENTRAL/" });
+      expect(phabRequests.slice(1).every((r) => r.method === "GET" && r.path.startsWith("/rMOZILLACENTRAL"))).toBe(true);
     }
     // Five consecutive pushes: one json-pushes request for the run.
     expect(h.hg.requests).toEqual([`GET /${AUTOLAND}/json-pushes?version=2&startID=100&endID=105`]);

@@ -94,7 +94,7 @@ describe("report-lag --once: errors that say what to do", () => {
     await new Promise<void>((resolve) => (servers.pop() as NetServer).close(() => resolve()));
     const result = await h.run(["--once", "--no-send"], { PHABRICATOR_URL: `http://127.0.0.1:${closed}` });
     expect(resultLines(result.stdout)[0]).toMatch(
-      new RegExp(`check failed: 127\\.0\\.0\\.1:${closed} HEAD /diffusion/MOZILLACENTRAL/: ECONNREFUSED after 3 attempts`),
+      new RegExp(`check failed: 127\\.0\\.0\\.1:${closed} GET /diffusion/MOZILLACENTRAL/: ECONNREFUSED after 3 attempts`),
     );
   });
 

@@ -38,8 +38,8 @@ describe("readConfig", () => {
     expect(config.upstreamTimeoutMs).toBe(30_000);
     expect(readConfig({ ...BASE, CHECK_SCHEDULE: "* * * * * *" }).upstreamTimeoutMs).toBe(250);
     expect(config.repositories).toEqual([
-      { path: "integration/autoland", mirror: { kind: "phabricator-head", callsign: "MOZILLACENTRAL" } },
-      { path: "mozilla-central", mirror: { kind: "phabricator-head", callsign: "MOZILLACENTRAL" } },
+      { path: "integration/autoland", mirror: { kind: "phabricator-page", callsign: "MOZILLACENTRAL" } },
+      { path: "mozilla-central", mirror: { kind: "phabricator-page", callsign: "MOZILLACENTRAL" } },
     ]);
     expect(config.noInputAfterMs).toEqual({ default: 6 * 3600_000, byRepository: {} });
     expect(config.stalledAfterChecks).toBe(6);
@@ -86,10 +86,10 @@ describe("readConfig", () => {
   it("accepts the earlier service's single-repository variables when REPOSITORIES is unset", () => {
     const { REPOSITORIES: _, ...legacy } = BASE;
     expect(readConfig({ ...legacy, PULSE_QUEUE_ROUTING_KEY: "integration/autoland", REPOSITORY_CALLSIGN: "MOZILLACENTRAL" }).repositories).toEqual([
-      { path: "integration/autoland", mirror: { kind: "phabricator-head", callsign: "MOZILLACENTRAL" } },
+      { path: "integration/autoland", mirror: { kind: "phabricator-page", callsign: "MOZILLACENTRAL" } },
     ]);
     expect(readConfig({ ...legacy, SOURCE_REPOSITORY: "https://hg.mozilla.org/mozilla-central", REPOSITORY_CALLSIGN: "MOZILLACENTRAL" }).repositories).toEqual([
-      { path: "mozilla-central", mirror: { kind: "phabricator-head", callsign: "MOZILLACENTRAL" } },
+      { path: "mozilla-central", mirror: { kind: "phabricator-page", callsign: "MOZILLACENTRAL" } },
     ]);
   });
 

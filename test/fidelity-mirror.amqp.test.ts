@@ -68,11 +68,14 @@ describe("report-lag --check-config", () => {
     expect(bad.stdout).toContain("callsign MOZILLACENTRAL: repository PHID-REPO-");
   });
 
-  it("without a token says the callsigns were not checked; with Phabricator down says so and does not fail the release", async () => {
+  it("without a token checks each callsign by its repository page; with Phabricator down says so and does not fail the release", async () => {
     const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     const noToken = await h.run(["--check-config"], { PHABRICATOR_API_TOKEN: undefined });
     expect(noToken.code).toBe(0);
-    expect(noToken.stdout).toContain("callsigns: not checked (no PHABRICATOR_API_TOKEN)");
+    expect(noToken.stdout).toContain("callsign MOZILLACENTRAL: its repository page is readable without a token");
+    const unknown = await h.run(["--check-config"], { PHABRICATOR_API_TOKEN: undefined, REPOSITORIES: `${AUTOLAND}=NOSUCH` });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("configuration error: REPOSITORIES: Phabricator has no repository with the callsign NOSUCH\n");
 
     h.phab.fault = "500";
     const down = await h.run(["--check-config"], { UPSTREAM_TIMEOUT_SECONDS: "2" });

@@ -60,7 +60,6 @@ function ports(tryPushes: number) {
   };
   const pushlog: Partial<PushlogClient> = {
     firstPushIdSince: () => Promise.resolve(1),
-    fetchTipsRange: (_r, range) => Promise.resolve(slice(range)),
     fetchFullRange: (_r, range) => Promise.resolve(slice(range)),
     lastPushId: () => Promise.resolve(tryPushes),
     fetchRawFile: () => Promise.resolve(undefined),

@@ -44,7 +44,12 @@ const cases: Case[] = [
     inject: (h) => ((h.hg.fault = "stall"), {}),
     error: /json-pushes: the body did not arrive whole \(UND_ERR_BODY_TIMEOUT\)/,
   },
-  { name: "hg's JSON is cut short", token: true, inject: (h) => ((h.hg.fault = "truncate"), {}), error: /json-pushes: the body is not JSON/ },
+  {
+    name: "hg's JSON is cut short",
+    token: true,
+    inject: (h) => ((h.hg.fault = "truncate"), {}),
+    error: /json-pushes: HTTP 200, content type application\/json, \d+ bytes, not JSON/,
+  },
   {
     name: "Conduit answers 500",
     token: true,
@@ -71,7 +76,7 @@ const cases: Case[] = [
     name: "commit pages answer 500 (no token)",
     token: false,
     inject: (h) => ((h.phab.fault = "500"), {}),
-    error: /HEAD \/diffusion\/MOZILLACENTRAL\/: HTTP 500/,
+    error: /GET \/diffusion\/MOZILLACENTRAL\/: HTTP 500/,
   },
 ];
 

@@ -1,7 +1,7 @@
 // hg.mozilla.org's json-pushes (mozilla/version-control-tools hgext/pushlog/feed.py, docs/hgmo/pushlog.rst): the changesets of a range of pushes, one request
 // per range. The URL is always built from HG_URL, never taken from a message.
 import { z } from "zod";
-import { UpstreamError, type Upstream } from "./upstream.ts";
+import { UpstreamError, describeBody, jsonOf, type Upstream, type UpstreamResponse } from "./upstream.ts";
 import { NODE_PATTERN, isNode, isRecord } from "../core/json-shape.ts";
 
 const NODE = z.string().regex(NODE_PATTERN);
@@ -60,11 +60,16 @@ export interface PushlogRange {
   endId: number;
 }
 
-export function pushlogPath(repository: string, range: PushlogRange, full = false, tipsOnly = false): string {
+/**
+ * `tipsonly=1` is never asked for: over a range holding a stripped push, json-pushes answers a 500
+ * (hgext/pushlog/feed.py `do_query` takes `push.nodes[0]` of the empty push;
+ * served/hgweb-vct/try-tipsonly-after-strip.json), so one stripped Try push would fail every read.
+ */
+export function pushlogPath(repository: string, range: PushlogRange, full = false): string {
   const repo = repository.split("/").map(encodeURIComponent).join("/");
   // `full` is on whenever the key is present (hgext/pushlog/feed.py: `b"full" in qsparams`), so it
   // is left out, never set to 0.
-  return `/${repo}/json-pushes?version=2${full ? "&full=1" : ""}${tipsOnly ? "&tipsonly=1" : ""}&startID=${range.startId}&endID=${range.endId}`;
+  return `/${repo}/json-pushes?version=2${full ? "&full=1" : ""}&startID=${range.startId}&endID=${range.endId}`;
 }
 
 // full=1 changeset objects (feed.py pushes_worker); only what the code-review pipeline reads is checked.
@@ -82,12 +87,17 @@ export interface FullPush {
   changesets: Array<z.infer<typeof fullChangeset>>;
 }
 
-const revision = z.object({
-  node: NODE,
-  pushid: z.number().int().positive(),
-  // An hgdate pair, [unix seconds, offset] (hgext/hgmo/tests/test-json-changeset.t).
-  pushdate: z.tuple([z.number(), z.number()]),
-});
+// A changeset with no push (it arrived by pull, before the pushlog existed) has `""` for pushid,
+// pushdate and pushuser (hgext/hgmo/__init__.py, `addmetadata`; served/hgweb-vct/legacy-json-rev-pulled-node.json).
+const revision = z.union([
+  z.object({
+    node: NODE,
+    pushid: z.number().int().positive(),
+    // An hgdate pair, [unix seconds, offset] (hgext/hgmo/tests/test-json-changeset.t).
+    pushdate: z.tuple([z.number(), z.number()]),
+  }),
+  z.object({ node: NODE, pushid: z.literal(""), pushdate: z.literal("") }),
+]);
 
 /** The pushes of a range that json-pushes lists, and its `lastpushid` (the last replicated push). */
 export interface PushlogSlice<P> {
@@ -101,8 +111,6 @@ export interface PushlogClient {
   lastPushId(repository: string, signal?: AbortSignal): Promise<number>;
   /** Like fetchRange, with each changeset's author and description (full=1). */
   fetchFullRange(repository: string, range: PushlogRange, signal?: AbortSignal): Promise<PushlogSlice<FullPush>>;
-  /** Like fetchFullRange, with only each push's tip changeset (tipsonly=1). */
-  fetchTipsRange(repository: string, range: PushlogRange, signal?: AbortSignal): Promise<PushlogSlice<FullPush>>;
   /**
    * About the first push id at or after `sinceSec`, found by halving the push ids (at most ~log2(last
    * push id) requests). Push ids, not dates, because json-pushes reads a UNIX-seconds `startdate` as
@@ -112,29 +120,38 @@ export interface PushlogClient {
   firstPushIdSince(repository: string, sinceSec: number, signal?: AbortSignal): Promise<number>;
   /** A file's text at a changeset (hgweb raw-file), or undefined when the changeset has no such file (404). */
   fetchRawFile(repository: string, node: string, path: string, signal?: AbortSignal): Promise<string | undefined>;
-  /** The push that brought `node` into `repository`, or undefined when the repository lacks it. */
-  fetchRevision(repository: string, node: string, signal?: AbortSignal): Promise<{ node: string; pushId: number; pushTime: number } | undefined>;
+  /**
+   * The changeset `node` of `repository` and the push that brought it (undefined for a changeset
+   * older than the pushlog), or undefined when the repository lacks it.
+   */
+  fetchRevision(
+    repository: string,
+    node: string,
+    signal?: AbortSignal,
+  ): Promise<{ node: string; push: { pushId: number; pushTime: number } | undefined } | undefined>;
 }
 
-/** JSON.parse with an error that names the request, never the body. */
-function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new UpstreamError("hgmo", `${what}: the body is not JSON (${text.length} bytes)`);
-  }
+/**
+ * hgweb's own 404s are answers: json-rev's `{"error": "unknown revision '…'"}` (JSON) and raw-file's
+ * "not found in manifest" or "revision not found" (text/plain). A path hgweb does not serve at all is
+ * an HTML page, "Mercurial repository not found" (mercurial/hgweb/hgwebdir_mod.py): the repository is
+ * not on HG_URL, which is a failure, never "this changeset is not there".
+ */
+function notFoundAnswer(response: UpstreamResponse, answers: readonly string[]): boolean {
+  if (response.status !== 404) return false;
+  if (response.contentType !== undefined && answers.includes(response.contentType)) return true;
+  throw new UpstreamError("hgmo", `${response.what}: HTTP 404, ${describeBody(response)}: no such repository on HG_URL`, 404);
 }
 
 export function createPushlogClient(upstream: Upstream): PushlogClient {
   async function get<T>(path: string, shape: z.ZodType<T>, signal?: AbortSignal, wellFormed?: (json: unknown) => T | undefined): Promise<T> {
-    const what = `GET ${path.split("?")[0]}`;
-    const { text } = await upstream.request({ method: "GET", path, signal, headers: { accept: "application/json" } });
-    const json = parseJson(text, what);
+    const response = await upstream.request({ method: "GET", path, signal, headers: { accept: "application/json" } });
+    const json = jsonOf("hgmo", response);
     const read = wellFormed?.(json);
     if (read !== undefined) return read;
     const parsed = shape.safeParse(json);
     if (!parsed.success) {
-      throw new UpstreamError("hgmo", `${what}: unexpected json-pushes shape at ${parsed.error.issues[0]?.path.join(".")}`);
+      throw new UpstreamError("hgmo", `${response.what}: unexpected json-pushes shape at ${parsed.error.issues[0]?.path.join(".")}`);
     }
     return parsed.data;
   }
@@ -146,8 +163,8 @@ export function createPushlogClient(upstream: Upstream): PushlogClient {
     changesets: push.changesets,
   });
 
-  async function getFull(repository: string, range: PushlogRange, tipsOnly: boolean, signal?: AbortSignal): Promise<PushlogSlice<FullPush>> {
-    const body = await get(pushlogPath(repository, range, true, tipsOnly), fullPushesV2, signal);
+  async function getFull(repository: string, range: PushlogRange, signal?: AbortSignal): Promise<PushlogSlice<FullPush>> {
+    const body = await get(pushlogPath(repository, range, true), fullPushesV2, signal);
     const pushes = new Map<number, FullPush>();
     for (const [id, push] of Object.entries(body.pushes)) {
       const full = toFull(id, push);
@@ -174,8 +191,7 @@ export function createPushlogClient(upstream: Upstream): PushlogClient {
       }
       return { pushes, lastPushId: body.lastpushid };
     },
-    fetchFullRange: (repository, range, signal) => getFull(repository, range, false, signal),
-    fetchTipsRange: (repository, range, signal) => getFull(repository, range, true, signal),
+    fetchFullRange: (repository, range, signal) => getFull(repository, range, signal),
     async firstPushIdSince(repository, sinceSec, signal) {
       let low = 1;
       let high = (await getPushes(repository, { startId: 0, endId: 0 }, signal)).lastpushid + 1;
@@ -198,17 +214,18 @@ export function createPushlogClient(upstream: Upstream): PushlogClient {
     async fetchRawFile(repository, node, file, signal) {
       const repo = repository.split("/").map(encodeURIComponent).join("/");
       const path = `/${repo}/raw-file/${encodeURIComponent(node)}/${file.split("/").map(encodeURIComponent).join("/")}`;
-      const { status, text } = await upstream.request({ method: "GET", path, signal, accept: [200, 404] });
-      return status === 404 ? undefined : text;
+      const response = await upstream.request({ method: "GET", path, signal, accept: [200, 404] });
+      return notFoundAnswer(response, ["text/plain"]) ? undefined : response.text;
     },
-    async fetchRevision(repository, node, signal) {
+    async fetchRevision(repository, revisionId, signal) {
       const repo = repository.split("/").map(encodeURIComponent).join("/");
-      const path = `/${repo}/json-rev/${encodeURIComponent(node)}`;
-      const { status, text } = await upstream.request({ method: "GET", path, signal, accept: [200, 404] });
-      if (status === 404) return undefined;
-      const parsed = revision.safeParse(parseJson(text, `GET ${path}`));
-      if (!parsed.success) throw new UpstreamError("hgmo", `GET ${path}: unexpected json-rev shape`);
-      return { node: parsed.data.node, pushId: parsed.data.pushid, pushTime: parsed.data.pushdate[0] };
+      const path = `/${repo}/json-rev/${encodeURIComponent(revisionId)}`;
+      const response = await upstream.request({ method: "GET", path, signal, accept: [200, 404] });
+      if (notFoundAnswer(response, ["application/json"])) return undefined;
+      const parsed = revision.safeParse(jsonOf("hgmo", response));
+      if (!parsed.success) throw new UpstreamError("hgmo", `${response.what}: unexpected json-rev shape`);
+      const { node, pushid, pushdate } = parsed.data;
+      return { node, push: pushid === "" ? undefined : { pushId: pushid, pushTime: pushdate[0] } };
     },
   };
 }

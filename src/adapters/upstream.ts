@@ -3,6 +3,7 @@
 // duration/failure observation for every logical request. Requests only ever go to the configured
 // base URL: callers pass a path, never a URL.
 import type { Dispatcher } from "undici";
+import { scrubSecrets } from "../core/scrub.ts";
 // The three parts of undici this client uses, by their files: undici's index also builds fetch,
 // WebSocket, the cache stores and the mock agents, and loading it was 70 ms of the service's 220 ms
 // start (CPU profile of `report-lag --version`; these three: 20 ms). undici declares no "exports", so
@@ -35,6 +36,8 @@ export interface UpstreamOptions {
   observe?: (service: Service, seconds: number, failed: boolean) => void;
   /** Each attempt answered with a status the retry interceptor retries (429, 5xx): throttling and proxy errors. */
   onRetryableStatus?: (service: Service, status: number) => void;
+  /** Every secret the process holds, scrubbed from each error this client makes. */
+  secrets?: readonly string[];
 }
 
 const RETRIED_STATUSES = [429, 500, 502, 503, 504];
@@ -76,11 +79,45 @@ export interface UpstreamRequest {
 
 export interface UpstreamResponse {
   status: number;
+  /** The media type of the answer (`application/json`), lower case and without parameters; undefined when it names none. */
+  contentType: string | undefined;
   text: string;
+  /** The `location` header of a redirect (redirects are answers here, never followed). */
+  location: string | undefined;
+  /** "host METHOD path": what every error about this answer starts with. */
+  what: string;
 }
 
-/** Bodies beyond this are not a pushlog slice or a Conduit page; refuse them rather than buffer them. */
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/**
+ * Bodies beyond this are not a pushlog slice, a Conduit page or a commit page. Cut by undici as the
+ * bytes arrive (maxResponseSize), whatever `content-length` says or whether it says anything: a
+ * chunked answer is bounded too.
+ */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The body as JSON. An answer that is not JSON (hgweb's plain-text 500 of an uncaught exception, a 404
+ * HTML page, a proxy's error page, a login form) is one line naming the request, its status and its
+ * content type, never a parse error.
+ */
+export function jsonOf(service: Service, response: UpstreamResponse): unknown {
+  try {
+    return JSON.parse(response.text);
+  } catch {
+    throw new UpstreamError(service, `${response.what}: HTTP ${response.status}, ${describeBody(response)}, not JSON`, response.status);
+  }
+}
+
+/** "content type text/html, 1234 bytes", for the error lines. */
+export function describeBody(response: Pick<UpstreamResponse, "contentType" | "text">): string {
+  return `${response.contentType === undefined ? "no content type" : `content type ${response.contentType}`}, ${Buffer.byteLength(response.text)} bytes`;
+}
+
+function mediaType(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  const type = value?.split(";")[0]?.trim().toLowerCase();
+  return type === undefined || type === "" ? undefined : type;
+}
 
 export interface Upstream {
   readonly service: Service;
@@ -94,10 +131,18 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   const base = new URL(`${options.baseUrl}/`);
   const maxRetries = options.maxRetries ?? 2;
   const minTimeout = options.minRetryDelayMs ?? 250;
+  // headersTimeout and bodyTimeout bound each wait for bytes, so a body that drips a byte at a time
+  // would go on for ever: the whole request ends by this deadline. It leaves room for every attempt to
+  // time out (undici checks timeouts of a second or more on a half-second tick, so one may fire up to a
+  // second late) and for the waits between attempts (at most maxRetryWait each), so it only cuts a drip.
+  const maxRetryWait = Math.max(4 * minTimeout, timeoutMs);
+  const deadlineMs = (maxRetries + 1) * (timeoutMs + 1000) + maxRetries * maxRetryWait;
   const agent: Dispatcher = new Agent({
     connections: options.connections ?? 32,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
+    // Cut as the bytes arrive, so a chunked answer (no content-length) is bounded too.
+    maxResponseSize: MAX_BODY_BYTES,
     connectTimeout: Math.min(timeoutMs, 10_000),
     keepAliveTimeout: 10_000,
   }).compose(
@@ -107,7 +152,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       minTimeout,
       // Caps the back-off and, with it, a Retry-After (429/503): capped at the request's own time budget,
       // so a throttled request is asked again when the server said, not after a second regardless.
-      maxTimeout: Math.max(4 * minTimeout, timeoutMs),
+      maxTimeout: maxRetryWait,
       timeoutFactor: 2,
       // Conduit's *.search methods only read, so a POST to them is as safe to repeat as a GET.
       methods: ["GET", "HEAD", "POST"],
@@ -128,57 +173,67 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     }),
   );
 
+  const secrets = options.secrets ?? [];
+  /** Every error this client makes goes through here: whatever it quotes, no secret leaves in it. */
+  const failure = (message: string, status?: number, cause?: unknown) =>
+    new UpstreamError(service, scrubSecrets(message, secrets), status, cause === undefined ? undefined : { cause });
+
+  /** The URL of a path below the base URL; anything else is refused before a byte is sent. */
+  function target(path: string): URL {
+    if (!path.startsWith("/") || path.startsWith("//")) throw failure(`refused a request to a path that is not below ${base.origin}`);
+    const url = new URL(`${base.pathname.replace(/\/$/, "")}${path}`, base.origin);
+    if (url.origin !== base.origin) throw failure(`refused a request outside ${base.origin}`);
+    return url;
+  }
+
+  /** Why a request or its body ended early, in the words an operator needs. */
+  function cutShort(what: string, error: unknown, stop: RequestStop, status?: number): UpstreamError {
+    const err = error as Error & { code?: string; statusCode?: number };
+    if (stop.stopped()) return failure(`${what}: stopped`, status, error);
+    if (stop.timedOut()) return failure(`${what}: no whole answer within ${deadlineMs / 1000} s`, status, error);
+    if (err.code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") return failure(`${what}: the body is larger than ${MAX_BODY_BYTES} bytes`, status, error);
+    if (status !== undefined) return failure(`${what}: the body did not arrive whole (${err.code ?? err.name})`, status, error);
+    const detail = err.statusCode ? `HTTP ${err.statusCode}` : (err.code ?? err.name);
+    return failure(`${what}: ${detail} after ${maxRetries + 1} attempt${maxRetries === 0 ? "" : "s"}`, err.statusCode, error);
+  }
+
   async function send(req: UpstreamRequest): Promise<UpstreamResponse> {
-    if (!req.path.startsWith("/") || req.path.startsWith("//")) {
-      throw new UpstreamError(service, `refused a request to a path that is not below ${base.origin}`);
-    }
-    const url = new URL(`${base.pathname.replace(/\/$/, "")}${req.path}`, base.origin);
-    if (url.origin !== base.origin) {
-      throw new UpstreamError(service, `refused a request outside ${base.origin}`);
-    }
+    const url = target(req.path);
     // The host first: an operator reading "ECONNREFUSED" must know which upstream (and which HG_URL or PHABRICATOR_URL) it was.
     const what = `${url.host} ${req.method} ${url.pathname}`;
-    // Each attempt is bounded by headersTimeout/bodyTimeout and the attempts by maxRetries, so the
-    // caller's signal (the service stopping) is the only other bound a request needs.
-    let res: Dispatcher.ResponseData;
+    const stop = requestStop(req.signal, deadlineMs);
     try {
-      res = await request.call(agent, {
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        signal: req.signal,
-      });
-    } catch (error) {
-      const err = error as Error & { code?: string; statusCode?: number };
-      if (req.signal?.aborted) throw new UpstreamError(service, `${what}: stopped`, undefined, { cause: error });
-      const detail = err.statusCode ? `HTTP ${err.statusCode}` : (err.code ?? err.name);
-      throw new UpstreamError(service, `${what}: ${detail} after ${maxRetries + 1} attempts`, err.statusCode, { cause: error });
-    }
-    const accepted = req.accept ?? [200];
-    if (!accepted.includes(res.statusCode)) {
-      await res.body.dump().catch(() => undefined);
-      throw new UpstreamError(service, `${what}: HTTP ${res.statusCode}`, res.statusCode);
-    }
-    if (req.method === "HEAD") {
-      await res.body.dump().catch(() => undefined);
-      return { status: res.statusCode, text: "" };
-    }
-    const declared = Number(res.headers["content-length"] ?? 0);
-    if (declared > MAX_BODY_BYTES) {
-      res.body.destroy();
-      throw new UpstreamError(service, `${what}: a ${declared}-byte body is larger than expected`, res.statusCode);
-    }
-    try {
-      return { status: res.statusCode, text: await res.body.text() };
-    } catch (error) {
-      throw new UpstreamError(
-        service,
-        `${what}: the body did not arrive whole (${(error as Error & { code?: string }).code ?? (error as Error).name})`,
-        res.statusCode,
-        { cause: error },
-      );
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request.call(agent, {
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method: req.method,
+          headers: req.headers,
+          body: req.body,
+          signal: stop.signal,
+        });
+      } catch (error) {
+        throw cutShort(what, error, stop);
+      }
+      const contentType = mediaType(res.headers["content-type"]);
+      const location = typeof res.headers.location === "string" ? res.headers.location : undefined;
+      const accepted = (req.accept ?? [200]).includes(res.statusCode);
+      const declared = req.method === "HEAD" ? 0 : Number(res.headers["content-length"] ?? 0);
+      if (!accepted || req.method === "HEAD" || declared > MAX_BODY_BYTES) {
+        // Not read, so not buffered: a refused answer is refused before its body arrives.
+        await res.body.dump().catch(() => undefined);
+        if (!accepted) throw failure(`${what}: HTTP ${res.statusCode}`, res.statusCode);
+        if (declared > MAX_BODY_BYTES) throw failure(`${what}: a ${declared}-byte body is larger than ${MAX_BODY_BYTES} bytes`, res.statusCode);
+        return { status: res.statusCode, contentType, text: "", location, what };
+      }
+      try {
+        return { status: res.statusCode, contentType, text: await res.body.text(), location, what };
+      } catch (error) {
+        throw cutShort(what, error, stop, res.statusCode);
+      }
+    } finally {
+      stop.release();
     }
   }
 
@@ -198,6 +253,36 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     },
     async close() {
       await agent.close();
+    },
+  };
+}
+
+/** What ends one request early: the caller's signal (the service stopping) or the request's own deadline. */
+interface RequestStop {
+  signal: AbortSignal;
+  stopped(): boolean;
+  timedOut(): boolean;
+  /** Clears the timer and the listener on the caller's signal, which lives as long as the service. */
+  release(): void;
+}
+
+function requestStop(caller: AbortSignal | undefined, deadlineMs: number): RequestStop {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onStop = () => controller.abort(caller?.reason);
+  if (caller?.aborted) onStop();
+  else caller?.addEventListener("abort", onStop, { once: true });
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error("deadline"));
+  }, deadlineMs);
+  return {
+    signal: controller.signal,
+    stopped: () => caller?.aborted === true,
+    timedOut: () => timedOut,
+    release() {
+      clearTimeout(timer);
+      caller?.removeEventListener("abort", onStop);
     },
   };
 }

@@ -1,7 +1,7 @@
 // `display-lag [NODE...]`: for each changeset, whether the mirror has it and, if not, for how long it
 // has been missing. Without NODE: a read-only check that shows the state of the queue head.
 import { parseArgs } from "node:util";
-import { ConfigError, readConfig, type Config } from "../config.ts";
+import { ConfigError, readConfig, secretsOf, type Config } from "../config.ts";
 import { createLogger } from "../logger.ts";
 import { formatReport } from "../monitor.ts";
 import { namedPushIds } from "../core/hgpush-message.ts";
@@ -38,16 +38,11 @@ async function describeNode(app: App, node: string, nowMs: number): Promise<stri
   const pushlog = createPushlogClient(app.hg);
   const lines: string[] = [];
   for (const repo of app.config.repositories) {
-    const push = await pushlog.fetchRevision(repo.path, node);
-    if (!push) continue;
+    const changeset = await pushlog.fetchRevision(repo.path, node);
+    if (!changeset) continue;
     const mirror = app.mirrors.get(repo.path) as Mirror;
-    const have = (await mirror.has([push.node])).has(push.node);
-    const age = Math.max(0, Math.floor(nowMs / 1000) - push.pushTime);
-    lines.push(
-      have
-        ? `${push.node} ${repo.path} ${mirror.name}: in the mirror (push ${push.pushId}); replication lag (seconds): 0`
-        : `${push.node} ${repo.path} ${mirror.name}: NOT in the mirror (push ${push.pushId}, ${new Date(push.pushTime * 1000).toISOString()}); replication lag (seconds): ${age}${humanSuffix(age)}`,
-    );
+    const have = (await mirror.has([changeset.node])).has(changeset.node);
+    lines.push(`${changeset.node} ${repo.path} ${mirror.name}: ${describeMirrored(have, changeset.push, nowMs)}`);
   }
   if (lines.length > 0) return lines;
   // A full 40-hex id hg does not know may be a Git commit: where has it got to since Lando landed it?
@@ -62,6 +57,16 @@ async function describeNode(app: App, node: string, nowMs: number): Promise<stri
     return formatGitCommitStatus(status, nowMs);
   }
   return [`${node}: not found in any monitored repository`];
+}
+
+/** Whether the mirror has a changeset, and since when it has been missing when its push is known. */
+function describeMirrored(have: boolean, push: { pushId: number; pushTime: number } | undefined, nowMs: number): string {
+  // A changeset older than the pushlog (it arrived by pull) has no push, so no time to count from.
+  const pushed = push === undefined ? "no push: older than the pushlog" : `push ${push.pushId}`;
+  if (have) return `in the mirror (${pushed}); replication lag (seconds): 0`;
+  if (push === undefined) return `NOT in the mirror (${pushed}); replication lag (seconds): unknown`;
+  const age = Math.max(0, Math.floor(nowMs / 1000) - push.pushTime);
+  return `NOT in the mirror (push ${push.pushId}, ${new Date(push.pushTime * 1000).toISOString()}); replication lag (seconds): ${age}${humanSuffix(age)}`;
 }
 
 /** Runs `produce`, printing its lines as they come (0), or its failure (1); closes the app either way. */
@@ -168,7 +173,7 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
         parseDiffRef(arg) && token
           ? formatReviewStatus(
               await lookupReviewStatus(arg, {
-                reviews: createReviewLookup(createConduitClient(app.phabricator, token)),
+                reviews: createReviewLookup(createConduitClient(app.phabricator, token, secretsOf(config))),
                 pushlog,
                 tryRepository: config.codeReviewTryRepository,
                 nowMs: now,

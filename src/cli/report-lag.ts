@@ -1,14 +1,14 @@
 // `report-lag`: the service, or one check with --once. Returns the exit code; bin/report-lag exits with it.
 import { parseArgs } from "node:util";
-import { ConfigError, pipelineOffReason, readConfig, type Config } from "../config.ts";
+import { ConfigError, pipelineOffReason, readConfig, secretsOf, type Config } from "../config.ts";
 import { createLogger } from "../logger.ts";
 import { formatReport } from "../monitor.ts";
 import { formatPipelineReport } from "../pipeline.ts";
 import { buildApp, runOnce, startService, type CheckResult } from "../service.ts";
 import { versionInfo } from "../version.ts";
-import { createUpstream } from "../adapters/upstream.ts";
-import { createConduitClient, resolveRepositories } from "../adapters/phabricator.ts";
-import { mirrorName } from "../mirror.ts";
+import { createUpstream, type Upstream } from "../adapters/upstream.ts";
+import { AnonymousAccessError, RefusedTokenError, createConduitClient, pageMirror, resolveRepositories, type ConduitClient } from "../adapters/phabricator.ts";
+import { UnknownRepositoryError, mirrorName } from "../mirror.ts";
 import { NO_REPORTS, createSentryReporter, type ErrorReporter } from "../adapters/error-reports.ts";
 import { dotenvNote, loadDotenv, type Io, onShutdownSignal, versionFlags } from "./io.ts";
 
@@ -31,38 +31,62 @@ Options:
 `;
 
 /**
- * With a token, asks Phabricator whether each callsign of REPOSITORIES is a repository: a callsign it
- * does not know is invalid configuration (exit 2). Phabricator unreachable is said, and is not a
- * configuration error: a release phase must not fail because Phabricator is down.
+ * Asks Phabricator whether each callsign of REPOSITORIES is a repository it will answer for: through
+ * Conduit with a token, through the repository pages without one. A callsign it does not know, a
+ * refused token, or pages that are the login form (a token is needed) are invalid configuration
+ * (exit 2). Phabricator unreachable is said, and is not a configuration error: a release phase must
+ * not fail because Phabricator is down.
  */
 async function checkCallsigns(config: Config, io: Io): Promise<number> {
   const callsigns = [...new Set(config.repositories.map((r) => r.mirror.callsign))];
-  if (!config.phabricatorApiToken) {
-    io.stdout(`callsigns: not checked (no PHABRICATOR_API_TOKEN)\n`);
-    return 0;
-  }
   const phabricator = createUpstream({
     service: "phabricator",
     baseUrl: config.phabricatorUrl,
     timeoutMs: config.upstreamTimeoutMs,
     observe: () => undefined,
     connections: 1,
+    secrets: secretsOf(config),
   });
+  const invalid = (error: unknown) => error instanceof RefusedTokenError || error instanceof AnonymousAccessError;
   try {
-    const found = await resolveRepositories(createConduitClient(phabricator, config.phabricatorApiToken), callsigns);
-    const missing = callsigns.filter((c) => !found.has(c));
-    for (const callsign of callsigns) {
-      const phid = found.get(callsign);
-      if (phid === undefined) io.stderr(`configuration error: REPOSITORIES: Phabricator has no repository with the callsign ${callsign}\n`);
-      else io.stdout(`callsign ${callsign}: repository ${phid}\n`);
-    }
+    const token = config.phabricatorApiToken;
+    const missing = token
+      ? await callsignsByConduit(createConduitClient(phabricator, token, secretsOf(config)), callsigns, io)
+      : await callsignsByPages(phabricator, callsigns, io);
+    for (const callsign of missing) io.stderr(`configuration error: REPOSITORIES: Phabricator has no repository with the callsign ${callsign}\n`);
     return missing.length > 0 ? 2 : 0;
   } catch (error) {
+    if (invalid(error)) {
+      io.stderr(`configuration error: ${error.message}\n`);
+      return 2;
+    }
     io.stdout(`callsigns: not checked, Phabricator did not answer (${(error as Error).message})\n`);
     return 0;
   } finally {
     await phabricator.close();
   }
+}
+
+/** Each callsign's repository PHID; returns the callsigns Phabricator does not know. */
+async function callsignsByConduit(conduit: ConduitClient, callsigns: readonly string[], io: Io): Promise<string[]> {
+  const found = await resolveRepositories(conduit, callsigns);
+  for (const [callsign, phid] of found) io.stdout(`callsign ${callsign}: repository ${phid}\n`);
+  return callsigns.filter((c) => !found.has(c));
+}
+
+/** Each callsign's repository page, read as an anonymous visitor; returns the callsigns Phabricator does not know. */
+async function callsignsByPages(phabricator: Upstream, callsigns: readonly string[], io: Io): Promise<string[]> {
+  const missing: string[] = [];
+  for (const callsign of callsigns) {
+    try {
+      await pageMirror(phabricator, callsign, 1).exists();
+      io.stdout(`callsign ${callsign}: its repository page is readable without a token\n`);
+    } catch (error) {
+      if (!(error instanceof UnknownRepositoryError)) throw error;
+      missing.push(callsign);
+    }
+  }
+  return missing;
 }
 
 export async function reportLag(argv: string[], io: Io): Promise<number> {
@@ -142,7 +166,7 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
           dsn: config.sentryDsn,
           release: `phabricator-repo-monitor@${version.version}+${version.commit}`,
           environment: undefined,
-          secrets: [config.pulse.password, config.phabricatorApiToken, config.metricsToken],
+          secrets: secretsOf(config),
           log,
         });
   const app = buildApp({ config, log, version, readOnly, errors, ...(io.drainIdleMs === undefined ? {} : { drainIdleMs: io.drainIdleMs }) });
