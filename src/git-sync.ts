@@ -21,6 +21,7 @@ import {
 } from "./core/git-sync.ts";
 import { lagSeconds } from "./core/lag.ts";
 import { pushIdRanges } from "./core/push-walk.ts";
+import { isUnixTime } from "./core/push-time.ts";
 import type { QueueSession } from "./queue-read.ts";
 import { keepSetAside, type CopyAside } from "./message-accounting.ts";
 import type { MessageMetrics, SyncMetrics } from "./metrics.ts";
@@ -162,7 +163,9 @@ export function createGitSync(deps: GitSyncDeps) {
           const ids = Array.from({ length: range.endId - range.startId }, (_, i) => range.startId + 1 + i);
           for (const slice of pushIdRanges(ids, SLICE)) {
             for (const push of (await deps.pushlog.fetchRange(repository, slice, signal)).pushes.values()) {
-              hgPushes.push({ pushId: push.pushId, pushTime: push.pushTime, gitChangesets: push.gitChangesets ?? [] });
+              // An hg push with a date no push can have settles nothing: its delay would be made up (push-time.ts).
+              if (isUnixTime(push.pushTime)) hgPushes.push({ pushId: push.pushId, pushTime: push.pushTime, gitChangesets: push.gitChangesets ?? [] });
+              else log.warn({ repository, pushId: push.pushId, date: push.pushTime }, "an hg push with an impossible date: not read");
             }
           }
         }

@@ -8,9 +8,10 @@ import { mirrorName, type Mirror } from "./mirror.ts";
 import type { Push } from "./core/hgpush-message.ts";
 import { pushIdRanges, walkPushes, walkStop, type PushCommits, type StopReason } from "./core/push-walk.ts";
 import { lagSeconds, replicationDelays } from "./core/lag.ts";
+import { timedPush } from "./core/push-time.ts";
 import { humanSuffix } from "./core/duration.ts";
-import { idsAfter, missingPushIds } from "./core/pushlog-gaps.ts";
-import { mirrorCommits } from "./core/mirror-commits.ts";
+import { idsAfter, maxOf, missingPushIds } from "./core/pushlog-gaps.ts";
+import { listedForWalk } from "./core/mirror-commits.ts";
 import {
   NEW_WATCH,
   pushesToWalk,
@@ -25,7 +26,8 @@ import {
 } from "./core/replication-state.ts";
 import { CheckStoppedError, checkFailure, failureReason, type CheckFailure, type FailureReason } from "./check-failure.ts";
 import type { ReplicationMetrics, ReplicationView } from "./metrics.ts";
-import { givenUpKey, readQueue, settleQueueRead, type QueueCheckDeps } from "./queue-read.ts";
+import { givenUpKey, readQueue, settleQueueRead, type QueueCheckDeps, type QueueRead } from "./queue-read.ts";
+import type { GiveUpReason } from "./core/absent-pushes.ts";
 
 /** Pushes per json-pushes request: 200 pushes of a few commits each is a response of tens of KB. */
 export const PUSHLOG_SLICE = 200;
@@ -73,6 +75,14 @@ type Verification = VerificationOutcome & {
   /** Per push id: changesets the pushlog gave no Git hash (repositories checked as Git). */
   nullGit?: ReadonlyMap<number, number>;
   failure?: CheckFailure;
+};
+
+/** The log line of a push set aside, by why. */
+const GIVEN_UP: Record<GiveUpReason, string> = {
+  stripped: "json-pushes does not list this push although its id is at or below lastpushid (stripped): set aside",
+  not_replicated: "json-pushes still does not list this push after several checks: set aside",
+  no_git_commit: "the pushlog names no Git commit for any changeset of this push, so a Git mirror cannot be asked about it: set aside",
+  bad_time: "the pushlog gives this push a date no push can have: set aside as bad input",
 };
 
 const NOTHING_TO_VERIFY: Verification = { pushes: [], verified: [], givenUp: [], highestListed: undefined, waiting: [] };
@@ -140,10 +150,8 @@ export function createMonitor(deps: MonitorDeps) {
           lastPushId: fetched.lastPushId,
           pushes: new Map(
             [...fetched.pushes].map(([id, push]) => {
-              const chosen = mirrorCommits(push, vcs);
-              if (chosen.nullGit > 0) nullGit.set(id, chosen.nullGit);
-              const listed =
-                "ids" in chosen ? { changesets: chosen.ids, pushTime: push.pushTime } : { changesets: [], pushTime: push.pushTime, givenUp: chosen.givenUp };
+              const { listed, nullGit: nulls } = listedForWalk(push, vcs);
+              if (nulls > 0) nullGit.set(id, nulls);
               return [id, listed] as const;
             }),
           ),
@@ -173,10 +181,8 @@ export function createMonitor(deps: MonitorDeps) {
         break;
       }
     }
-    const timed = pushes.map((p) => {
-      const pushTime = pushTimes.get(p.pushId);
-      return pushTime === undefined ? p : { ...p, pushTime };
-    });
+    const nowS = Math.floor(deps.now() / 1000);
+    const timed = pushes.map((p) => timedPush(p, pushTimes.get(p.pushId), nowS));
     const walk = walkPushes(
       timed,
       (p) => commits.get(p.pushId),
@@ -219,14 +225,18 @@ export function createMonitor(deps: MonitorDeps) {
       ),
     );
     if (queueLost) {
-      const newest = Math.max(seen, ...present.map((p) => p.pushId));
+      const newest = maxOf(
+        present.map((p) => p.pushId),
+        seen,
+      );
       for (const id of idsAfter(newest, await deps.pushlog.lastPushId(repo.path, signal))) ids.add(id);
     }
     const wanted = [...ids].filter((id) => !watch.held.has(id));
     const found: Push[] = [];
     for (const range of pushIdRanges(wanted, PUSHLOG_SLICE)) {
       for (const push of (await deps.pushlog.fetchRange(repo.path, range, signal)).pushes.values()) {
-        if (ids.has(push.pushId)) found.push({ repository: repo.path, pushId: push.pushId, pushTime: push.pushTime, user: push.user });
+        if (ids.has(push.pushId))
+          found.push({ repository: repo.path, pushId: push.pushId, pushTime: push.pushTime, user: push.user, seenAt: Math.floor(deps.now() / 1000) });
       }
     }
     if (found.length > 0) {
@@ -237,6 +247,39 @@ export function createMonitor(deps: MonitorDeps) {
       );
     }
     return found;
+  }
+
+  /** Each repository's pushes of this read, verified against the pushlog and its mirror. */
+  async function verifyAll(read: QueueRead, identities: ReadonlyMap<string, Promise<void>>, signal?: AbortSignal) {
+    const { plan, queueLost, unusable } = read;
+    // Every repository was asked above.
+    const identityOf = (repo: Repository) => identities.get(repo.path) as Promise<void>;
+    return Promise.all(
+      deps.repositories.map(async (repo) => {
+        const fromMessages = plan.pushesByRepository.get(repo.path) ?? [];
+        let watch = watchOf(repo.path);
+        let gapFailure: CheckFailure | undefined;
+        const found = await findGapPushes(repo, watch, fromMessages, queueLost, signal).catch((err: unknown) => {
+          gapFailure = checkFailure("gap_search", "hgmo", err, { context: "looking for pushes that never arrived", signal });
+          return [];
+        });
+        watch = watchAfterGapSearch(watch, found);
+        const merged = pushesToWalk(watch, fromMessages, Math.floor(deps.now() / 1000));
+        // With nothing to verify the check would otherwise vouch for a repository it never asked about.
+        const verification: Verification =
+          merged.length > 0
+            ? await verifyRepository(repo, watch, merged, identityOf(repo), signal)
+            : await identityOf(repo).then(
+                () => NOTHING_TO_VERIFY,
+                (err: unknown) => ({ ...NOTHING_TO_VERIFY, failure: checkFailure("mirror", "phabricator", err, { signal }) }),
+              );
+        watch = watchAfterVerification(watch, verification);
+        for (const { push, reason } of verification.givenUp) log.warn({ repository: repo.path, pushId: push.pushId, reason }, GIVEN_UP[reason]);
+        const evidence = unusable.get(repo.path);
+        const failure = verification.failure ?? gapFailure ?? (evidence === undefined ? undefined : checkFailure("input", "pulse", new Error(evidence)));
+        return { repo, watch, verification, failure };
+      }),
+    );
   }
 
   async function runCheck(signal?: AbortSignal): Promise<CheckReport> {
@@ -268,50 +311,22 @@ export function createMonitor(deps: MonitorDeps) {
         read.failure,
       );
     }
-    const { plan, queueLost, unusable } = read;
-    // Every repository was asked above.
-    const identityOf = (repo: Repository) => identities.get(repo.path) as Promise<void>;
-    const verifications = await Promise.all(
-      deps.repositories.map(async (repo) => {
-        const fromMessages = plan.pushesByRepository.get(repo.path) ?? [];
-        let watch = watchOf(repo.path);
-        let gapFailure: CheckFailure | undefined;
-        const found = await findGapPushes(repo, watch, fromMessages, queueLost, signal).catch((err: unknown) => {
-          gapFailure = checkFailure("gap_search", "hgmo", err, { context: "looking for pushes that never arrived", signal });
-          return [];
-        });
-        watch = watchAfterGapSearch(watch, found);
-        const merged = pushesToWalk(watch, fromMessages);
-        // With nothing to verify the check would otherwise vouch for a repository it never asked about.
-        const verification: Verification =
-          merged.length > 0
-            ? await verifyRepository(repo, watch, merged, identityOf(repo), signal)
-            : await identityOf(repo).then(
-                () => NOTHING_TO_VERIFY,
-                (err: unknown) => ({ ...NOTHING_TO_VERIFY, failure: checkFailure("mirror", "phabricator", err, { signal }) }),
-              );
-        watch = watchAfterVerification(watch, verification);
-        for (const { push, reason } of verification.givenUp) {
-          log.warn(
-            { repository: repo.path, pushId: push.pushId, reason },
-            reason === "stripped"
-              ? "json-pushes does not list this push although its id is at or below lastpushid (stripped): set aside"
-              : reason === "no_git_commit"
-                ? "the pushlog names no Git commit for any changeset of this push, so a Git mirror cannot be asked about it: set aside"
-                : "json-pushes still does not list this push after several checks: set aside",
-          );
-        }
-        const evidence = unusable.get(repo.path);
-        const failure = verification.failure ?? gapFailure ?? (evidence === undefined ? undefined : checkFailure("input", "pulse", new Error(evidence)));
-        return { repo, watch, verification, failure };
-      }),
-    );
-    // A push given up holds its message no longer: it is settled as if verified, and counted apart.
-    const settled = new Map(verifications.map(({ repo, verification }) => [repo.path, settledIds(verification)]));
-    const givenUp = new Map(
-      verifications.flatMap(({ repo, verification }) => verification.givenUp.map((g) => [givenUpKey(repo.path, g.push.pushId), g.reason] as const)),
-    );
-    const settlement = await settleQueueRead(deps, read, { settled, givenUp });
+    let verifications: Awaited<ReturnType<typeof verifyAll>>;
+    let settled: Map<string, Set<number>>;
+    let settlement: Awaited<ReturnType<typeof settleQueueRead>>;
+    try {
+      verifications = await verifyAll(read, identities, signal);
+      // A push given up holds its message no longer: it is settled as if verified, and counted apart.
+      settled = new Map(verifications.map(({ repo, verification }) => [repo.path, settledIds(verification)]));
+      const givenUp = new Map(
+        verifications.flatMap(({ repo, verification }) => verification.givenUp.map((g) => [givenUpKey(repo.path, g.push.pushId), g.reason] as const)),
+      );
+      settlement = await settleQueueRead(deps, read, { settled, givenUp });
+    } catch (error) {
+      // Whatever throws midway, what was read goes back to the queue, in order (a settled session ignores this).
+      await read.session.abandon();
+      throw error;
+    }
     const settleFailure = settlement.failure;
     await deps.queueDepth(deps.queue).catch((err: unknown) => log.debug({ err: (err as Error).message }, "could not read the queue depth after the check"));
     const at = deps.now();

@@ -8,9 +8,10 @@ import type { BuildTarget } from "./core/reviews.ts";
 import type { PushlogClient } from "./adapters/pushlog.ts";
 import { givenUpKey, readQueue, settleQueueRead, type QueueCheckDeps } from "./queue-read.ts";
 import { pushIdRanges } from "./core/push-walk.ts";
-import { idsAfter, missingPushIds } from "./core/pushlog-gaps.ts";
+import { idsAfter, maxOf, missingPushIds } from "./core/pushlog-gaps.ts";
 import { TRY_TASK_CONFIG, findReviewCommit, targetOfTryTaskConfig } from "./core/review-commit.ts";
 import { mapLimited } from "./adapters/upstream.ts";
+import { isUnixTime } from "./core/push-time.ts";
 import { absenceAfterCheck, absentPushFate, type GiveUpReason } from "./core/absent-pushes.ts";
 import {
   EMPTY_BOOK,
@@ -99,12 +100,17 @@ export function createPipeline(deps: PipelineDeps) {
     return out.sort((a, b) => a.push.pushId - b.push.pushId);
   }
 
-  /** The code-review pushes among full (tips-only or not) Try pushes. */
+  /** The code-review pushes among full Try pushes. */
   function codeReviewPushes(pushes: Iterable<{ pushId: number; pushTime: number; changesets: Parameters<typeof findReviewCommit>[0] }>): FoundPush[] {
     const found: FoundPush[] = [];
     for (const push of pushes) {
       const commit = findReviewCommit(push.changesets);
       if (!commit) continue;
+      if (!isUnixTime(push.pushTime)) {
+        // A date no push can have measures nothing (push-time.ts).
+        log.warn({ repository: deps.tryRepository, pushId: push.pushId, date: push.pushTime }, "a code-review Try push with an impossible date: not measured");
+        continue;
+      }
       found.push({
         diffPHID: commit.diffPHID,
         ...(commit.revisionId === undefined ? {} : { revisionId: commit.revisionId }),
@@ -190,7 +196,7 @@ export function createPipeline(deps: PipelineDeps) {
       // A hole in the push ids is a Try push whose message was lost (a deleted queue, a restart while
       // it was unbound): the pushlog has it all the same. A lost queue may also have held pushes newer
       // than any still announced: everything up to the pushlog's last push id is read.
-      const newest = Math.max(lastSeenPushId ?? 0, ...announced);
+      const newest = maxOf(announced, lastSeenPushId ?? 0);
       const tail = read.queueLost && lastSeenPushId !== undefined ? idsAfter(newest, await deps.pushlog.lastPushId(deps.tryRepository, signal)) : [];
       const gaps = lastSeenPushId === undefined ? [] : [...missingPushIds(lastSeenPushId, announced), ...tail].slice(-MAX_GAP);
       const listed = new Set<number>();
@@ -237,7 +243,7 @@ export function createPipeline(deps: PipelineDeps) {
       book = tracked.book;
       drop(tracked.overflow, "overflow");
       if (found.length > 0) log.info({ diffs: found.length, started: tracked.started, repeated: tracked.repeated }, "read code-review Try pushes");
-      if (listed.size > 0) lastSeenPushId = Math.max(lastSeenPushId ?? 0, ...listed);
+      if (listed.size > 0) lastSeenPushId = maxOf(listed, lastSeenPushId ?? 0);
 
       // A push the pushlog does not list yet keeps its message on the queue for the next check; one it
       // will never list (stripped, or still absent after a few checks) is set aside.

@@ -567,9 +567,14 @@ export const STATSD_INTERVAL_MS = 60_000;
 async function startStatsd(app: App, target: { host: string; port: number }): Promise<{ sendNow(): void; stop(): Promise<void> }> {
   const log = app.log.child({ component: "statsd" });
   const sender: GaugeSender = await createStatsdSender({ ...target, log });
+  // Called from a timer and after each check: whatever goes wrong is logged, never thrown into either.
   const sendNow = () => {
-    const lags = app.status().repositories.map((r) => ({ callsign: r.callsign, lagSeconds: r.lagSeconds ?? Number.NaN }));
-    sender.send(legacyLagGauges(lags));
+    try {
+      const lags = app.status().repositories.map((r) => ({ callsign: r.callsign, lagSeconds: r.lagSeconds ?? Number.NaN }));
+      sender.send(legacyLagGauges(lags));
+    } catch (error) {
+      log.error({ err: error }, "could not send the DogStatsD gauges");
+    }
   };
   const timer = setInterval(sendNow, STATSD_INTERVAL_MS);
   timer.unref();

@@ -3,6 +3,7 @@
 // adapters' contracts say (src/queue-read.ts QueueSession, src/adapters/pushlog.ts PushlogClient,
 // src/mirror.ts Mirror); the adapters themselves are checked against the real formats elsewhere
 // (test/fakes.test.ts, the *.amqp.test.ts files).
+import { pino, type Logger } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Delivery } from "../src/adapters/pulse.ts";
 import type { PushlogClient, PushlogPush, PushlogSlice } from "../src/adapters/pushlog.ts";
@@ -20,7 +21,7 @@ const REPOS: Repository[] = [{ path: AUTOLAND, mirror: { kind: "phabricator-cond
 const NOW_MS = Date.UTC(2026, 11, 2, 12, 0, 0);
 const T = NOW_MS / 1000 - 3600;
 
-function world(options: { pushes: number; mirroredUpTo: number; mirrorFails?: boolean; unknownRepository?: boolean }) {
+function world(options: { pushes: number; mirroredUpTo: number; mirrorFails?: boolean; unknownRepository?: boolean; stripped?: number[] }) {
   const events: string[] = [];
   const deliveries: Delivery[] = Array.from({ length: options.pushes }, (_, i) => ({
     index: i,
@@ -53,6 +54,7 @@ function world(options: { pushes: number; mirroredUpTo: number; mirrorFails?: bo
       ranges.push(range);
       const pushes = new Map<number, PushlogPush>();
       for (let id = range.startId + 1; id <= Math.min(range.endId, options.pushes); id++) {
+        if (options.stripped?.includes(id)) continue;
         pushes.set(id, { pushId: id, pushTime: T + id - 1, user: "tester@mozilla.com", changesets: commitsOf(AUTOLAND, id) });
       }
       return Promise.resolve({ pushes, lastPushId: options.pushes } satisfies PushlogSlice<PushlogPush>);
@@ -94,7 +96,7 @@ beforeEach(() => {
 });
 afterEach(() => testLog.assertNoUnexpectedErrors([/^check failed$/]));
 
-function monitorOf(w: ReturnType<typeof world>) {
+function monitorOf(w: ReturnType<typeof world>, log: Logger = testLog.log) {
   const monitor = createMonitor({
     hgUrl: HG_PLACEHOLDER,
     queue: "queue/test/q",
@@ -107,7 +109,7 @@ function monitorOf(w: ReturnType<typeof world>) {
     },
     recordDepth: () => undefined,
     messageMetrics: messageMetrics(w.registry, REPOS),
-    log: testLog.log,
+    log,
     now: () => NOW_MS,
     pushlog: w.pushlog as PushlogClient,
     repositories: REPOS,
@@ -170,6 +172,25 @@ describe("the replication check with fakes of its ports", () => {
     expect(report.repositories[0]).toMatchObject({ ok: false, reason: "unknown_repository" });
     expect(report.repositories[0]?.error).toMatch(/no repository with the callsign MOZILLACENTRAL/);
     expect(w.acked).toEqual([[]]);
+  });
+
+  it("a check that throws midway hands everything it read back to the queue", async () => {
+    const w = world({ pushes: 3, mirroredUpTo: 3, stripped: [2] });
+    // A logger that throws at the line about the stripped push: any throw between the read and the settle.
+    const throwing = pino(
+      {
+        hooks: {
+          logMethod(args, method) {
+            if (args.some((a) => typeof a === "string" && a.includes("(stripped)"))) throw new Error("a bug midway");
+            method.apply(this, args);
+          },
+        },
+      },
+      { write: () => undefined },
+    );
+    await expect(monitorOf(w, throwing).runCheck()).rejects.toThrow("a bug midway");
+    expect(w.acked).toEqual([]);
+    expect(w.abandoned()).toBe(1);
   });
 
   it("the guard fails a test on an error it did not expect", () => {

@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { BuildTarget } from "../core/reviews.ts";
 import { CONDUIT_PAGE, type ConduitClient } from "./phabricator.ts";
 import { UpstreamError, mapLimited } from "./upstream.ts";
+import { isUnixTime } from "../core/push-time.ts";
 
 const PARALLEL_CALLS = 4;
 
@@ -50,12 +51,15 @@ function chunks<T>(items: readonly T[]): T[][] {
 }
 
 function toTarget(r: z.infer<typeof targetRow>): BuildTarget {
+  const completed = r.fields.epochCompleted;
   return {
     phid: r.phid,
     buildPHID: r.fields.buildPHID,
     stepPHID: r.fields.buildStepPHID,
     status: r.fields.status.value,
-    epochCompleted: r.fields.epochCompleted,
+    // An epoch no build can have is no completion time: the review stays in flight (and expires)
+    // rather than be measured from it (push-time.ts).
+    epochCompleted: completed !== null && isUnixTime(completed) ? completed : null,
     buildGeneration: r.fields.buildGeneration,
   };
 }
@@ -86,8 +90,11 @@ export function createReviewLookup(conduit: ConduitClient): ReviewLookup {
   const lookup: ReviewLookup = {
     async diffs(phids, signal) {
       const rows = await searchAll("differential.diff.search", diffRow, "phids", phids, signal);
+      // A creation time no diff can have leaves the diff unmeasured, as one Phabricator does not show.
       return new Map(
-        rows.map((r) => [r.phid, { phid: r.phid, id: r.id, dateCreated: r.fields.dateCreated, revisionPHID: r.fields.revisionPHID ?? undefined }]),
+        rows
+          .filter((r) => isUnixTime(r.fields.dateCreated))
+          .map((r) => [r.phid, { phid: r.phid, id: r.id, dateCreated: r.fields.dateCreated, revisionPHID: r.fields.revisionPHID ?? undefined }]),
       );
     },
     async targets(phids, signal) {

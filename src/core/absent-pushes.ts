@@ -10,8 +10,11 @@
 /** Checks a push above `lastpushid` is waited for before it is given up. */
 export const MAX_NOT_REPLICATED_CHECKS = 3;
 
-/** Short fixed words, also the `reason` label of phabmon_messages_rejected_total. */
-export type GiveUpReason = "stripped" | "not_replicated" | "no_git_commit";
+/**
+ * Short fixed words, also the `reason` label of phabmon_messages_rejected_total. `bad_time`: the
+ * pushlog lists the push with a date no push can have (push-time.ts), so it is set aside as bad input.
+ */
+export type GiveUpReason = "stripped" | "not_replicated" | "no_git_commit" | "bad_time";
 
 export type AbsentFate = { wait: true } | { wait: false; reason: GiveUpReason };
 

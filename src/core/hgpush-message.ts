@@ -15,6 +15,8 @@ export interface Push {
    */
   pushTime: number;
   user: string;
+  /** Unix seconds when this process first read the push: where a push whose time lies in the future counts from (push-time.ts). */
+  seenAt?: number;
 }
 
 /** Short fixed words, used as the `reason` label of phabmon_messages_rejected_total. */

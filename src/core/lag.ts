@@ -66,7 +66,8 @@ export function lagSeconds(state: RepositoryState, nowMs: number, staleAfterMs: 
   if (state.oldestUnverifiedPushTime === undefined) return Number.NaN;
   if (state.oldestUnverifiedPushTime === null) return connected && state.lastCheckOk !== false ? 0 : Number.NaN;
   // Integer arithmetic on seconds: a timedelta-style "seconds" field is what dropped whole days before.
-  return Math.max(0, Math.floor(nowMs / 1000) - state.oldestUnverifiedPushTime);
+  // At least 1: 0 says the mirror has everything, and a push it has not verified is not that.
+  return Math.max(1, Math.floor(nowMs / 1000) - state.oldestUnverifiedPushTime);
 }
 
 export interface CheckOutcome {

@@ -8,6 +8,7 @@ import { absenceAfterCheck, absentPushFate } from "./absent-pushes.ts";
 import { INITIAL_STATE, stateAfterCheck, type CheckOutcome, type RepositoryState } from "./lag.ts";
 import { mergePushes } from "./pushlog-gaps.ts";
 import type { PushCommits, WalkResult } from "./push-walk.ts";
+import type { ListedForWalk } from "./mirror-commits.ts";
 
 export interface RepositoryWatch {
   readonly state: RepositoryState;
@@ -34,8 +35,8 @@ export function watchAfterGapSearch(watch: RepositoryWatch, found: readonly Push
 }
 
 /** The pushes this check walks: those its messages announce and those held from before, by id. */
-export function pushesToWalk(watch: RepositoryWatch, fromMessages: readonly Push[]): Push[] {
-  return mergePushes(fromMessages, watch.held.values());
+export function pushesToWalk(watch: RepositoryWatch, fromMessages: readonly Push[], nowS: number): Push[] {
+  return mergePushes(fromMessages, watch.held.values(), nowS);
 }
 
 /**
@@ -43,7 +44,7 @@ export function pushesToWalk(watch: RepositoryWatch, fromMessages: readonly Push
  * `givenUp` when it has none to ask for.
  */
 export interface PushlogSlice {
-  pushes: ReadonlyMap<number, { changesets: readonly string[]; pushTime: number; givenUp?: GiveUpReason }>;
+  pushes: ReadonlyMap<number, ListedForWalk>;
   lastPushId: number;
 }
 
@@ -66,13 +67,13 @@ export function readSlice(watch: RepositoryWatch, range: { startId: number; endI
     const listed = slice.pushes.get(id);
     if (listed?.givenUp !== undefined) {
       reading.commits.set(id, { changesets: undefined, givenUp: listed.givenUp });
-      reading.pushTimes.set(id, listed.pushTime);
+      if (listed.pushTime !== undefined) reading.pushTimes.set(id, listed.pushTime);
       reading.highestListed = Math.max(reading.highestListed ?? 0, id);
       continue;
     }
     if (listed) {
       reading.commits.set(id, { changesets: listed.changesets });
-      reading.pushTimes.set(id, listed.pushTime);
+      if (listed.pushTime !== undefined) reading.pushTimes.set(id, listed.pushTime);
       reading.highestListed = Math.max(reading.highestListed ?? 0, id);
       continue;
     }

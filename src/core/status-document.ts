@@ -14,7 +14,7 @@ export interface RepositoryStatusEntry {
   reason: string | null;
   /** Whole seconds; null when unknown (JSON has no NaN). */
   lagSeconds: number | null;
-  oldestUnverified: { pushId: number; pushTime: string; user: string; missingNode: string | null; missingCommits: number | null } | null;
+  oldestUnverified: { pushId: number; pushTime: string | null; user: string; missingNode: string | null; missingCommits: number | null } | null;
   /** In how many checks in a row the oldest unverified push has been the same one. */
   blockedChecks: number;
   pending: number | null;
@@ -28,7 +28,7 @@ export interface PipelineStatus {
   /** null while the service does not know (start-up recovery not done, another reader on the Try queue, or stale). */
   reviewsInFlight: number | null;
   oldestReviewSeconds: number | null;
-  lastCodeReviewPush: { pushId: number; pushTime: string } | null;
+  lastCodeReviewPush: { pushId: number; pushTime: string | null } | null;
   lastCheck: string | null;
   lastSuccess: string | null;
   lastError: string | null;
@@ -50,7 +50,7 @@ export interface SyncStatus {
   /** Whole seconds; null when unknown. */
   lagSeconds: number | null;
   /** The oldest Git push not yet in hg: Lando's push id, its time and head. */
-  oldestPending: { pushId: number; pushTime: string; head: string } | null;
+  oldestPending: { pushId: number; pushTime: string | null; head: string } | null;
   pending: number;
   lastCheck: string | null;
   lastSuccess: string | null;
@@ -77,7 +77,17 @@ export interface StatusInputs {
   queues: ReadonlyArray<{ queue: string; owner: QueueStatus["owner"]; reading: DepthReading | undefined }>;
 }
 
-const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+/**
+ * An instant as ISO 8601, or null when there is none or it is no instant a Date can hold: a time read
+ * from upstream is bounded where it is read (push-time.ts), and the document is still never the
+ * thing that throws (a throw here was a 500 on /status and a failed scrape, for as long as the push stayed queued).
+ */
+const iso = (ms: number | undefined): string | null => {
+  if (ms === undefined) return null;
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+};
+const isoSeconds = (seconds: number): string | null => iso(seconds * 1000);
 
 export function statusDocument(inputs: StatusInputs, nowMs: number, policy: StatusPolicy, context: StatusContext): StatusDocument {
   const repositories = inputs.repositories.map(({ path, callsign, noInputAfterMs }): RepositoryStatusEntry => {
@@ -94,7 +104,7 @@ export function statusDocument(inputs: StatusInputs, nowMs: number, policy: Stat
       status: judged.status,
       reason: judged.reason,
       lagSeconds: Number.isNaN(judged.lagSeconds) ? null : judged.lagSeconds,
-      oldestUnverified: blocker ? { ...blocker, pushTime: new Date(blocker.pushTime * 1000).toISOString() } : null,
+      oldestUnverified: blocker ? { ...blocker, pushTime: isoSeconds(blocker.pushTime) } : null,
       blockedChecks: state?.blockedChecks ?? 0,
       pending: state?.pendingPushes ?? null,
       lastCheck: iso(state?.lastCheckAt),
@@ -112,7 +122,7 @@ export function statusDocument(inputs: StatusInputs, nowMs: number, policy: Stat
           reviewsInFlight: inFlight?.count ?? null,
           oldestReviewSeconds: inFlight?.oldestSeconds ?? null,
           lastCodeReviewPush: reviews.lastCodeReviewPush
-            ? { pushId: reviews.lastCodeReviewPush.pushId, pushTime: new Date(reviews.lastCodeReviewPush.pushTime * 1000).toISOString() }
+            ? { pushId: reviews.lastCodeReviewPush.pushId, pushTime: isoSeconds(reviews.lastCodeReviewPush.pushTime) }
             : null,
           lastCheck: iso(reviews.lastCheckAt),
           lastSuccess: iso(reviews.lastSuccessAt),
@@ -136,12 +146,12 @@ export function statusDocument(inputs: StatusInputs, nowMs: number, policy: Stat
             branch,
             repository,
             lagSeconds: Number.isNaN(lag) ? null : lag,
-            oldestPending: oldest === undefined ? null : { pushId: oldest.pushId, pushTime: new Date(oldest.pushTime * 1000).toISOString(), head: oldest.head },
+            oldestPending: oldest === undefined ? null : { pushId: oldest.pushId, pushTime: isoSeconds(oldest.pushTime), head: oldest.head },
             pending: state?.pending.size ?? 0,
             lastCheck: iso(state?.state.lastCheckAt),
             lastSuccess: iso(state?.state.lastSuccessAt),
             lastError: state?.state.lastError ?? null,
           };
         });
-  return { generatedAt: new Date(nowMs).toISOString(), pulse: { connected: context.connected }, repositories, pipeline, sync, queues };
+  return { generatedAt: iso(nowMs) ?? "", pulse: { connected: context.connected }, repositories, pipeline, sync, queues };
 }

@@ -29,8 +29,16 @@ describe("idsAfter", () => {
   });
 });
 
+describe("a queue of 200,000 pushes", () => {
+  it("finds the highest id without overflowing the call stack (no Math.max(...ids))", () => {
+    const present = Array.from({ length: 200_000 }, (_, i) => i + 2);
+    expect(missingPushIds(0, present)).toEqual([1]);
+  });
+});
+
 describe("mergePushes", () => {
-  it("keeps one push per id, ordered, preferring the one from a message", () => {
-    expect(mergePushes([push(3, 30), push(1)], [push(2), push(3, 99)])).toEqual([push(1), push(2), push(3, 30)]);
+  it("keeps one push per id, ordered, preferring the one from a message, and when each was first seen", () => {
+    const held = { ...push(3, 99), seenAt: 500 };
+    expect(mergePushes([push(3, 30), push(1)], [push(2), held], 900)).toEqual([{ ...push(1), seenAt: 900 }, push(2), { ...push(3, 30), seenAt: 500 }]);
   });
 });

@@ -30,7 +30,7 @@ describe("replication state of one repository", () => {
   it("holds what the gap search found, and walks it with the messages' pushes, by id", () => {
     const watch = watchAfterGapSearch(NEW_WATCH, [push(2)]);
     expect([...watch.held.keys()]).toEqual([2]);
-    expect(pushesToWalk(watch, [push(3), push(1)]).map((p) => p.pushId)).toEqual([1, 2, 3]);
+    expect(pushesToWalk(watch, [push(3), push(1)], T).map((p) => p.pushId)).toEqual([1, 2, 3]);
     expect(watchAfterGapSearch(watch, [])).toBe(watch);
   });
 

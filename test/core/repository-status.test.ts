@@ -198,4 +198,16 @@ describe("statusDocument", () => {
     });
     expect(statusDocument(input({ ...view, whole: false }), T0, POLICY, UP).pipeline).toMatchObject({ reviewsInFlight: null, oldestReviewSeconds: null });
   });
+
+  it("never throws on a time no Date can hold: that time is null, the rest of the document stands", () => {
+    const state = afterChecks(1, () => ({ ok: true, unverified: [{ ...push(1, 0), pushTime: 1e13 }], receivedNew: true }));
+    const doc = statusDocument(
+      { repositories: [{ path: "r", callsign: "R" }], states: new Map([["r", state]]), reviews: undefined, queues: [] },
+      T0,
+      POLICY,
+      UP,
+    );
+    expect(doc.repositories[0]?.oldestUnverified).toMatchObject({ pushId: 1, pushTime: null });
+    expect(doc.repositories[0]?.lastCheck).toBe(new Date(T0).toISOString());
+  });
 });
