@@ -214,8 +214,14 @@ export function pulseMetrics(registry: Registry) {
       help: "Times the broker cancelled our consumer (for example because the queue was deleted).",
       registers: [registry],
     }),
+    rejectedQueueUsable: new Gauge({
+      name: "phabmon_rejected_queue_usable",
+      help: "1 while set-aside messages are kept in the rejected queue; 0 when it could not be declared (they are then logged whole and acked).",
+      registers: [registry],
+    }),
   };
   metrics.pulseConnected.set(0);
+  metrics.rejectedQueueUsable.set(1);
   metrics.pulseReconnects.inc(0);
   metrics.pulseConsumerCancels.inc(0);
   return metrics;

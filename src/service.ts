@@ -153,11 +153,13 @@ export function buildApp(options: AppOptions): App {
       ...(config.gitSync === undefined ? [] : [{ name: config.gitSync.queue, bindings: config.gitSync.routingKeys, exchange: config.gitSync.exchange }]),
     ],
     readOnly: options.readOnly,
+    secrets,
     rejected: { exchange: config.pulse.rejectedExchange, queue: config.pulse.rejectedQueue, maxLength: REJECTED_MAX_LENGTH },
     log: pulseLog,
     connectTimeoutMs: Math.max(1000, Math.min(30_000, config.checkIntervalMs / 4)),
     onConnectedChange: (connected) => pulseSeries.pulseConnected.set(connected ? 1 : 0),
     onReconnect: () => pulseSeries.pulseReconnects.inc(),
+    onRejectedUnavailable: (unavailable) => pulseSeries.rejectedQueueUsable.set(unavailable ? 0 : 1),
     onConsumerCancel: () => {
       pulseSeries.pulseConsumerCancels.inc();
       pulseLog.warn("the broker cancelled our consumer (queue deleted?)");

@@ -54,13 +54,20 @@ it("broker stopped and started: stays up, reports unknown instead of 0, reconnec
 
   const reconnected = await svc.waitForLog("connected to pulse", 2);
   expect(reconnected.reconnected).toBe(true);
-  const retries = svc.logs.filter((l) => l.msg === "pulse connection failed").map((l) => l.retryInMs as number);
+  // Every wait before an attempt: after a failed attempt, or after a connection that was lost before it had
+  // been up a minute (STABLE_CONNECTION_MS; this one was up seconds).
+  const waits = ["pulse connection failed", "pulse connection closed; reconnecting"];
+  const retries = svc.logs
+    .filter((l) => waits.includes(l.msg as string) && (l.failuresInARow as number) > 0)
+    .map((l) => ({ ms: l.retryInMs as number, n: l.failuresInARow as number }));
   expect(retries.length).toBeGreaterThan(0);
-  // Backoff: each wait is within ±20 % of 1 s, 2 s, 4 s… (capped at 60 s).
-  retries.forEach((ms, i) => {
-    const base = Math.min(60_000, 1000 * 2 ** i);
+  // Backoff: after the n-th failure in a row the wait is within ±20 % of 1 s × 2^(n-1) (capped at 60 s),
+  // the count growing by one each time.
+  retries.forEach(({ ms, n }, i) => {
+    const base = Math.min(60_000, 1000 * 2 ** (n - 1));
     expect(ms).toBeGreaterThanOrEqual(base * 0.8);
     expect(ms).toBeLessThanOrEqual(base * 1.2);
+    if (i > 0) expect(n).toBe((retries[i - 1] as { n: number }).n + 1);
   });
   await until("a check after the restart", () =>
     Promise.resolve(svc.logs.some((l) => l.msg === "check done" && l.verified === 1 && l.stoppedAt !== undefined)),

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
 import type { Logger } from "pino";
 import { connectFailureMessage, missingQueueMessage, oneLine } from "./pulse-errors.ts";
+import { scrubSecrets } from "../core/scrub.ts";
 
 export interface PulseOptions {
   url: URL;
@@ -27,7 +28,14 @@ export interface PulseOptions {
   onConsumerCancel?: () => void;
   /** Where set-aside messages are copied; absent, nothing is copied. */
   rejected?: { exchange: string; queue: string; maxLength: number };
+  /** The rejected queue could not be declared: set-aside messages are logged whole and acked, not kept. */
+  onRejectedUnavailable?: (unavailable: boolean) => void;
+  /** Every secret the process holds: scrubbed from whatever the broker's words put in an error or a log line. */
+  secrets?: readonly (string | undefined)[];
 }
+
+/** A connection that stays up this long was a success: the next failure starts the backoff again from its floor. */
+export const STABLE_CONNECTION_MS = 60_000;
 
 /** A message set aside, to be copied to the rejected queue before it is acked off ours. */
 export interface SetAsideCopy {
@@ -99,6 +107,13 @@ export class PulseClient {
   private everConnected = false;
   private background = false;
   private readonly declared = new Set<string>();
+  /**
+   * Attempts in a row that failed, or connections that did not stay up STABLE_CONNECTION_MS: a broker
+   * that accepts and then drops every connection is retried with a growing delay, not at once.
+   */
+  private failures = 0;
+  /** False once the rejected queue could not be declared; set-aside messages are then logged and acked. */
+  private rejectedUsable = true;
   /** Queues that were re-created; the next check of each takes the flag (and backfills from the pushlog). */
   private readonly recreated = new Set<string>();
 
@@ -129,26 +144,41 @@ export class PulseClient {
   }
 
   /** Keeps trying to connect in the background, with capped exponential backoff and jitter. */
-  keepConnected(): void {
+  keepConnected(firstDelayMs = 0): void {
     this.background = true;
-    void this.reconnectLoop();
+    void this.reconnectLoop(firstDelayMs);
   }
 
-  private async reconnectLoop(): Promise<void> {
-    const min = this.options.reconnectMinMs ?? 1000;
-    const max = this.options.reconnectMaxMs ?? 60_000;
-    for (let attempt = 0; !this.stopping && !this.model; attempt++) {
+  private async reconnectLoop(firstDelayMs: number): Promise<void> {
+    let delay = firstDelayMs;
+    while (!this.stopping && !this.model) {
+      if (delay > 0) {
+        // Through timers/promises: its listener on the stop signal goes when the wait ends, where a
+        // hand-added one would stay for every attempt of a long outage.
+        await sleep(delay, undefined, { signal: this.stopController.signal }).catch(() => undefined);
+        if (this.stopping || this.model) return;
+      }
       try {
         await this.connectNow();
         return;
       } catch (error) {
-        const delay = Math.min(max, min * 2 ** attempt) * (0.8 + 0.4 * Math.random());
-        this.options.log.warn({ err: oneLine(error), retryInMs: Math.round(delay) }, "pulse connection failed");
-        // Through timers/promises: its listener on the stop signal goes when the wait ends, where a
-        // hand-added one would stay for every attempt of a long outage.
-        await sleep(delay, undefined, { signal: this.stopController.signal }).catch(() => undefined);
+        this.failures++;
+        delay = this.backoffMs();
+        this.options.log.warn({ err: this.said(error), retryInMs: Math.round(delay), failuresInARow: this.failures }, "pulse connection failed");
       }
     }
+  }
+
+  /** Capped exponential backoff with jitter, from the number of failures in a row. */
+  private backoffMs(): number {
+    const min = this.options.reconnectMinMs ?? 1000;
+    const max = this.options.reconnectMaxMs ?? 60_000;
+    return Math.min(max, min * 2 ** Math.max(0, this.failures - 1)) * (0.8 + 0.4 * Math.random());
+  }
+
+  /** The broker's or the network's words on one line, without URLs and without any secret. */
+  private said(error: unknown): string {
+    return scrubSecrets(oneLine(error), this.options.secrets ?? [this.options.password]);
   }
 
   private async open(): Promise<ChannelModel> {
@@ -181,32 +211,44 @@ export class PulseClient {
         attempt,
         new Promise<never>((_resolve, reject) => {
           timer = setTimeout(() => {
-            // Should the handshake finish after all, that connection is closed, not leaked.
-            attempt.then((late) => late.close()).catch(() => undefined);
+            // Should the handshake finish after all, that connection is closed, not leaked, and an
+            // error it emits meanwhile is not an unhandled 'error' event.
+            attempt
+              .then((late) => {
+                late.on("error", () => undefined);
+                return late.close();
+              })
+              .catch(() => undefined);
             reject(new Error(`no AMQP handshake within ${timeoutMs / 1000} s`));
           }, timeoutMs);
         }),
       ]);
     } catch (error) {
-      throw new PulseError(connectFailureMessage(error, { host: url.host, tls, username }), { cause: error });
+      throw new PulseError(scrubSecrets(connectFailureMessage(error, { host: url.host, tls, username }), [password]), { cause: error });
     } finally {
       clearTimeout(timer);
     }
+    // From the moment the connection exists: a reset or a heartbeat timeout during the topology's
+    // dozen round trips is an 'error' event, and one with no listener ends the process.
+    model.on("error", (error: unknown) => log.warn({ err: this.said(error) }, "pulse connection error"));
     try {
       await this.prepareTopology(model);
     } catch (error) {
       await model.close().catch(() => undefined);
       throw error;
     }
-    model.on("error", (error: unknown) => log.warn({ err: oneLine(error) }, "pulse connection error"));
+    const openedAt = performance.now();
     model.on("close", () => {
       if (this.model !== model) return;
       this.model = undefined;
+      this.failures = performance.now() - openedAt >= STABLE_CONNECTION_MS ? 0 : this.failures + 1;
       this.options.onConnectedChange?.(false);
       if (this.stopping) return;
-      log.warn("pulse connection closed; reconnecting");
+      // After a connection that did not stay up, the backoff goes on where it was.
+      const delay = this.failures > 0 ? this.backoffMs() : 0;
+      log.warn({ failuresInARow: this.failures, retryInMs: Math.round(delay) }, "pulse connection closed; reconnecting");
       this.options.onReconnect?.();
-      this.keepConnected();
+      this.keepConnected(delay);
     });
     this.model = model;
     this.options.onConnectedChange?.(true);
@@ -232,7 +274,7 @@ export class PulseClient {
         () => true,
         (error: unknown) => {
           if ((error as { code?: unknown }).code === 404) return false;
-          throw new PulseError(`cannot check queue ${queue}: ${oneLine(error)}`, { cause: error });
+          throw new PulseError(`cannot check queue ${queue}: ${this.said(error)}`, { cause: error });
         },
       );
       if (!existed) {
@@ -248,25 +290,11 @@ export class PulseClient {
         );
       }
     }
-    const rejected = this.options.rejected;
-    if (!readOnly && rejected && queue === this.options.queues[0]?.name) {
-      // Bounded well under PulseGuardian's 8,000: past maxLength the broker drops the oldest
-      // (x-overflow drop-head, RabbitMQ's default for x-max-length).
-      await this.withChannel(model, async (ch) => {
-        await ch.assertExchange(rejected.exchange, "fanout", { durable: true, autoDelete: false });
-        await ch.assertQueue(rejected.queue, {
-          durable: true,
-          autoDelete: false,
-          exclusive: false,
-          arguments: { "x-max-length": rejected.maxLength, "x-overflow": "drop-head" },
-        });
-        await ch.bindQueue(rejected.queue, rejected.exchange, "");
-      });
-    }
+    if (!readOnly && queue === this.options.queues[0]?.name) await this.prepareRejected(model);
     // A failed passive check closes the channel, but nothing else is done on it after a failure.
     await this.withChannel(model, async (ch) => {
       await ch.checkExchange(exchange).catch((error: unknown) => {
-        throw new PulseError(`exchange ${exchange} cannot be used: ${oneLine(error)}`, { cause: error });
+        throw new PulseError(`exchange ${exchange} cannot be used: ${this.said(error)}`, { cause: error });
       });
       // Read-only, a missing queue fails the reads of that queue only (drain), not the connection:
       // the replication check goes on when only the Try queue is missing.
@@ -275,6 +303,49 @@ export class PulseClient {
       for (const key of bindings) await ch.bindQueue(queue, exchange, key);
       this.declared.add(queue);
     });
+  }
+
+  /**
+   * The rejected queue, bounded well under PulseGuardian's 8,000: past maxLength the broker drops the
+   * oldest (x-overflow drop-head). One that exists is used as it is (checked passively): declaring it
+   * again with other arguments would be a 406. One that cannot be had does not stop the connection:
+   * set-aside messages are then logged whole and acked, and the operator is told (onRejectedUnavailable).
+   */
+  private async prepareRejected(model: ChannelModel): Promise<void> {
+    const rejected = this.options.rejected;
+    if (!rejected) return;
+    try {
+      const exists = await this.withChannel(model, (ch) => ch.checkQueue(rejected.queue)).then(
+        () => true,
+        (error: unknown) => {
+          if ((error as { code?: unknown }).code === 404) return false;
+          throw error;
+        },
+      );
+      await this.withChannel(model, async (ch) => {
+        await ch.assertExchange(rejected.exchange, "fanout", { durable: true, autoDelete: false });
+        if (!exists) {
+          const args = { "x-max-length": rejected.maxLength, "x-overflow": "drop-head" };
+          await ch.assertQueue(rejected.queue, { durable: true, autoDelete: false, exclusive: false, arguments: args });
+        }
+        await ch.bindQueue(rejected.queue, rejected.exchange, "");
+      });
+      this.setRejectedUsable(true);
+    } catch (error) {
+      // A connection that died is the caller's failure; only the broker's refusal degrades.
+      if (typeof (error as { code?: unknown }).code !== "number") throw error;
+      this.setRejectedUsable(false);
+      this.options.log.error(
+        { queue: rejected.queue, err: this.said(error) },
+        "the rejected queue cannot be used: set-aside messages will be logged whole and acked, not kept",
+      );
+    }
+  }
+
+  private setRejectedUsable(usable: boolean): void {
+    if (this.rejectedUsable === usable) return;
+    this.rejectedUsable = usable;
+    this.options.onRejectedUnavailable?.(!usable);
   }
 
   /** A throwaway channel; a channel error (404, 406) closes only it, and surfaces as the rejection. */
@@ -315,7 +386,7 @@ export class PulseClient {
       await this.prepareTopology(model, [spec]);
     }
     const ch = await model.createChannel();
-    const session = new PulseQueueSession(ch, queue, this.options.log);
+    const session = new PulseQueueSession(ch, queue, this.options.log, (error) => this.said(error));
     session.queueRecreated = this.recreated.delete(queue);
     ch.on("error", (error: unknown) => session.fail(error));
     ch.on("close", () => session.fail(new PulseError("channel closed")));
@@ -334,7 +405,7 @@ export class PulseClient {
       await session.abandon();
       if (session.queueRecreated) this.recreated.add(queue);
       if (this.options.readOnly && (error as { code?: unknown }).code === 404) throw new PulseError(missingQueueMessage(queue), { cause: error });
-      throw new PulseError(`cannot read queue ${queue}: ${oneLine(error)}`, { cause: error });
+      throw new PulseError(`cannot read queue ${queue}: ${this.said(error)}`, { cause: error });
     }
     return session;
   }
@@ -348,6 +419,16 @@ export class PulseClient {
     const rejected = this.options.rejected;
     if (!rejected) throw new PulseError("no rejected queue is configured");
     if (copies.length === 0) return { dropped: 0 };
+    if (!this.rejectedUsable) {
+      // Kept where an operator can still read them: the log, a bounded part of each body.
+      for (const { delivery, reason } of copies) {
+        this.options.log.error(
+          { reason, routingKey: delivery.routingKey.slice(0, 200), bytes: delivery.body.length, body: delivery.body.subarray(0, 64 * 1024).toString("utf8") },
+          "set aside, and not kept: the rejected queue cannot be used",
+        );
+      }
+      return { dropped: 0 };
+    }
     const model = await this.connection();
     const ch = await model.createConfirmChannel();
     ch.on("error", () => undefined);
@@ -364,7 +445,7 @@ export class PulseClient {
       await ch.waitForConfirms();
       return { dropped: Math.max(0, messageCount + copies.length - rejected.maxLength) };
     } catch (error) {
-      throw new PulseError(`could not copy ${copies.length} set-aside messages to ${rejected.queue}: ${oneLine(error)}`, { cause: error });
+      throw new PulseError(`could not copy ${copies.length} set-aside messages to ${rejected.queue}: ${this.said(error)}`, { cause: error });
     } finally {
       await ch.close().catch(() => undefined);
     }
@@ -438,10 +519,13 @@ export class PulseQueueSession {
     return this.consumerTag !== undefined;
   }
 
-  constructor(channel: Channel, queue: string, log: Logger) {
+  private readonly said: (error: unknown) => string;
+
+  constructor(channel: Channel, queue: string, log: Logger, said: (error: unknown) => string) {
     this.channel = channel;
     this.queue = queue;
     this.log = log;
+    this.said = said;
   }
 
   fail(error: unknown): void {
@@ -541,7 +625,7 @@ export class PulseQueueSession {
       await this.channel.close();
       return true;
     } catch (error) {
-      this.log.warn({ err: oneLine(error) }, "could not settle the check's messages; the broker returns them to the queue");
+      this.log.warn({ err: this.said(error) }, "could not settle the check's messages; the broker returns them to the queue");
       return false;
     } finally {
       await this.close();
