@@ -203,10 +203,23 @@ export function variableNameProblems(env: Env): { problems: string[]; notices: s
 }
 
 const HG_PATH = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
-const CALLSIGN = /^[A-Z][A-Z0-9]*$/;
+// Phabricator's own rule (PhabricatorRepository::assertValidCallsign): upper-case letters only; the
+// `/r<CALLSIGN><hash>` route could not tell a digit of a callsign from one of the hash.
+const CALLSIGN = /^[A-Z]+$/;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 const nonBlank = z.string().trim().min(1);
+
+/** This host only: where a test, the demo or a local tunnel runs, and nothing crosses a network. */
+export function isLoopback(url: URL): boolean {
+  return url.hostname === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(url.hostname) || url.hostname === "[::1]";
+}
+
+/** A plain-text scheme would send the Pulse password or the Conduit token in clear: only to this host. */
+const encryptedOrLoopback = (name: string, plain: string, secure: string) => ({
+  check: (u: URL) => u.protocol !== plain || isLoopback(u),
+  message: `${name}: ${plain}// would send credentials in clear; use ${secure}// (${plain}// is accepted for localhost only)`,
+});
 
 function httpUrl(name: string) {
   return z
@@ -220,6 +233,7 @@ function httpUrl(name: string) {
     .refine((u) => u.username === "" && u.password === "" && u.search === "" && u.hash === "", {
       message: `${name}: must be a plain base URL, with no credentials, query or fragment`,
     })
+    .refine(encryptedOrLoopback(name, "http:", "https:").check, { message: encryptedOrLoopback(name, "http:", "https:").message })
     .transform((u) => u.href.replace(/\/+$/, ""));
 }
 
@@ -287,7 +301,7 @@ function parseRepositories(value: string): RepositoryEntry[] | string {
       return `REPOSITORIES: "${path}" is not an hg path below HG_URL; write it without slashes at either end, e.g. integration/autoland`;
     }
     if (!CALLSIGN.test(callsign)) {
-      return `REPOSITORIES: callsign "${callsign}" must be upper-case letters and digits, e.g. MOZILLACENTRAL`;
+      return `REPOSITORIES: callsign "${callsign}" must be upper-case letters only, e.g. MOZILLACENTRAL`;
     }
     if (repositories.some((r) => r.path === path)) {
       return `REPOSITORIES: "${path}" is listed twice; keep one entry per hg path`;
@@ -353,7 +367,8 @@ const schema = z.object({
     })
     .refine((u) => u.username === "" && u.password === "", {
       message: "PULSE_URL: must not carry credentials; put them in PULSE_USERNAME and PULSE_PASSWORD",
-    }),
+    })
+    .refine(encryptedOrLoopback("PULSE_URL", "amqp:", "amqps:").check, { message: encryptedOrLoopback("PULSE_URL", "amqp:", "amqps:").message }),
   PULSE_USERNAME: nonBlank.regex(/^[A-Za-z0-9._-]+$/, { message: "PULSE_USERNAME: must be a Pulse user name (letters, digits, . _ -)" }).optional(),
   PULSE_PASSWORD: z.string().min(1).optional(),
   PULSE_EXCHANGE: nonBlank.default("exchange/hgpushes/v2"),
@@ -369,7 +384,9 @@ const schema = z.object({
     message: "CHECK_SCHEDULE: not a valid node-cron expression; use five fields (or six, seconds first), e.g. */5 * * * *",
   }),
   PORT: intInRange("PORT", 0, 65535).default(8080),
-  METRICS_TOKEN: z.string().trim().min(1).optional(),
+  // A bearer token is all that stands between the Internet and /metrics, /status and /: one short enough
+  // to guess is no protection (Heroku's `generator: secret` makes 64 hex characters).
+  METRICS_TOKEN: z.string().trim().min(16, { message: "METRICS_TOKEN: must be at least 16 characters; generate one with `openssl rand -hex 32`" }).optional(),
   CODE_REVIEW_TRY_REPOSITORY: nonBlank.refine((v) => HG_PATH.test(v), { message: "CODE_REVIEW_TRY_REPOSITORY: must be an hg path, e.g. try" }).optional(),
   QUEUE_DEPTH_QUEUES: z
     .string()

@@ -9,6 +9,9 @@ import { renderStatusPage } from "./status-page.ts";
 
 export interface HealthReport {
   healthy: boolean;
+  /** Without credentials: a status word and one boolean per check, nothing an attacker could use. */
+  summary: { status: "ok" | "error"; checks: Record<string, boolean> };
+  /** With the metrics token: everything, hosts, queues and errors included. */
   body: Record<string, unknown>;
 }
 
@@ -24,10 +27,17 @@ export interface ServerDeps {
 
 type Handler = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean> | boolean;
 
+/**
+ * Every answer: no caching, and no guessing of its type by a browser (X-Content-Type-Options), which
+ * could otherwise run an answer as something it is not.
+ */
 function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "content-type": contentType, "cache-control": "no-store", ...headers });
+  res.writeHead(status, { "content-type": contentType, "cache-control": "no-store", "x-content-type-options": "nosniff", ...headers });
   res.end(body);
 }
+
+/** The status page loads nothing, runs nothing and is framed by nobody: its styles are inline, and that is all it may have. */
+const PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   send(res, status, "application/json", `${JSON.stringify(body)}\n`);
@@ -76,15 +86,17 @@ export function metricsHandler(deps: Pick<ServerDeps, "registry" | "metricsToken
   };
 }
 
-export function heartbeatHandlers(deps: Pick<ServerDeps, "health" | "version">): Handler {
-  return (_req, res, path) => {
+export function heartbeatHandlers(deps: Pick<ServerDeps, "health" | "version" | "metricsToken">): Handler {
+  return (req, res, path) => {
     switch (path) {
       case "/__lbheartbeat__":
         json(res, 200, { status: "ok" });
         return true;
       case "/__heartbeat__": {
         const report = deps.health();
-        json(res, report.healthy ? 200 : 503, report.body);
+        // The details only to whoever holds the metrics token; with none configured, to nobody.
+        const detailed = deps.metricsToken !== undefined && authorized(req, deps.metricsToken);
+        json(res, report.healthy ? 200 : 503, detailed ? report.body : report.summary);
         return true;
       }
       case "/__version__":
@@ -111,7 +123,7 @@ export function statusHandlers(deps: Pick<ServerDeps, "status" | "metricsToken">
     }
     const doc = deps.status();
     if (path === "/status") json(res, 200, doc);
-    else send(res, 200, "text/html; charset=utf-8", renderStatusPage(doc));
+    else send(res, 200, "text/html; charset=utf-8", renderStatusPage(doc), { "content-security-policy": PAGE_POLICY });
     return true;
   };
 }
@@ -140,7 +152,13 @@ export function createHttpServer(deps: ServerDeps): Server {
           send(res, 405, "text/plain", "method not allowed\n", { allow: "GET, HEAD" });
           return;
         }
-        const path = new URL(req.url ?? "/", "http://localhost").pathname;
+        // A request target Node cannot read as a path (`//[`, `//x:99999/`) is the client's error: a
+        // 400, not a 500 with an error log and a Sentry event for every such request.
+        const path = URL.parse(req.url ?? "/", "http://localhost")?.pathname;
+        if (path === undefined) {
+          send(res, 400, "text/plain", "bad request\n");
+          return;
+        }
         for (const handler of handlers) {
           if (await handler(req, res, path)) return;
         }

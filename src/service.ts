@@ -462,8 +462,19 @@ export async function startService(
     health: () => {
       const checks = monitor.health(now());
       const healthy = pulse.connected && checks.every((c) => c.healthy);
+      const runs = app.scheduler.summary(now());
       return {
         healthy,
+        // What anyone may know (the load balancer asks without credentials): no host, queue, user or error text.
+        summary: {
+          status: healthy ? "ok" : "error",
+          checks: {
+            pulse: pulse.connected,
+            replication: checks.every((c) => c.healthy),
+            ...(app.pipeline ? { code_review: runs.code_review?.failing === false } : {}),
+            ...(app.gitSync ? { git_sync: app.gitSync.health(now()).every((b) => b.healthy) } : {}),
+          },
+        },
         body: {
           status: healthy ? "ok" : "error",
           pulse: { connected: pulse.connected },
@@ -476,7 +487,7 @@ export async function startService(
               )
             : "off",
           // Per check of the scheduler: failures in a row (3 or more: failing), the last run, whether one is running.
-          runs: app.scheduler.summary(now()),
+          runs,
           checks: Object.fromEntries(
             checks.map((c) => [
               c.repository,
@@ -498,6 +509,9 @@ export async function startService(
   });
   const port = (server.address() as AddressInfo).port;
   log.info({ port }, "listening");
+  if (options.metricsToken === undefined) {
+    log.warn("METRICS_TOKEN is not set: /metrics, /status and / are public (set it to a random string of 16 characters or more)");
+  }
 
   pulse.keepConnected();
   const statsd = config.statsd === undefined ? undefined : await startStatsd(app, config.statsd);

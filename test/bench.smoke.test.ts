@@ -11,7 +11,7 @@ it("npm run bench works on a small backlog", async () => {
     { cwd: ROOT, timeout: 60_000 },
   );
   expect(stdout).toMatch(/^\| drain, Conduit token \| [\d.]+ \| \d+ \| 0\.050 \| 1 \| 9 \| \d+ \| 200 \| 0 \| 0 \|$/m);
-  expect(stdout).toMatch(/^\| drain, no token \(HEAD\) \| [\d.]+ \| \d+ \| 4\.010 \| 1 \| 801 \| \d+ \| 200 \| 0 \| 0 \|$/m);
+  expect(stdout).toMatch(/^\| drain, no token \(commit pages\) \| [\d.]+ \| \d+ \| 4\.010 \| 1 \| 801 \| \d+ \| 200 \| 0 \| 0 \|$/m);
   expect(stdout).toMatch(/^\| lagging from push 161, token \| .* \| 160 \| 40 \| 0 \|$/m);
   expect(stdout).toMatch(
     /^floor of the token drain: node -e 0 [\d.]+ s \+ broker hands over and takes the acks of 200 messages [\d.]+ s \+ unavoidable upstream requests [\d.]+ s = [\d.]+ s; the drain took [\d.]+ s, [\d.]+x the floor/m,

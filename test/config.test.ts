@@ -107,11 +107,16 @@ describe("readConfig", () => {
     ["PULSE_URL", "http://pulse.mozilla.org", /^PULSE_URL: must start with amqps:\/\//],
     ["PULSE_URL", "amqps://user:pw@pulse.mozilla.org", /^PULSE_URL: must not carry credentials/],
     ["PULSE_URL", "not a url", /^PULSE_URL: not a URL/],
+    ["PULSE_URL", "amqp://pulse.mozilla.org:5672", /^PULSE_URL: amqp:\/\/ would send credentials in clear; use amqps:\/\//],
+    ["HG_URL", "http://hg.mozilla.org", /^HG_URL: http:\/\/ would send credentials in clear; use https:\/\//],
+    ["PHABRICATOR_URL", "http://phabricator.services.mozilla.com", /^PHABRICATOR_URL: http:\/\/ would send credentials in clear/],
+    ["METRICS_TOKEN", "short-token", /^METRICS_TOKEN: must be at least 16 characters/],
     ["PULSE_USERNAME", "has space", /^PULSE_USERNAME: must be a Pulse user name/],
     ["PULSE_QUEUE_NAME", "a queue", /^PULSE_QUEUE_NAME: use letters/],
     ["REPOSITORIES", "integration/autoland", /^REPOSITORIES: "integration\/autoland" is not <hg path>=<CALLSIGN>/],
     ["REPOSITORIES", "/autoland/=X", /^REPOSITORIES: "\/autoland\/" is not an hg path/],
     ["REPOSITORIES", "a=lower", /^REPOSITORIES: callsign "lower" must be upper-case/],
+    ["REPOSITORIES", "a=CENTRAL2", /^REPOSITORIES: callsign "CENTRAL2" must be upper-case letters only/],
     ["REPOSITORIES", "a=A,a=B", /^REPOSITORIES: "a" is listed twice/],
     ["REPOSITORIES", "integration/autoland=FIREFOX:svn", /^REPOSITORIES: "integration\/autoland=FIREFOX:svn" ends in ":svn"; the only suffix is :git/],
     ["REPOSITORIES", "integration/autoland=firefox:git", /^REPOSITORIES: callsign "firefox" must be upper-case/],
@@ -149,6 +154,11 @@ describe("readConfig", () => {
     const found = problems({ ...BASE, PHABRICATOR_API_TOKEN: token, PULSE_URL: "amqps://monitor:s3cret-pulse-password@host" });
     expect(found.join("\n")).not.toContain("s3cret-pulse-password");
     expect(found.join("\n")).not.toContain(token);
+  });
+
+  it("accepts amqp:// and http:// for this host only, where nothing crosses a network", () => {
+    const local = { PULSE_URL: "amqp://127.0.0.1:5672", HG_URL: "http://localhost:8000", PHABRICATOR_URL: "http://[::1]:9000" };
+    expect(problems({ ...BASE, ...local })).toEqual([]);
   });
 
   it("treats an empty variable as unset", () => {

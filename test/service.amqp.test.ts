@@ -53,7 +53,10 @@ describe("report-lag (service)", () => {
     expect((await fetch(`${svc.url}/__lbheartbeat__`)).status).toBe(200);
     const heartbeat = await fetch(`${svc.url}/__heartbeat__`);
     expect(heartbeat.status).toBe(200);
-    expect(await heartbeat.json()).toMatchObject({ status: "ok", pulse: { connected: true }, checks: { [AUTOLAND]: { healthy: true } } });
+    // Without credentials a status word and a boolean per check; the details with the metrics token.
+    expect(await heartbeat.json()).toEqual({ status: "ok", checks: { pulse: true, replication: true } });
+    const detailed = await fetch(`${svc.url}/__heartbeat__`, { headers: { authorization: "Bearer metrics-token-for-tests" } });
+    expect(await detailed.json()).toMatchObject({ status: "ok", pulse: { connected: true }, checks: { [AUTOLAND]: { healthy: true } } });
     expect(await (await fetch(`${svc.url}/__version__`)).json()).toEqual({
       source: expect.any(String),
       version: "0.1.0",
@@ -74,10 +77,10 @@ describe("report-lag (service)", () => {
     const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     await h.push(AUTOLAND, 1, Math.floor(Date.now() / 1000) - 60);
     h.hg.fault = "500";
-    const svc = await h.start([], { UPSTREAM_TIMEOUT_SECONDS: "1" });
+    const svc = await h.start([], { UPSTREAM_TIMEOUT_SECONDS: "1", METRICS_TOKEN: "metrics-token-for-tests" });
     await svc.waitForLog("check failed");
 
-    const heartbeat = await fetch(`${svc.url}/__heartbeat__`);
+    const heartbeat = await fetch(`${svc.url}/__heartbeat__`, { headers: { authorization: "Bearer metrics-token-for-tests" } });
     expect(heartbeat.status).toBe(503);
     expect(await heartbeat.json()).toMatchObject({
       status: "error",
@@ -86,7 +89,7 @@ describe("report-lag (service)", () => {
       // The scheduler's view: one failed run so far, not yet a streak (3).
       runs: { replication: { consecutiveFailures: 1, failing: false, lastRunOk: false, timedOut: 0 } },
     });
-    const text = await (await fetch(`${svc.url}/metrics`)).text();
+    const text = await (await fetch(`${svc.url}/metrics`, { headers: { authorization: "Bearer metrics-token-for-tests" } })).text();
     // prom-client writes NaN as "Nan"; Prometheus parses either spelling.
     expect(text).toMatch(/^phabmon_replication_lag_seconds\{repository="integration\/autoland",callsign="MOZILLACENTRAL"\} nan$/im);
     expect(sample(text, `phabmon_check_failures_total{repository="${AUTOLAND}",reason="pushlog"}`)).toBe(1);

@@ -64,7 +64,7 @@ beforeAll(async () => {
   const server = createHttpServer({
     registry: new Registry(),
     metricsToken: TOKEN,
-    health: () => ({ healthy: true, body: {} }),
+    health: () => ({ healthy: true, summary: { status: "ok", checks: {} }, body: {} }),
     version: { source: "", version: "0.1.0", commit: "test", build: "local" },
     status: doc,
   });

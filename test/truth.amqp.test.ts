@@ -25,7 +25,7 @@ describe("truth under misconfiguration", () => {
     expect(await h.broker.depth()).toBe(1);
   });
 
-  it("messages naming a host other than HG_URL make the lag unknown, naming both, in the line and /__heartbeat__", async () => {
+  it("messages naming a host other than HG_URL make the lag unknown, naming both, in the line and on /status", async () => {
     const h = await harness({ repositories: [`${AUTOLAND}=MOZILLACENTRAL`], token: true });
     await h.broker.publish(AUTOLAND, changegroupV2("https://hg.example.org", AUTOLAND, [{ pushId: 1, time: nowSeconds() - 600 }]));
 
@@ -36,9 +36,8 @@ describe("truth under misconfiguration", () => {
 
     const svc = await h.start([]);
     await svc.waitForLog("check failed");
-    const heartbeat = await fetch(`${svc.url}/__heartbeat__`);
-    const body = (await heartbeat.json()) as { checks: Record<string, { lastError: string | null }> };
-    expect(body.checks[AUTOLAND]?.lastError).toBe(`messages for ${AUTOLAND} name https://hg.example.org, but HG_URL is ${h.hg.url}`);
+    const status = (await (await fetch(`${svc.url}/status`)).json()) as { repositories: Array<{ lastError: string | null }> };
+    expect(status.repositories[0]?.lastError).toBe(`messages for ${AUTOLAND} name https://hg.example.org, but HG_URL is ${h.hg.url}`);
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`^phabmon_replication_lag_seconds\\{repository="${AUTOLAND}",callsign="MOZILLACENTRAL"\\} Nan$`, "m")); // prom-client writes NaN as Nan
     svc.signal();

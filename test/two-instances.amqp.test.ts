@@ -53,8 +53,8 @@ it("two instances on the Try queue: the one that sees another consumer hands eve
   const text = await (await fetch(`${second.url}/metrics`)).text();
   expect(text).toMatch(/^phabmon_reviews_in_flight nan$/im);
   expect(text).toMatch(/^phabmon_oldest_review_in_flight_seconds nan$/im);
-  const heartbeat = (await (await fetch(`${second.url}/__heartbeat__`)).json()) as { codeReviewPipeline: { reviewsInFlight: unknown } };
-  expect(heartbeat.codeReviewPipeline.reviewsInFlight).toBeNull();
+  const status = (await (await fetch(`${second.url}/status`)).json()) as { pipeline: { reviewsInFlight: unknown } };
+  expect(status.pipeline.reviewsInFlight).toBeNull();
 
   first.signal("SIGTERM");
   second.signal("SIGTERM");
