@@ -2,7 +2,6 @@
 // variable and how to fix it; a secret's value never appears in a message.
 import { z } from "zod";
 import cron from "node-cron";
-import { nextRunAfter, numericSchedule } from "./core/cron-schedule.ts";
 import { closest, distance } from "fastest-levenshtein";
 import type { MirrorSpec } from "./mirror.ts";
 
@@ -337,15 +336,8 @@ function legacyRepository(env: Env, hgUrl: string | undefined): RepositoryEntry[
   return typeof parsed === "string" ? parsed.replace(/^REPOSITORIES/, "PULSE_QUEUE_ROUTING_KEY") : parsed;
 }
 
-/** Time between the next two runs of a cron expression, or undefined when it never runs twice. */
-export function scheduleIntervalMs(expression: string, nowMs: number = Date.now()): number | undefined {
-  // Plain numeric expressions without node-cron's matcher, which would load Intl (src/core/cron-schedule.ts).
-  const schedule = numericSchedule(cron.parse(expression));
-  if (schedule !== undefined) {
-    const first = nextRunAfter(schedule, nowMs);
-    const second = first === undefined ? undefined : nextRunAfter(schedule, first);
-    return first !== undefined && second !== undefined ? second - first : undefined;
-  }
+/** Time between the next two runs of a cron expression (node-cron's own matcher), or undefined when it never runs twice. */
+export function scheduleIntervalMs(expression: string): number | undefined {
   const task = cron.createTask(expression, () => undefined);
   try {
     const [first, second] = task.getNextRuns(2);

@@ -523,7 +523,11 @@ export async function startService(
   // checkNow is a function declaration, hoisted: the schedule can name it before it is written out.
   const timer = startCheckTimer(config.checkSchedule, {
     run: () => void checkNow(),
-    missed: () => log.warn("a scheduled check was missed (the process was busy or asleep)"),
+    missed: (gap) =>
+      log.warn(
+        { due: gap.due.toISOString(), lateSeconds: Math.round(gap.lateMs / 1000) },
+        "scheduled checks were missed (the process was busy or asleep): running one now",
+      ),
   });
   const nextCheckAt = (): string | undefined => timer.nextRun()?.toISOString();
 
