@@ -435,10 +435,13 @@ export async function runOnce(app: App, signal?: AbortSignal): Promise<CheckResu
   }
 }
 
+/** The whole of a stop, below the 30 s Heroku gives a dyno between SIGTERM and SIGKILL. */
+export const SHUTDOWN_DEADLINE_MS = 25_000;
+
 export interface RunningService {
   server: Server;
   port: number;
-  stop(options?: { graceMs?: number }): Promise<void>;
+  stop(options?: { graceMs?: number; deadlineMs?: number }): Promise<void>;
 }
 
 export async function startService(
@@ -562,20 +565,32 @@ export async function startService(
   return {
     server,
     port,
-    async stop({ graceMs = 7000 } = {}) {
+    async stop({ graceMs = 7000, deadlineMs = SHUTDOWN_DEADLINE_MS } = {}) {
       if (stopping) return;
       stopping = true;
       log.info("stopping: no new checks; the running one hands back what it has not verified");
-      await timer.stop();
-      controller.abort();
-      if (running) {
-        await Promise.race([running, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
-      }
-      await statsd?.stop();
-      await app.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      log.info("stopped");
+      const steps = async () => {
+        await timer.stop();
+        controller.abort();
+        if (running) {
+          await Promise.race([running, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+        }
+        await statsd?.stop();
+        await app.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      };
+      // Each step can wait on the network (closing a connection to a broker that went silent waits for
+      // its heartbeat); Heroku kills the process 30 s after SIGTERM, so the whole stop ends before.
+      // Nothing is lost either way: what was not acked goes back to the queue when the connection dies.
+      let deadline: NodeJS.Timeout | undefined;
+      const late = await Promise.race([
+        steps().then(() => false),
+        new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(true), deadlineMs).unref())),
+      ]);
+      clearTimeout(deadline);
+      if (late) log.error({ deadlineSeconds: deadlineMs / 1000 }, "stopping took too long: exiting without waiting further");
+      else log.info("stopped");
     },
   };
 }

@@ -12,6 +12,8 @@ export interface Io {
   dotenvPath?: string;
   logDestination?: DestinationStream;
   drainIdleMs?: number;
+  /** The bound on a whole shutdown; SHUTDOWN_DEADLINE_MS when unset. */
+  shutdownDeadlineMs?: number;
   /** Registers for SIGTERM/SIGINT; returns the unregister function. */
   onSignal?: (handler: (signal: string) => void) => () => void;
 }

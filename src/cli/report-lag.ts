@@ -200,7 +200,7 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
       resolve();
     });
   });
-  await service.stop();
+  await service.stop(io.shutdownDeadlineMs === undefined ? {} : { deadlineMs: io.shutdownDeadlineMs });
   await errors.flush(2000);
   return 0;
 }
