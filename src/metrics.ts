@@ -476,10 +476,12 @@ export function registerStatusCollectors(
     labelNames: REPO_LABELS,
     registers,
   });
-  const pushInfo = new Gauge({
-    name: "phabmon_oldest_unverified_push_info",
-    help: "The push that holds the lag, for a dashboard's table: its id and first missing commit as labels (empty when not known); the value is how many of its commits are missing, NaN when not known. Absent when none holds the lag.",
-    labelNames: [...REPO_LABELS, "push_id", "missing_node"],
+  // Labelled by repository only: a push id or a node as a label would be a new series for every push
+  // that ever held the lag (one a check while lagging), without bound. /status names the node.
+  const pushMissing = new Gauge({
+    name: "phabmon_oldest_unverified_push_missing_commits",
+    help: "How many commits of the push that holds the lag (phabmon_oldest_unverified_push_id) the mirror lacks; NaN when not known; absent when no push holds the lag. Its first missing commit is on /status.",
+    labelNames: REPO_LABELS,
     registers,
   });
   const queueOwned = new Gauge({
@@ -489,7 +491,7 @@ export function registerStatusCollectors(
     registers,
   });
   const setAll = () => {
-    for (const gauge of [repositoryStatus, pushId, pushInfo, queueOwned]) gauge.reset();
+    for (const gauge of [repositoryStatus, pushId, pushMissing, queueOwned]) gauge.reset();
     let doc: StatusDocument;
     try {
       doc = status();
@@ -504,7 +506,7 @@ export function registerStatusCollectors(
       const push = entry.oldestUnverified;
       if (push === null) continue;
       pushId.set(labels, push.pushId);
-      pushInfo.set({ ...labels, push_id: String(push.pushId), missing_node: push.missingNode ?? "" }, push.missingCommits ?? Number.NaN);
+      pushMissing.set(labels, push.missingCommits ?? Number.NaN);
     }
     // As phabmon_queue_messages: a queue that does not exist has no series.
     for (const q of doc.queues) if (q.state !== "missing") queueOwned.set({ queue: q.queue }, q.owner === "service" ? 1 : 0);

@@ -141,9 +141,9 @@ describe("the status collectors", () => {
     expect(text).toContain('phabmon_repository_status{repository="mozilla-central",callsign="MOZILLACENTRAL",status="ok"} 1');
     expect(text).toContain('phabmon_oldest_unverified_push_id{repository="integration/autoland",callsign="AUTOLAND"} 42');
     expect(text).not.toContain('phabmon_oldest_unverified_push_id{repository="mozilla-central"');
-    expect(text).toContain(
-      `phabmon_oldest_unverified_push_info{repository="integration/autoland",callsign="AUTOLAND",push_id="42",missing_node="${"a".repeat(40)}"} 2`,
-    );
+    expect(text).toContain('phabmon_oldest_unverified_push_missing_commits{repository="integration/autoland",callsign="AUTOLAND"} 2');
+    // One series per repository whatever the push: no push id or node as a label.
+    expect(text).not.toMatch(/push_id=|missing_node=/);
     expect(text).toContain('phabmon_queue_owned{queue="queue/u/q"} 1');
     expect(text).toContain('phabmon_queue_owned{queue="queue/other/watched"} 0');
     expect(text).not.toContain("queue/other/gone");

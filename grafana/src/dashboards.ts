@@ -222,19 +222,20 @@ export function mirrorDashboard(): dashboard.Dashboard {
       new table.PanelBuilder()
         .title("The push that holds the lag")
         .description(
-          "Per lagging repository: the first push, in push order, not fully mirrored, its first missing commit and how many of its commits are missing (GET /status has its user and push time).",
+          "Per lagging repository: the first push, in push order, not fully mirrored, and how many of its commits are missing (GET /status has its first missing commit, its user and push time).",
         )
         .datasource(DS)
         .height(6)
         .span(24)
-        .withTarget(query(`phabmon_oldest_unverified_push_info{${JOB}, ${REPO}}`, "", "A").instant().format(prometheus.PromQueryFormat.Table))
-        .withTarget(query(`phabmon_replication_lag_seconds{${JOB}, ${REPO}} > 0`, "", "B").instant().format(prometheus.PromQueryFormat.Table))
+        .withTarget(query(`phabmon_oldest_unverified_push_id{${JOB}, ${REPO}}`, "", "A").instant().format(prometheus.PromQueryFormat.Table))
+        .withTarget(query(`phabmon_oldest_unverified_push_missing_commits{${JOB}, ${REPO}}`, "", "B").instant().format(prometheus.PromQueryFormat.Table))
+        .withTarget(query(`phabmon_replication_lag_seconds{${JOB}, ${REPO}} > 0`, "", "C").instant().format(prometheus.PromQueryFormat.Table))
         .withTransformation({ id: "merge", options: {} })
         .withTransformation({
           id: "organize",
           options: {
             excludeByName: { Time: true, __name__: true, job: true, instance: true },
-            renameByName: { push_id: "push", missing_node: "first missing commit", "Value #A": "commits missing", "Value #B": "lag (s)" },
+            renameByName: { "Value #A": "push", "Value #B": "commits missing", "Value #C": "lag (s)" },
           },
         })
         .noValue("no push holds the lag")
