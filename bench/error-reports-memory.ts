@@ -1,7 +1,7 @@
 // What SENTRY_DSN costs in memory: a process that loads the service's modules (from src/, type-stripped:
 // bin/'s bundle exports nothing to call; the difference between the two cases is what is measured),
 // with Sentry off (the SDK is never imported) and on (imported and initialised, errors only, as
-// src/adapters/error-reports.ts does), after a full GC. Runs each case in a fresh process, five times,
+// src/app/error-reports.ts does), after a full GC. Runs each case in a fresh process, five times,
 // and prints the medians.   scripts/node bench/error-reports-memory.ts
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
@@ -10,8 +10,8 @@ const ROOT = join(import.meta.dirname, "..");
 const RUNS = 5;
 
 const child = (on: boolean) => `
-const { createSentryReporter, NO_REPORTS } = await import(${JSON.stringify(join(ROOT, "src/adapters/error-reports.ts"))});
-await import(${JSON.stringify(join(ROOT, "src/service.ts"))});
+const { createSentryReporter, NO_REPORTS } = await import(${JSON.stringify(join(ROOT, "src/app/error-reports.ts"))});
+await import(${JSON.stringify(join(ROOT, "src/app/service.ts"))});
 const pino = (await import("pino")).default;
 const reporter = ${on} ? await createSentryReporter({ dsn: "http://key@127.0.0.1:9/1", release: "bench", environment: undefined, secrets: [], log: pino({ level: "silent" }) }) : NO_REPORTS;
 void reporter;

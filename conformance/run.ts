@@ -9,12 +9,12 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
-import { decodeHgpushMessage, type DecodedMessage } from "../src/core/hgpush-message.ts";
-import { findReviewCommit, targetOfTryTaskConfig } from "../src/core/review-commit.ts";
-import { createUpstream, type Upstream } from "../src/adapters/upstream.ts";
-import { createPushlogClient, type PushlogClient } from "../src/adapters/pushlog.ts";
-import { createConduitClient, resolveRepositories, type ConduitClient } from "../src/adapters/phabricator.ts";
-import { createReviewLookup, type ReviewLookup } from "../src/adapters/review-lookup.ts";
+import { decodeHgpushMessage, type DecodedMessage } from "../src/hgpush/hgpush-message.ts";
+import { findReviewCommit, targetOfTryTaskConfig } from "../src/review/review-commit.ts";
+import { createUpstream, type Upstream } from "../src/upstream/upstream.ts";
+import { createPushlogClient, type PushlogClient } from "../src/pushlog/pushlog.ts";
+import { createConduitClient, resolveRepositories, type ConduitClient } from "../src/phabricator/phabricator.ts";
+import { createReviewLookup, type ReviewLookup } from "../src/review/review-lookup.ts";
 import { runServed, type Answer, type ServedReaders } from "./served.ts";
 
 const HG = "https://hg.mozilla.org";

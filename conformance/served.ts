@@ -5,11 +5,11 @@
 // and its status: a parse error, or a refused token repeated in the line, is a failure.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { AnonymousAccessError, RefusedTokenError, commitsIn, pageMirror, resolveRepositories, type ConduitClient } from "../src/adapters/phabricator.ts";
-import { UnknownRepositoryError } from "../src/mirror.ts";
-import type { PushlogClient, PushlogRange } from "../src/adapters/pushlog.ts";
-import type { ReviewLookup } from "../src/adapters/review-lookup.ts";
-import type { Upstream } from "../src/adapters/upstream.ts";
+import { AnonymousAccessError, RefusedTokenError, commitsIn, pageMirror, resolveRepositories, type ConduitClient } from "../src/phabricator/phabricator.ts";
+import { UnknownRepositoryError } from "../src/mirror/mirror.ts";
+import type { PushlogClient, PushlogRange } from "../src/pushlog/pushlog.ts";
+import type { ReviewLookup } from "../src/review/review-lookup.ts";
+import type { Upstream } from "../src/upstream/upstream.ts";
 
 /** One answer of the loopback server. */
 export interface Answer {

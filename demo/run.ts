@@ -130,7 +130,7 @@ try {
     }
     process.stdout.write(entry === undefined ? `${line}\n` : pretty(line));
     if (entry?.msg === "listening" && typeof entry.port === "number") listening.resolve(entry.port);
-    // Logged once every check of a run (replication and code review) has reported (src/service.ts).
+    // Logged once every check of a run (replication and code review) has reported (src/app/service.ts).
     if (entry?.msg === "waiting for the next check") firstChecks.resolve();
   });
   const port = await listening.promise;

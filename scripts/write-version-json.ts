@@ -4,7 +4,7 @@
 // (https://devcenter.heroku.com/articles/buildpack-api#bin-compile); BUILD_URL, when a CI system
 // sets it, names the build; otherwise the build is named by the time it ran.
 import { writeFileSync } from "node:fs";
-import { versionInfo } from "../src/version.ts";
+import { versionInfo } from "../src/app/version.ts";
 
 const info = versionInfo(process.env);
 const build = process.env.BUILD_URL ?? `heroku build of ${info.commit.slice(0, 12)} at ${new Date().toISOString()}`;

@@ -2,8 +2,8 @@
 // fixed reason and logged once with a truncated body; none stops the check or stays on the queue, and
 // the good pushes around them are verified.
 import { describe, expect, it } from "vitest";
-import { decodeHgpushMessage } from "../src/core/hgpush-message.ts";
-import { planCheck } from "../src/core/check-plan.ts";
+import { decodeHgpushMessage } from "../src/hgpush/hgpush-message.ts";
+import { planCheck } from "../src/hgpush/check-plan.ts";
 import { badMessages } from "./support/bad-messages.ts";
 import { harnessPerTest } from "./support/per-test.ts";
 

@@ -32,7 +32,7 @@ it("a black-holed broker connection is noticed within 45 s and recovered from, w
     while (performance.now() - cut < 60_000) {
       const started = performance.now();
       const connected = await scrapeSample(svc.url, "phabmon_pulse_connected");
-      // Answers, within the 2 s a scrape waits for the queue depths (src/queue-depths.ts).
+      // Answers, within the 2 s a scrape waits for the queue depths (src/pulse/queue-depths.ts).
       expect(performance.now() - started).toBeLessThan(3000);
       const lag = await scrapeSample(svc.url, LAG);
       if (connected === "0") {

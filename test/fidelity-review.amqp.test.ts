@@ -5,7 +5,7 @@
 // generation. The bot's commit is known by its description, whoever its author.
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { findReviewCommit } from "../src/core/review-commit.ts";
+import { findReviewCommit } from "../src/review/review-commit.ts";
 import { harnessPerTest } from "./support/per-test.ts";
 import type { Harness, StartedService } from "./support/harness.ts";
 import { commitsOf } from "./support/hgpush.ts";

@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { VARIABLES, readConfig } from "../src/config.ts";
+import { VARIABLES, readConfig } from "../src/config/config.ts";
 import { ROOT } from "./support/harness.ts";
 
 interface AppJson {
@@ -57,7 +57,7 @@ describe("Heroku", () => {
 
   it("writes Dockerflow's version.json with a build field, and /__version__ reports it", () => {
     const dir = mkdtempSync(join(tmpdir(), "phabmon-slug-"));
-    for (const path of ["package.json", "src/version.ts", "scripts/write-version-json.ts", "scripts/node", "bin/find-node"])
+    for (const path of ["package.json", "src/app/version.ts", "scripts/write-version-json.ts", "scripts/node", "bin/find-node"])
       cpSync(join(ROOT, path), join(dir, path));
     const out = execFileSync(join(dir, "scripts", "node"), [join(dir, "scripts", "write-version-json.ts")], {
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", SOURCE_VERSION: "0123456789abcdef0123456789abcdef01234567" },
@@ -76,7 +76,7 @@ describe("Heroku", () => {
       [
         "--input-type=module",
         "-e",
-        `import { versionInfo } from ${JSON.stringify(join(dir, "src", "version.ts"))}; console.log(JSON.stringify(versionInfo({})));`,
+        `import { versionInfo } from ${JSON.stringify(join(dir, "src", "app", "version.ts"))}; console.log(JSON.stringify(versionInfo({})));`,
       ],
       {
         encoding: "utf8",

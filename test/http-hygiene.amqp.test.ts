@@ -1,6 +1,6 @@
 // HTTP server hygiene on PORT: hundreds of idle connections and slow-header (slowloris) clients do not
 // stop /metrics and /__lbheartbeat__ from answering within a second, and the process's open file
-// descriptors fall back once the header and idle timeouts (src/server.ts HTTP_LIMITS) drop them.
+// descriptors fall back once the header and idle timeouts (src/http/server.ts HTTP_LIMITS) drop them.
 import { readdirSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";

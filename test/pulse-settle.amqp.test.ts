@@ -1,7 +1,7 @@
 // PulseQueueSession.settle against the tests' own RabbitMQ: the run of acks from the first delivery goes
 // as one `multiple` ack, the rest one by one, and what is not acked goes back in its place.
 import { afterEach, expect, it } from "vitest";
-import { PulseClient } from "../src/adapters/pulse.ts";
+import { PulseClient } from "../src/pulse/pulse.ts";
 import { AMQP_URL, openTestBroker, type TestBroker } from "./support/broker.ts";
 import { createTestLog } from "./support/test-log.ts";
 

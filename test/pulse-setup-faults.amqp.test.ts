@@ -4,7 +4,7 @@
 // that cannot be had at all, does not stop the connection from opening. Against the tests' own
 // RabbitMQ, through a TCP proxy of the test's own.
 import { afterEach, expect, it } from "vitest";
-import { PulseClient, type PulseOptions } from "../src/adapters/pulse.ts";
+import { PulseClient, type PulseOptions } from "../src/pulse/pulse.ts";
 import { AMQP_URL, openTestBroker, type TestBroker } from "./support/broker.ts";
 import { hasAmqpMethod, startTcpProxy, type TcpProxy } from "./support/tcp-proxy.ts";
 import { createTestLog, type TestLog } from "./support/test-log.ts";

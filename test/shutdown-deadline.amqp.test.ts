@@ -3,8 +3,8 @@
 // check did not ack stays on the queue. The service in-process, the tests' broker behind a proxy.
 import { expect, it } from "vitest";
 import { pino } from "pino";
-import { readConfig } from "../src/config.ts";
-import { buildApp, startService } from "../src/service.ts";
+import { readConfig } from "../src/config/config.ts";
+import { buildApp, startService } from "../src/app/service.ts";
 import { AMQP_URL } from "./support/broker.ts";
 import { harnessPerTest } from "./support/per-test.ts";
 import { startTcpProxy } from "./support/tcp-proxy.ts";

@@ -7,9 +7,9 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Writable } from "node:stream";
 import { expect, it } from "vitest";
-import { readConfig } from "../src/config.ts";
-import { createLogger } from "../src/logger.ts";
-import { buildApp } from "../src/service.ts";
+import { readConfig } from "../src/config/config.ts";
+import { createLogger } from "../src/app/logger.ts";
+import { buildApp } from "../src/app/service.ts";
 import { harnessPerTest } from "./support/per-test.ts";
 
 const AUTOLAND = "integration/autoland";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { harnessPerTest } from "./support/per-test.ts";
 import { changegroupV2 } from "./support/hgpush.ts";
 import { startFakePhabricator } from "./support/fake-phabricator.ts";
-import { createUpstream } from "../src/adapters/upstream.ts";
+import { createUpstream } from "../src/upstream/upstream.ts";
 
 const AUTOLAND = "integration/autoland";
 const harness = harnessPerTest();

@@ -1,22 +1,22 @@
 // `display-lag [NODE...]`: for each changeset, whether the mirror has it and, if not, for how long it
 // has been missing. Without NODE: a read-only check that shows the state of the queue head.
 import { parseArgs } from "node:util";
-import { ConfigError, readConfig, secretsOf, type Config } from "../config.ts";
-import { createLogger } from "../logger.ts";
-import { formatReport } from "../monitor.ts";
-import { namedPushIds } from "../core/hgpush-message.ts";
+import { ConfigError, readConfig, secretsOf, type Config } from "../config/config.ts";
+import { createLogger } from "../app/logger.ts";
+import { formatReport } from "../replication/monitor.ts";
+import { namedPushIds } from "../hgpush/hgpush-message.ts";
 import { NODE_PATTERN } from "../core/json-shape.ts";
-import { buildApp } from "../service.ts";
-import { createPushlogClient } from "../adapters/pushlog.ts";
-import { createConduitClient } from "../adapters/phabricator.ts";
-import { createReviewLookup } from "../adapters/review-lookup.ts";
-import { formatReviewStatus, lookupReviewStatus, parseDiffRef } from "../review-status.ts";
-import { versionInfo } from "../version.ts";
+import { buildApp } from "../app/service.ts";
+import { createPushlogClient } from "../pushlog/pushlog.ts";
+import { createConduitClient } from "../phabricator/phabricator.ts";
+import { createReviewLookup } from "../review/review-lookup.ts";
+import { formatReviewStatus, lookupReviewStatus, parseDiffRef } from "../review/review-status.ts";
+import { versionInfo } from "../app/version.ts";
 import { humanSuffix } from "../core/duration.ts";
 import { dotenvNote, loadDotenv, type Io, versionFlags } from "./io.ts";
-import type { App } from "../service.ts";
-import type { Mirror } from "../mirror.ts";
-import { formatGitCommitStatus, lookupGitCommit } from "../git-commit-status.ts";
+import type { App } from "../app/service.ts";
+import type { Mirror } from "../mirror/mirror.ts";
+import { formatGitCommitStatus, lookupGitCommit } from "../git-sync/git-commit-status.ts";
 
 const USAGE = `Usage: display-lag [--debug] [NODE | D123 | PHID-DIFF-...]...
        display-lag --rejected

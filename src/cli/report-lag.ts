@@ -1,15 +1,22 @@
 // `report-lag`: the service, or one check with --once. Returns the exit code; bin/report-lag exits with it.
 import { parseArgs } from "node:util";
-import { ConfigError, pipelineOffReason, readConfig, secretsOf, type Config } from "../config.ts";
-import { createLogger } from "../logger.ts";
-import { formatReport } from "../monitor.ts";
-import { formatPipelineReport } from "../pipeline.ts";
-import { buildApp, runOnce, startService, type CheckResult } from "../service.ts";
-import { versionInfo } from "../version.ts";
-import { createUpstream, type Upstream } from "../adapters/upstream.ts";
-import { AnonymousAccessError, RefusedTokenError, createConduitClient, pageMirror, resolveRepositories, type ConduitClient } from "../adapters/phabricator.ts";
-import { UnknownRepositoryError, mirrorName } from "../mirror.ts";
-import { NO_REPORTS, createSentryReporter, type ErrorReporter } from "../adapters/error-reports.ts";
+import { ConfigError, pipelineOffReason, readConfig, secretsOf, type Config } from "../config/config.ts";
+import { createLogger } from "../app/logger.ts";
+import { formatReport } from "../replication/monitor.ts";
+import { formatPipelineReport } from "../review/pipeline.ts";
+import { buildApp, runOnce, startService, type CheckResult } from "../app/service.ts";
+import { versionInfo } from "../app/version.ts";
+import { createUpstream, type Upstream } from "../upstream/upstream.ts";
+import {
+  AnonymousAccessError,
+  RefusedTokenError,
+  createConduitClient,
+  pageMirror,
+  resolveRepositories,
+  type ConduitClient,
+} from "../phabricator/phabricator.ts";
+import { UnknownRepositoryError, mirrorName } from "../mirror/mirror.ts";
+import { NO_REPORTS, createSentryReporter, type ErrorReporter } from "../app/error-reports.ts";
 import { dotenvNote, loadDotenv, type Io, onShutdownSignal, versionFlags } from "./io.ts";
 
 export const USAGE = `Usage: report-lag [options]

@@ -1,6 +1,6 @@
 // Times read from upstream (a pushlog `date`, a Conduit epoch) are data, not facts: bounded as message
-// times are (src/core/hgpush-message.ts), and never allowed to hide a lag. Pure.
-import type { Push } from "./hgpush-message.ts";
+// times are (src/hgpush/hgpush-message.ts), and never allowed to hide a lag. Pure.
+import type { Push } from "../hgpush/hgpush-message.ts";
 
 /**
  * The last Unix second a push time may name: 2286-11-20, after which a time has more than ten digits

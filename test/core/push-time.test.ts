@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LATEST_UNIX_TIME, isUnixTime, timedPush } from "../../src/core/push-time.ts";
-import { listedForWalk } from "../../src/core/mirror-commits.ts";
+import { listedForWalk } from "../../src/replication/mirror-commits.ts";
 
 const push = (pushTime: number, seenAt?: number) => ({ repository: "r", pushId: 1, pushTime, user: "u", ...(seenAt === undefined ? {} : { seenAt }) });
 const NOW = 1_800_000_000;
