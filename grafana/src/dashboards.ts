@@ -467,8 +467,11 @@ export function pipelineDashboard(): dashboard.Dashboard {
     )
     .withPanel(
       series("Pipeline checks", "Completed and failed checks of the code-review pipeline.", "short", [
-        ["increase(phabmon_pipeline_checks_total[$__rate_interval]) - increase(phabmon_pipeline_check_failures_total[$__rate_interval])", "completed"],
-        ["increase(phabmon_pipeline_check_failures_total[$__rate_interval])", "failed"],
+        [
+          "increase(phabmon_pipeline_checks_total[$__rate_interval]) - sum without (reason) (increase(phabmon_pipeline_check_failures_total[$__rate_interval]))",
+          "completed",
+        ],
+        ["sum by (reason) (increase(phabmon_pipeline_check_failures_total[$__rate_interval]))", "failed: {{reason}}"],
       ]).links(runbooks("PhabmonPipelineChecksFailing")),
     );
   return builder.build();
