@@ -1,7 +1,7 @@
 // A failed check keeps why it failed: the printed words, and the `reason` label of
 // phabmon_check_failures_total, so that a Phabricator outage and a wrong callsign read apart.
 import { describe, expect, it } from "vitest";
-import { FAILURE_REASONS } from "../src/run/check-failure.ts";
+import { REPLICATION_FAILURE_REASONS as FAILURE_REASONS } from "../src/replication/metrics.ts";
 import { harnessPerTest } from "./support/per-test.ts";
 import { sampleIn } from "./support/scrape.ts";
 

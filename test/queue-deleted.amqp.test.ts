@@ -32,7 +32,9 @@ it("deleted between checks: re-declared and re-bound, the pushes published meanw
 
   const found = await svc.waitForLog("found pushes in the pushlog that never arrived over Pulse");
   expect(found.pushIds).toEqual([2, 3, 4]);
-  const after = await svc.waitForLog("check done", svc.logs.filter((l) => l.msg === "check done").length + 1);
+  // The end of the check that found them: the first "check done" logged after that line.
+  const before = svc.logs.slice(0, svc.logs.indexOf(found)).filter((l) => l.msg === "check done").length;
+  const after = await svc.waitForLog("check done", before + 1);
   expect(after).toMatchObject({ verified: 2, pending: 1, stoppedAt: { pushId: 4 } });
   expect(await metric(svc, `phabmon_pushlog_gap_pushes_total{repository="${AUTOLAND}"}`)).toBe(3);
   expect(await metric(svc, `phabmon_replication_lag_seconds{repository="${AUTOLAND}",callsign="MOZILLACENTRAL"}`)).toBeGreaterThanOrEqual(3570);
@@ -89,8 +91,10 @@ it("deleted while the mirror is stuck: the unverified push keeps the lag, and is
 
   // PulseGuardian deletes the queue, with push 1 and 2's messages in it.
   await deleteQueue(h);
-  await svc.waitForLog("our queue was gone (deleted by PulseGuardian?); declaring it again and looking for lost pushes in the pushlog");
-  const after = await svc.waitForLog("check done", svc.logs.filter((l) => l.msg === "check done").length + 1);
+  const gone = await svc.waitForLog("our queue was gone (deleted by PulseGuardian?); declaring it again and looking for lost pushes in the pushlog");
+  // The end of the check that noticed: the first "check done" logged after that line.
+  const before = svc.logs.slice(0, svc.logs.indexOf(gone)).filter((l) => l.msg === "check done").length;
+  const after = await svc.waitForLog("check done", before + 1);
   expect(after).toMatchObject({ pending: 2, stoppedAt: { pushId: 1 } });
   const lag = await metric(svc, `phabmon_replication_lag_seconds{repository="${AUTOLAND}",callsign="MOZILLACENTRAL"}`);
   expect(lag).toBeGreaterThanOrEqual(3600);

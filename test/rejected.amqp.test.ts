@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { harnessPerTest } from "./support/per-test.ts";
 import { changegroupV2 } from "./support/hgpush.ts";
-import { REJECTED_MAX_LENGTH } from "../src/app/service.ts";
+import { REJECTED_MAX_LENGTH } from "../src/app/build-app.ts";
 
 const AUTOLAND = "integration/autoland";
 const harness = harnessPerTest();

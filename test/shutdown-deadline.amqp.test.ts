@@ -4,7 +4,8 @@
 import { expect, it } from "vitest";
 import { pino } from "pino";
 import { readConfig } from "../src/config/config.ts";
-import { buildApp, startService } from "../src/app/service.ts";
+import { buildApp } from "../src/app/build-app.ts";
+import { startService } from "../src/app/service.ts";
 import { AMQP_URL } from "./support/broker.ts";
 import { harnessPerTest } from "./support/per-test.ts";
 import { startTcpProxy } from "./support/tcp-proxy.ts";

@@ -9,7 +9,7 @@ import { Writable } from "node:stream";
 import { expect, it } from "vitest";
 import { readConfig } from "../src/config/config.ts";
 import { createLogger } from "../src/app/logger.ts";
-import { buildApp } from "../src/app/service.ts";
+import { buildApp } from "../src/app/build-app.ts";
 import { harnessPerTest } from "./support/per-test.ts";
 
 const AUTOLAND = "integration/autoland";
@@ -42,9 +42,10 @@ it(`${CHECKS} checks with steady traffic keep file descriptors and memory flat`,
   try {
     for (let check = 1; check <= CHECKS; check++) {
       if (check % 2 === 0) await h.push(AUTOLAND, pushId++, Math.floor(Date.now() / 1000));
-      const report = await app.monitor.runCheck(lifetime.signal);
-      if (!report.ok) throw new Error(`check ${check} failed: ${JSON.stringify(report.repositories)}`);
-      verified += report.repositories[0]?.verified ?? 0;
+      const report = await app.checks[0]!.run(lifetime.signal);
+      const repositories = report.json as Array<{ verified: number }>;
+      if (!report.ok) throw new Error(`check ${check} failed: ${JSON.stringify(repositories)}`);
+      verified += repositories[0]?.verified ?? 0;
       if (check % 100 === 0) samples.push({ fds: openFds(), rss: rssMb(), heap: liveHeapMb() });
       if (check % 500 === 0) await h.broker.depth(); // the test's own channel stays healthy too
     }

@@ -1,20 +1,21 @@
 // `display-lag [NODE...]`: for each changeset, whether the mirror has it and, if not, for how long it
 // has been missing. Without NODE: a read-only check that shows the state of the queue head.
 import { parseArgs } from "node:util";
-import { ConfigError, readConfig, secretsOf, type Config } from "../config/config.ts";
+import { secretsOf } from "../config/config.ts";
 import { createLogger } from "../app/logger.ts";
-import { formatReport } from "../replication/monitor.ts";
 import { namedPushIds } from "../hgpush/hgpush-message.ts";
 import { NODE_PATTERN } from "../core/json-shape.ts";
-import { buildApp } from "../app/service.ts";
+import { buildApp, type App } from "../app/build-app.ts";
+import { replicationKind } from "../replication/kind.ts";
+import type { CheckInstance } from "../run/check-kind.ts";
 import { createPushlogClient } from "../pushlog/pushlog.ts";
 import { createConduitClient } from "../phabricator/phabricator.ts";
 import { createReviewLookup } from "../review/review-lookup.ts";
 import { formatReviewStatus, lookupReviewStatus, parseDiffRef } from "../review/review-status.ts";
 import { versionInfo } from "../app/version.ts";
 import { humanSuffix } from "../core/duration.ts";
-import { dotenvNote, loadDotenv, type Io, versionFlags } from "./io.ts";
-import type { App } from "../app/service.ts";
+import { type Io, versionFlags } from "./io.ts";
+import { loadConfig } from "./load-config.ts";
 import type { Mirror } from "../mirror/mirror.ts";
 import { formatGitCommitStatus, lookupGitCommit } from "../git-sync/git-commit-status.ts";
 
@@ -131,17 +132,8 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
     io.stderr(`display-lag: not a changeset id, D-number or PHID-DIFF: ${bad.join(" ")}\n`);
     return 2;
   }
-  const dotenvFile = loadDotenv(io);
-  let config: Config;
-  try {
-    config = readConfig(io.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) io.stderr(`configuration error: ${problem}\n`);
-    io.stderr(dotenvNote(dotenvFile));
-    return 2;
-  }
-  for (const notice of config.notices) io.stderr(`note: ${notice}\n`);
+  const config = loadConfig(io);
+  if (config === 2) return 2;
   const token = config.phabricatorApiToken;
   if (!token && parsed.positionals.some((p) => parseDiffRef(p))) {
     io.stderr("configuration error: PHABRICATOR_API_TOKEN: not set; a diff can only be looked up through Conduit\n");
@@ -153,13 +145,21 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
     toStderr: true,
     ...(io.logDestination ? { destination: io.logDestination } : {}),
   });
-  const app = buildApp({ config, log, version: versionInfo(io.env), readOnly: true, ...(io.drainIdleMs === undefined ? {} : { drainIdleMs: io.drainIdleMs }) });
+  // The replication check only: the queue head is what this command shows, and nothing is declared.
+  const app = buildApp({
+    config,
+    log,
+    version: versionInfo(io.env),
+    readOnly: true,
+    kinds: [replicationKind],
+    ...(io.drainIdleMs === undefined ? {} : { drainIdleMs: io.drainIdleMs }),
+  });
 
   if (parsed.values.rejected) return answer(app, io, async (print) => print(await rejectedLines(app)));
   if (parsed.positionals.length === 0) {
     try {
-      const report = await app.monitor.runCheck();
-      for (const repo of report.repositories) io.stdout(`${formatReport(repo)}\n`);
+      const report = await (app.checks[0] as CheckInstance).run(new AbortController().signal);
+      for (const line of report.lines) io.stdout(`${line}\n`);
       return report.ok ? 0 : 1;
     } finally {
       await app.close();

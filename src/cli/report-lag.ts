@@ -1,10 +1,10 @@
 // `report-lag`: the service, or one check with --once. Returns the exit code; bin/report-lag exits with it.
 import { parseArgs } from "node:util";
-import { ConfigError, pipelineOffReason, readConfig, secretsOf, type Config } from "../config/config.ts";
+import { pipelineOffReason, secretsOf, type Config } from "../config/config.ts";
 import { createLogger } from "../app/logger.ts";
-import { formatReport } from "../replication/monitor.ts";
-import { formatPipelineReport } from "../review/pipeline.ts";
-import { buildApp, runOnce, startService, type CheckResult } from "../app/service.ts";
+import { buildApp } from "../app/build-app.ts";
+import { resultJson, resultLines, runOnce, type CheckResult } from "../app/run-once.ts";
+import { startService } from "../app/service.ts";
 import { versionInfo } from "../app/version.ts";
 import { createUpstream, type Upstream } from "../upstream/upstream.ts";
 import {
@@ -17,7 +17,8 @@ import {
 } from "../phabricator/phabricator.ts";
 import { UnknownRepositoryError, mirrorName } from "../mirror/mirror.ts";
 import { NO_REPORTS, createSentryReporter, type ErrorReporter } from "../app/error-reports.ts";
-import { dotenvNote, loadDotenv, type Io, onShutdownSignal, versionFlags } from "./io.ts";
+import { type Io, onShutdownSignal, versionFlags } from "./io.ts";
+import { loadConfig } from "./load-config.ts";
 
 export const USAGE = `Usage: report-lag [options]
 
@@ -132,17 +133,8 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
     return 2;
   }
 
-  const dotenvFile = loadDotenv(io);
-  let config: Config;
-  try {
-    config = readConfig(io.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) io.stderr(`configuration error: ${problem}\n`);
-    io.stderr(dotenvNote(dotenvFile));
-    return 2;
-  }
-  for (const notice of config.notices) io.stderr(`note: ${notice}\n`);
+  const config = loadConfig(io);
+  if (config === 2) return 2;
   if (values["check-config"]) {
     const repos = config.repositories.map((r) => `${r.path}=${mirrorName(r.mirror)}${r.mirror.vcs === "git" ? ":git" : ""}`).join(", ");
     const off = pipelineOffReason(config);
@@ -163,8 +155,7 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
     ...(io.logDestination ? { destination: io.logDestination } : {}),
   });
   const print = (result: CheckResult) => {
-    for (const repo of result.replication.repositories) io.stdout(`${formatReport(repo)}\n`);
-    if (result.pipeline && config.codeReviewTryRepository) io.stdout(`${formatPipelineReport(config.codeReviewTryRepository, result.pipeline)}\n`);
+    for (const line of resultLines(result)) io.stdout(`${line}\n`);
   };
   const errors: ErrorReporter =
     config.sentryDsn === undefined
@@ -210,26 +201,4 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
   await service.stop(io.shutdownDeadlineMs === undefined ? {} : { deadlineMs: io.shutdownDeadlineMs });
   await errors.flush(2000);
   return 0;
-}
-
-/** `--once --json`: the same facts as the printed lines, for a script (NaN, unknown, becomes null). */
-function resultJson(result: CheckResult) {
-  return {
-    ok: result.ok,
-    repositories: result.replication.repositories.map((r) => ({
-      repository: r.repository,
-      mirror: r.mirror,
-      ok: r.ok,
-      lagSeconds: Number.isNaN(r.lagSeconds) ? null : Math.round(r.lagSeconds),
-      pendingPushes: r.pending ?? null,
-      verified: r.verified,
-      error: r.error ?? null,
-      reason: r.reason ?? null,
-      stoppedAt:
-        r.stoppedAt === undefined
-          ? null
-          : { pushId: r.stoppedAt.pushId, pushTime: new Date(r.stoppedAt.pushTime * 1000).toISOString(), reason: r.stoppedAt.reason },
-    })),
-    codeReviewPipeline: result.pipeline ?? null,
-  };
 }

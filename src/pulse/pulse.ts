@@ -496,7 +496,7 @@ export class PulseClient {
   }
 }
 
-/** The Pulse adapter's QueueSession (src/run/queue-read.ts): one read of a queue on its own channel. */
+/** The Pulse adapter's QueueSession (src/run/run-queue-check.ts): one read of a queue on its own channel. */
 export class PulseQueueSession {
   readonly deliveries: Delivery[] = [];
   depthAtStart = { messages: 0, consumers: 0 };

@@ -1,6 +1,6 @@
 // What the replication check carries from one check to the next for one repository, as a value with
 // transitions: the lag state, the highest push id the pushlog listed, the pushes read and not yet
-// verified, and the push ids json-pushes has not listed yet. The I/O loop (src/replication/monitor.ts) asks and
+// verified, and the push ids json-pushes has not listed yet. The check (src/replication/check.ts) asks and
 // tells; every decision is here or in the pure modules it names. Pure.
 import type { Push } from "../hgpush/hgpush-message.ts";
 import type { GiveUpReason } from "../hgpush/absent-pushes.ts";

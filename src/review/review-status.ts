@@ -5,7 +5,7 @@ import type { PushlogClient } from "../pushlog/pushlog.ts";
 import type { ReviewLookup } from "./review-lookup.ts";
 import { TRY_TASK_CONFIG, findReviewCommit, targetOfTryTaskConfig } from "./review-commit.ts";
 import { reviewState, type TargetState } from "./reviews.ts";
-import { TRY_SLICE } from "./pipeline.ts";
+import { TRY_SLICE } from "./read-try-pushes.ts";
 
 /**
  * The Try pushlog is read this many whole pushes at a time (never tipsonly: see pushlogPath), up to

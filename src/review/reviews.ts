@@ -120,6 +120,13 @@ export function trackTryPushes(
   let repeated = 0;
   for (const { diffPHID, revisionId, targetPHID, push } of pushes) {
     const known = inFlight.get(diffPHID);
+    if (known?.source === "recovered" && known.tryPush?.pushId === push.pushId && known.latencyObserved) {
+      // Read back at start-up, and now its message arrives: that message was still on the queue, so the
+      // process before this one never acked it, hence never measured it (it measures before it acks).
+      inFlight.set(diffPHID, { ...known, source: "try", latencyObserved: false });
+      repeated++;
+      continue;
+    }
     if (book.done.has(diffPHID) || known?.tryPush) {
       repeated++;
       continue;
@@ -149,7 +156,8 @@ export function trackTryPushes(
 /**
  * Adds the reviews found in flight at start-up (code-review Try pushes of the last day whose target
  * has no result); those already tracked or finished are left alone. Their Try push latency was
- * measured by the process that saw the push, so it is not measured again.
+ * measured by the process that acked the push's message; should that message still arrive, nobody
+ * did, and trackTryPushes measures it then.
  */
 export function recoverReviews(
   book: ReviewBook,

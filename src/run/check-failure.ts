@@ -5,7 +5,8 @@
 // from a wrong callsign without reading logs.
 import { UnknownRepositoryError } from "../mirror/mirror.ts";
 
-export type CheckStep = "queue" | "gap_search" | "pushlog" | "mirror" | "input" | "settle";
+/** The step that failed: the queue, the pushlog, the mirror, the input itself, the settle; and the code-review check's read-back and polling. */
+export type CheckStep = "queue" | "gap_search" | "pushlog" | "mirror" | "input" | "settle" | "recovery" | "poll";
 export type FailureService = "pulse" | "hgmo" | "phabricator";
 
 export interface CheckFailure {
@@ -49,7 +50,19 @@ export function checkFailure(
 }
 
 /** The values of the `reason` label, a fixed set so that every series can exist from the start. */
-export const FAILURE_REASONS = ["queue", "queue_shared", "gap_search", "pushlog", "mirror", "unknown_repository", "input", "settle", "stopped"] as const;
+export const FAILURE_REASONS = [
+  "queue",
+  "queue_shared",
+  "gap_search",
+  "pushlog",
+  "mirror",
+  "unknown_repository",
+  "input",
+  "settle",
+  "stopped",
+  "recovery",
+  "poll",
+] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export function failureReason(failure: CheckFailure): FailureReason {

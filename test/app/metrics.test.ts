@@ -1,16 +1,14 @@
+// The registry as the composition root builds it, each part's series declared by that part: the lag
+// and the status series computed at scrape time from what the replication check published.
 import { describe, expect, it } from "vitest";
-import {
-  createRegistry,
-  messageMetrics,
-  pulseMetrics,
-  registerLagCollector,
-  registerStatusCollectors,
-  replicationMetrics,
-  upstreamMetrics,
-  type ReplicationView,
-} from "../../src/app/metrics.ts";
+import { createRegistry } from "../../src/app/metrics.ts";
+import { messageMetrics } from "../../src/run/message-metrics.ts";
+import { pulseMetrics, registerQueueOwnership } from "../../src/pulse/metrics.ts";
+import { upstreamMetrics } from "../../src/upstream/metrics.ts";
+import { REPLICATION_RUN_METRICS, declareReplicationMetrics, registerReplicationCollectors } from "../../src/replication/metrics.ts";
+import type { RepositoryStatusEntry } from "../../src/replication/status.ts";
+import { runMetrics } from "../../src/run/run-metrics.ts";
 import { Registry } from "prom-client";
-import { createBoard, type Board } from "../../src/run/board.ts";
 import type { Repository } from "../../src/config/config.ts";
 import type { RepositoryState } from "../../src/run/lag.ts";
 
@@ -20,24 +18,41 @@ const repositories: Repository[] = [
 ];
 
 const STALE_AFTER_MS = 900_000;
+type States = () => ReadonlyMap<string, RepositoryState>;
 /** The registry as the composition root builds it, with the lag computed from `states`. */
-function build(states: Board<ReplicationView>, now: () => number, log?: { warn: (obj: object, msg: string) => void }) {
+function build(states: States, now: () => number, log?: { warn: (obj: object, msg: string) => void }) {
   const registry = createRegistry({ version: "1", commit: "c" });
   upstreamMetrics(registry);
   pulseMetrics(registry);
   messageMetrics(registry, repositories);
-  replicationMetrics(registry, repositories);
-  registerLagCollector(registry, { repositories, states, connected: () => true, staleAfterMs: STALE_AFTER_MS, now, ...(log ? { log } : {}) });
+  declareReplicationMetrics(registry, repositories);
+  runMetrics(
+    registry,
+    REPLICATION_RUN_METRICS,
+    repositories.map((r) => ({ labels: { repository: r.path } })),
+  );
+  registerReplicationCollectors(registry, {
+    repositories,
+    states,
+    section: () => [],
+    connected: () => true,
+    staleAfterMs: STALE_AFTER_MS,
+    now,
+    ...(log ? { log } : {}),
+  });
   return { registry };
 }
-const nothingKnown = () => createBoard<ReplicationView>(new Map());
+const nothingKnown: States = () => new Map();
 
 describe("the metrics", () => {
   it("computes the lag at scrape time from the published state, with the scrape's clock", async () => {
     let now = 1_000_000;
     // One push 1,000 s old at the last check, which found it unmirrored; mozilla-central never checked.
     const lagging: RepositoryState = { lastSuccessAt: now, oldestUnverifiedPushTime: now / 1000 - 1000, pendingPushes: 1, lastCheckOk: true };
-    const metrics = build(createBoard<ReplicationView>(new Map([["integration/autoland", lagging]])), () => now);
+    const metrics = build(
+      () => new Map([["integration/autoland", lagging]]),
+      () => now,
+    );
     now += 42_000;
     const text = await metrics.registry.metrics();
     expect(text).toContain('phabmon_replication_lag_seconds{repository="integration/autoland",callsign="MOZILLACENTRAL"} 1042');
@@ -46,13 +61,10 @@ describe("the metrics", () => {
 
   it("keeps the scrape working when the lag collector throws, reporting NaN and a warning", async () => {
     const warnings: string[] = [];
-    const broken: Board<ReplicationView> = {
-      read: () => {
-        throw new Error("state is broken");
-      },
-      publish: () => undefined,
+    const broken: States = () => {
+      throw new Error("state is broken");
     };
-    const metrics = build(broken, Date.now, { warn: (obj, msg) => warnings.push(`${msg}: ${JSON.stringify(obj)}`) });
+    const metrics = build(broken, Date.now, { warn: (obj, msg) => warnings.push(`${msg}: ${String((obj as { err?: unknown }).err)}`) });
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/phabmon_replication_lag_seconds\{repository="integration\/autoland",callsign="MOZILLACENTRAL"\} nan/i);
     expect(text).toContain("phabmon_build_info");
@@ -60,7 +72,7 @@ describe("the metrics", () => {
   });
 
   it("reports the event loop's delays since the last scrape, without the series that cost a walk of the histogram", async () => {
-    const metrics = build(nothingKnown(), Date.now);
+    const metrics = build(nothingKnown, Date.now);
     await metrics.registry.metrics();
     await new Promise((resolve) => setTimeout(resolve, 30));
     const blockedUntil = performance.now() + 60;
@@ -81,7 +93,7 @@ describe("the metrics", () => {
   });
 
   it("exports the series that will exist at zero from the start", async () => {
-    const metrics = build(nothingKnown(), Date.now);
+    const metrics = build(nothingKnown, Date.now);
     const text = await metrics.registry.metrics();
     expect(text).toContain('phabmon_pushes_verified_total{repository="mozilla-central",callsign="MOZILLACENTRAL"} 0');
     expect(text).toContain('phabmon_check_failures_total{repository="integration/autoland",reason="unknown_repository"} 0');
@@ -91,50 +103,50 @@ describe("the metrics", () => {
 });
 
 describe("the status collectors", () => {
-  it("export each repository's status, the push id that holds the lag, and queue ownership, with no series for a missing queue", async () => {
+  it("export each repository's status and the push id that holds the lag from /status's section, and queue ownership, with no series for a missing queue", async () => {
     const registry = new Registry();
-    const doc = {
-      generatedAt: "2026-12-03T03:00:00.000Z",
-      pulse: { connected: true },
-      repositories: [
-        {
-          repository: "integration/autoland",
-          callsign: "AUTOLAND",
-          status: "lagging" as const,
-          reason: "…",
-          lagSeconds: 600,
-          oldestUnverified: { pushId: 42, pushTime: "", user: "u", missingNode: "a".repeat(40), missingCommits: 2 },
-          blockedChecks: 1,
-          pending: 1,
-          lastCheck: null,
-          lastSuccess: null,
-          lastError: null,
-          lastPushReceived: null,
-        },
-        {
-          repository: "mozilla-central",
-          callsign: "MOZILLACENTRAL",
-          status: "ok" as const,
-          reason: null,
-          lagSeconds: 0,
-          oldestUnverified: null,
-          blockedChecks: 0,
-          pending: 0,
-          lastCheck: null,
-          lastSuccess: null,
-          lastError: null,
-          lastPushReceived: null,
-        },
-      ],
-      pipeline: null,
-      sync: null,
-      queues: [
-        { queue: "queue/u/q", owner: "service" as const, state: "ok" as const, messages: 1, consumers: 0 },
-        { queue: "queue/other/watched", owner: "watched" as const, state: "ok" as const, messages: 5, consumers: 1 },
-        { queue: "queue/other/gone", owner: "watched" as const, state: "missing" as const, messages: null, consumers: null },
-      ],
-    };
-    registerStatusCollectors(registry, { status: () => doc, ownQueues: ["queue/u/q"] });
+    const entry = (over: Partial<RepositoryStatusEntry>): RepositoryStatusEntry => ({
+      repository: "mozilla-central",
+      callsign: "MOZILLACENTRAL",
+      status: "ok",
+      reason: null,
+      lagSeconds: 0,
+      oldestUnverified: null,
+      blockedChecks: 0,
+      pending: 0,
+      lastCheck: null,
+      lastSuccess: null,
+      lastError: null,
+      lastPushReceived: null,
+      ...over,
+    });
+    const section = [
+      entry({
+        repository: "integration/autoland",
+        callsign: "AUTOLAND",
+        status: "lagging",
+        reason: "…",
+        lagSeconds: 600,
+        oldestUnverified: { pushId: 42, pushTime: "", user: "u", missingNode: "a".repeat(40), missingCommits: 2 },
+        blockedChecks: 1,
+        pending: 1,
+      }),
+      entry({}),
+    ];
+    registerReplicationCollectors(registry, {
+      repositories: [],
+      states: () => new Map(),
+      section: () => section,
+      connected: () => true,
+      staleAfterMs: STALE_AFTER_MS,
+      now: Date.now,
+    });
+    const readings = new Map([
+      ["queue/u/q", { kind: "ok" as const, messages: 1, consumers: 0 }],
+      ["queue/other/watched", { kind: "ok" as const, messages: 5, consumers: 1 }],
+      ["queue/other/gone", { kind: "missing" as const }],
+    ]);
+    registerQueueOwnership(registry, { readings: () => readings, own: ["queue/u/q"] });
     const text = await registry.metrics();
     expect(text).toContain('phabmon_repository_status{repository="integration/autoland",callsign="AUTOLAND",status="lagging"} 1');
     expect(text).toContain('phabmon_repository_status{repository="integration/autoland",callsign="AUTOLAND",status="ok"} 0');

@@ -8,8 +8,10 @@ import { chromium, type Browser } from "playwright-core";
 import { Registry } from "prom-client";
 import { createHttpServer } from "../../src/http/server.ts";
 import { INITIAL_STATE, stateAfterCheck, type RepositoryState } from "../../src/run/lag.ts";
-import { statusDocument } from "../../src/app/status-document.ts";
+import { repositoriesSection } from "../../src/replication/status.ts";
+import { pipelineSection } from "../../src/review/status.ts";
 import { EMPTY_BOOK } from "../../src/review/reviews.ts";
+import { documentOf } from "../support/status.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const TOKEN = "metrics-token-for-the-page";
@@ -28,32 +30,40 @@ function checks(count: number, blocker: (i: number) => number, pushedMinutesAgo:
   return state;
 }
 
+const POLICY = { staleAfterMs: 15 * MIN, stalledAfterChecks: 6, noInputAfterMs: 6 * 60 * MIN };
 const doc = () =>
-  statusDocument(
+  documentOf(
     {
-      repositories: [
-        { path: "integration/autoland", callsign: "AUTOLAND" },
-        { path: "mozilla-central", callsign: "MOZILLACENTRAL" },
-      ],
-      states: new Map([
-        // A new push holds the lag at each check: behind, but moving.
-        ["integration/autoland", checks(3, (i) => 1200 + i, 12)],
-        // The same push for seven checks: stuck.
-        ["mozilla-central", checks(7, () => 5711, 130)],
-      ]),
-      reviews: {
-        book: EMPTY_BOOK,
-        whole: true,
-        polledAt: NOW - MIN,
-        lastCodeReviewPush: { pushId: 99001, pushTime: Math.floor(NOW / 1000) - 600 },
-        lastCheckAt: NOW - MIN,
-        lastSuccessAt: NOW - MIN,
-      },
-      queues: [{ queue: "queue/phabmon/monitor", owner: "service", reading: { kind: "ok", messages: 14, consumers: 1 } }],
+      repositories: repositoriesSection(
+        [
+          { path: "integration/autoland", callsign: "AUTOLAND" },
+          { path: "mozilla-central", callsign: "MOZILLACENTRAL" },
+        ],
+        new Map([
+          // A new push holds the lag at each check: behind, but moving.
+          ["integration/autoland", checks(3, (i) => 1200 + i, 12)],
+          // The same push for seven checks: stuck.
+          ["mozilla-central", checks(7, () => 5711, 130)],
+        ]),
+        NOW,
+        POLICY,
+        { connected: true, startedAt: NOW - 3 * 60 * MIN },
+      ),
+      pipeline: pipelineSection(
+        {
+          book: EMPTY_BOOK,
+          whole: true,
+          polledAt: NOW - MIN,
+          lastCodeReviewPush: { pushId: 99001, pushTime: Math.floor(NOW / 1000) - 600 },
+          lastCheckAt: NOW - MIN,
+          lastSuccessAt: NOW - MIN,
+        },
+        NOW,
+        POLICY.staleAfterMs,
+      ),
     },
+    [{ queue: "queue/phabmon/monitor", owner: "service", reading: { kind: "ok", messages: 14, consumers: 1 } }],
     NOW,
-    { staleAfterMs: 15 * MIN, stalledAfterChecks: 6, noInputAfterMs: 6 * 60 * MIN },
-    { connected: true, startedAt: NOW - 3 * 60 * MIN },
   );
 
 let browser: Browser;

@@ -1,19 +1,20 @@
-// The replication check with fakes of its ports (queue session, pushlog, mirror): no broker and no
-// HTTP, so each rule of the middle layer can be shown on a handful of pushes. The fakes answer as the
-// adapters' contracts say (src/run/queue-read.ts QueueSession, src/pushlog/pushlog.ts PushlogClient,
-// src/mirror/mirror.ts Mirror); the adapters themselves are checked against the real formats elsewhere
-// (test/fakes.test.ts, the *.amqp.test.ts files).
-import { pino, type Logger } from "pino";
+// The replication check on the runner, with fakes of its ports (queue session, pushlog, mirror): no
+// broker and no HTTP, so each rule can be shown on a handful of pushes. The fakes answer as the
+// adapters' contracts say (src/run/run-queue-check.ts QueueSession, src/pushlog/pushlog.ts
+// PushlogClient, src/mirror/mirror.ts Mirror, whose kinds all ask `exists` inside `has`); the adapters
+// themselves are checked against the real formats elsewhere (test/fakes.test.ts, the *.amqp.test.ts files).
+import type { Logger } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Delivery } from "../../src/pulse/pulse.ts";
 import type { PushlogClient, PushlogPush, PushlogSlice } from "../../src/pushlog/pushlog.ts";
 import { lagSeconds } from "../../src/run/lag.ts";
-import { createRegistry, messageMetrics, replicationMetrics, type ReplicationView } from "../../src/app/metrics.ts";
+import { createRegistry } from "../../src/app/metrics.ts";
 import { UnknownRepositoryError, type Mirror } from "../../src/mirror/mirror.ts";
-import { createMonitor } from "../../src/replication/monitor.ts";
-import type { QueueSession } from "../../src/run/queue-read.ts";
+import { createReplicationCheck } from "../../src/replication/check.ts";
+import { REPLICATION_RUN_METRICS, declareReplicationMetrics } from "../../src/replication/metrics.ts";
+import { createQueueCheckRunner } from "../../src/run/run-queue-check.ts";
 import type { Repository } from "../../src/config/config.ts";
 import { HG_PLACEHOLDER, changegroupV2, commitsOf } from "../support/hgpush.ts";
+import { fakeRunnerPorts, fakeSession } from "../support/runner.ts";
 import { createTestLog, type TestLog } from "../support/test-log.ts";
 
 const AUTOLAND = "integration/autoland";
@@ -21,33 +22,14 @@ const REPOS: Repository[] = [{ path: AUTOLAND, mirror: { kind: "phabricator-cond
 const NOW_MS = Date.UTC(2026, 11, 2, 12, 0, 0);
 const T = NOW_MS / 1000 - 3600;
 
-function world(options: { pushes: number; mirroredUpTo: number; mirrorFails?: boolean; unknownRepository?: boolean; stripped?: number[] }) {
+function world(options: { pushes: number; mirroredUpTo: number; mirrorFails?: boolean; unknownRepository?: boolean; stripped?: number[]; readOnly?: boolean }) {
   const events: string[] = [];
-  const deliveries: Delivery[] = Array.from({ length: options.pushes }, (_, i) => ({
-    index: i,
-    routingKey: AUTOLAND,
-    exchange: "exchange/hgpushes/v2",
-    body: Buffer.from(JSON.stringify(changegroupV2(HG_PLACEHOLDER, AUTOLAND, [{ pushId: i + 1, time: T + i }]))),
-    contentType: "application/json",
-    redelivered: false,
-  }));
-  const acked: number[][] = [];
-  let abandoned = 0;
-  const session: QueueSession = {
-    deliveries,
-    depthAtStart: { messages: deliveries.length, consumers: 1 },
-    otherConsumers: 0,
-    queueRecreated: false,
-    cancelled: false,
-    settle: (ack) => {
-      acked.push([...ack]);
-      return Promise.resolve(true);
-    },
-    abandon: () => {
-      abandoned++;
-      return Promise.resolve();
-    },
-  };
+  const queue = fakeSession(
+    Array.from({ length: options.pushes }, (_, i) => ({
+      routingKey: AUTOLAND,
+      body: changegroupV2(HG_PLACEHOLDER, AUTOLAND, [{ pushId: i + 1, time: T + i }]),
+    })),
+  );
   const ranges: Array<{ startId: number; endId: number }> = [];
   const pushlog: Pick<PushlogClient, "fetchRange" | "lastPushId" | "firstPushIdSince"> = {
     fetchRange: (_repo, range) => {
@@ -63,31 +45,24 @@ function world(options: { pushes: number; mirroredUpTo: number; mirrorFails?: bo
     firstPushIdSince: () => Promise.resolve(1),
   };
   const mirrored = new Set(Array.from({ length: options.mirroredUpTo }, (_, i) => commitsOf(AUTOLAND, i + 1)).flat());
+  const exists = () => {
+    events.push("exists");
+    // As the Conduit kind answers a callsign diffusion.repository.search does not find (src/phabricator/phabricator.ts).
+    return options.unknownRepository ? Promise.reject(new UnknownRepositoryError("MOZILLACENTRAL")) : Promise.resolve();
+  };
   const mirror: Mirror = {
     name: "MOZILLACENTRAL",
     how: "fake",
-    exists: () => {
-      events.push("exists");
-      // As the Conduit kind answers a callsign diffusion.repository.search does not find (src/phabricator/phabricator.ts).
-      return options.unknownRepository ? Promise.reject(new UnknownRepositoryError("MOZILLACENTRAL")) : Promise.resolve();
+    exists,
+    // Every kind resolves the repository first (conduitMirror's PHID, pageMirror's repository page).
+    has: async (nodes) => {
+      await exists();
+      if (options.mirrorFails) throw new Error("diffusion.commit.search: HTTP 500");
+      return new Set(nodes.filter((n) => mirrored.has(n)));
     },
-    has: (nodes) =>
-      options.mirrorFails ? Promise.reject(new Error("diffusion.commit.search: HTTP 500")) : Promise.resolve(new Set(nodes.filter((n) => mirrored.has(n)))),
   };
   const registry = createRegistry({ version: "t", commit: "t" });
-  let published: ReplicationView = new Map();
-  return {
-    events,
-    session,
-    acked,
-    ranges,
-    pushlog,
-    mirror,
-    registry,
-    abandoned: () => abandoned,
-    published: () => published,
-    publish: (v: ReplicationView) => (published = v),
-  };
+  return { events, session: queue.session, acked: queue.acked, abandoned: queue.abandoned, ranges, pushlog, mirror, registry };
 }
 
 let testLog: TestLog;
@@ -96,44 +71,53 @@ beforeEach(() => {
 });
 afterEach(() => testLog.assertNoUnexpectedErrors([/^check failed$/]));
 
-function monitorOf(w: ReturnType<typeof world>, log: Logger = testLog.log) {
-  const monitor = createMonitor({
-    hgUrl: HG_PLACEHOLDER,
+function runnerOf(w: ReturnType<typeof world>, log: Logger = testLog.log, readOnly = false) {
+  const check = createReplicationCheck({
+    repositories: REPOS,
     queue: "queue/test/q",
-    checkIntervalMs: 300_000,
-    maxMessagesPerCheck: 10_000,
-    readOnly: false,
-    drain: () => {
-      w.events.push("drain");
-      return Promise.resolve(w.session);
-    },
-    recordDepth: () => undefined,
-    messageMetrics: messageMetrics(w.registry, REPOS),
+    hgUrl: HG_PLACEHOLDER,
+    pushlog: w.pushlog as PushlogClient,
+    mirrors: new Map([[AUTOLAND, w.mirror]]),
+    staleAfterMs: 900_000,
     log,
     now: () => NOW_MS,
-    pushlog: w.pushlog as PushlogClient,
-    repositories: REPOS,
-    queueDepth: () => Promise.resolve({ messages: 0, consumers: 1 }),
-    mirrors: new Map([[AUTOLAND, w.mirror]]),
-    metrics: replicationMetrics(w.registry, REPOS),
-    publish: w.publish,
   });
-  return monitor;
+  declareReplicationMetrics(w.registry, REPOS);
+  const drain = () => {
+    w.events.push("drain");
+    return Promise.resolve(w.session);
+  };
+  const ports = fakeRunnerPorts({
+    registry: w.registry,
+    drain,
+    names: REPLICATION_RUN_METRICS,
+    subjects: check.subjects,
+    log,
+    now: () => NOW_MS,
+    readOnly,
+    repositories: REPOS,
+  });
+  return createQueueCheckRunner(check, ports);
 }
+const metricValue = async (w: ReturnType<typeof world>, name: string) =>
+  (await w.registry.getSingleMetric(name)?.get())?.values.find((v) => v.value > 0)?.value ?? 0;
 
 describe("the replication check with fakes of its ports", () => {
   it("acks every mirrored push and publishes a lag of 0", async () => {
     const w = world({ pushes: 5, mirroredUpTo: 5 });
-    const report = await monitorOf(w).runCheck();
+    const runner = runnerOf(w);
+    const report = await runner.run();
     expect(report.ok).toBe(true);
     expect(w.acked).toEqual([[0, 1, 2, 3, 4]]);
-    const state = w.published().get(AUTOLAND);
+    const state = runner.state().get(AUTOLAND)?.state;
     expect(state && lagSeconds(state, NOW_MS, 900_000)).toBe(0);
+    expect(await metricValue(w, "phabmon_pushes_verified_total")).toBe(5);
+    expect(runner.health(NOW_MS)).toEqual([{ key: AUTOLAND, healthy: true, lastSuccessAt: NOW_MS, lastError: undefined }]);
   });
 
   it("stops at the first push not mirrored: acks the ones before, and the lag is that push's age", async () => {
     const w = world({ pushes: 5, mirroredUpTo: 2 });
-    const report = await monitorOf(w).runCheck();
+    const report = await runnerOf(w).run();
     expect(report.ok).toBe(true);
     expect(w.acked).toEqual([[0, 1]]);
     expect(report.repositories[0]?.stoppedAt).toMatchObject({ pushId: 3, reason: { kind: "missing" } });
@@ -143,7 +127,7 @@ describe("the replication check with fakes of its ports", () => {
 
   it("asks the pushlog no further than the first range that holds an unmirrored push", async () => {
     const w = world({ pushes: 450, mirroredUpTo: 10 });
-    await monitorOf(w).runCheck();
+    await runnerOf(w).run();
     // Ranges of 200: (0, 200] holds push 11; (200, 400] is read ahead while the mirror is asked, (400, 450] never.
     expect(w.ranges).toEqual([
       { startId: 0, endId: 200 },
@@ -154,43 +138,35 @@ describe("the replication check with fakes of its ports", () => {
 
   it("a mirror that fails is a failed check with the mirror's reason: nothing acked, the lag not zero", async () => {
     const w = world({ pushes: 3, mirroredUpTo: 3, mirrorFails: true });
-    const report = await monitorOf(w).runCheck();
+    const report = await runnerOf(w).run();
     expect(report.ok).toBe(false);
     expect(report.repositories[0]).toMatchObject({ ok: false, reason: "mirror", error: "diffusion.commit.search: HTTP 500" });
     expect(w.acked).toEqual([[]]);
     expect(Number.isNaN(report.repositories[0]?.lagSeconds)).toBe(true);
+    expect(await metricValue(w, "phabmon_check_failures_total")).toBe(1);
     expect(testLog.lines.some((l) => l.msg === "check failed")).toBe(true);
   });
 
-  it("asks the mirror for its repository before reading the queue, and a repository it lacks fails the check as unknown_repository", async () => {
-    const ok = world({ pushes: 3, mirroredUpTo: 3 });
-    await monitorOf(ok).runCheck();
-    // Once per check at most: the Conduit kind answers it from memory after the first time.
-    expect(ok.events).toEqual(["exists", "drain"]);
+  it("asks the mirror about its repository even with nothing to verify, and a repository it lacks fails the check as unknown_repository", async () => {
+    const idle = world({ pushes: 0, mirroredUpTo: 0 });
+    expect((await runnerOf(idle).run()).ok).toBe(true);
+    // An empty queue would otherwise vouch for a repository nobody asked about.
+    expect(idle.events).toEqual(["drain", "exists"]);
     const w = world({ pushes: 3, mirroredUpTo: 3, unknownRepository: true });
-    const report = await monitorOf(w).runCheck();
+    const report = await runnerOf(w).run();
     expect(report.repositories[0]).toMatchObject({ ok: false, reason: "unknown_repository" });
     expect(report.repositories[0]?.error).toMatch(/no repository with the callsign MOZILLACENTRAL/);
     expect(w.acked).toEqual([[]]);
   });
 
-  it("a check that throws midway hands everything it read back to the queue", async () => {
-    const w = world({ pushes: 3, mirroredUpTo: 3, stripped: [2] });
-    // A logger that throws at the line about the stripped push: any throw between the read and the settle.
-    const throwing = pino(
-      {
-        hooks: {
-          logMethod(args, method) {
-            if (args.some((a) => typeof a === "string" && a.includes("(stripped)"))) throw new Error("a bug midway");
-            method.apply(this, args);
-          },
-        },
-      },
-      { write: () => undefined },
-    );
-    await expect(monitorOf(w, throwing).runCheck()).rejects.toThrow("a bug midway");
+  it("read-only: verifies and reports the lag, hands everything back, and measures nothing", async () => {
+    const w = world({ pushes: 3, mirroredUpTo: 3 });
+    const report = await runnerOf(w, testLog.log, true).run();
+    expect(report.repositories[0]).toMatchObject({ ok: true, lagSeconds: 0, verified: 3 });
     expect(w.acked).toEqual([]);
     expect(w.abandoned()).toBe(1);
+    // Verified but not acked: the next reader verifies them again and measures them then, once.
+    expect(await metricValue(w, "phabmon_pushes_verified_total")).toBe(0);
   });
 
   it("the guard fails a test on an error it did not expect", () => {

@@ -3,8 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { INITIAL_STATE, stateAfterCheck, type CheckOutcome, type RepositoryState } from "../../src/run/lag.ts";
 import { repositoryStatus, type StatusPolicy } from "../../src/replication/repository-status.ts";
-import { statusDocument } from "../../src/app/status-document.ts";
+import { repositoriesSection } from "../../src/replication/status.ts";
+import { pipelineSection } from "../../src/review/status.ts";
 import { EMPTY_BOOK } from "../../src/review/reviews.ts";
+import { documentOf } from "../support/status.ts";
 import type { Push } from "../../src/hgpush/hgpush-message.ts";
 
 const T0 = Date.UTC(2026, 11, 3, 3, 0, 0); // 3 a.m., a fixed instant (ms)
@@ -124,30 +126,31 @@ describe("repositoryStatus", () => {
   });
 });
 
-describe("statusDocument", () => {
+describe("the status document", () => {
   it("lists each repository with the contract's fields, nulls for what is not known, and a repository's own no-input window", () => {
     const lagging = afterChecks(1, () => ({ ok: true, unverified: [push(42, 600)], missing: { pushId: 42, node: NODE, count: 2 }, receivedNew: true }));
     const quiet = afterChecks(1, () => ({ ok: true, unverified: [] }));
-    const doc = statusDocument(
-      {
-        repositories: [
-          { path: "integration/autoland", callsign: "AUTOLAND" },
-          { path: "mozilla-central", callsign: "MOZILLACENTRAL", noInputAfterMs: 48 * HOUR },
-          { path: "releases/mozilla-beta", callsign: "BETA" },
-        ],
-        states: new Map([
-          ["integration/autoland", lagging],
-          ["mozilla-central", quiet],
-        ]),
-        reviews: undefined,
-        queues: [
-          { queue: "queue/u/q", owner: "service", reading: { kind: "ok", messages: 3, consumers: 1 } },
-          { queue: "queue/other/q", owner: "watched", reading: { kind: "unknown", reason: "not connected" } },
-        ],
-      },
+    const repositories = repositoriesSection(
+      [
+        { path: "integration/autoland", callsign: "AUTOLAND" },
+        { path: "mozilla-central", callsign: "MOZILLACENTRAL", noInputAfterMs: 48 * HOUR },
+        { path: "releases/mozilla-beta", callsign: "BETA" },
+      ],
+      new Map([
+        ["integration/autoland", lagging],
+        ["mozilla-central", quiet],
+      ]),
       T0,
       POLICY,
       { connected: true, startedAt: T0 - 12 * HOUR },
+    );
+    const doc = documentOf(
+      { repositories },
+      [
+        { queue: "queue/u/q", owner: "service", reading: { kind: "ok", messages: 3, consumers: 1 } },
+        { queue: "queue/other/q", owner: "watched", reading: { kind: "unknown", reason: "not connected" } },
+      ],
+      T0,
     );
     expect(doc.generatedAt).toBe("2026-12-03T03:00:00.000Z");
     expect(doc.repositories[0]).toEqual({
@@ -187,8 +190,7 @@ describe("statusDocument", () => {
       lastSuccessAt: T0 - MIN,
       lastError: undefined,
     };
-    const input = (reviews: typeof view) => ({ repositories: [], states: new Map(), reviews, queues: [] });
-    expect(statusDocument(input(view), T0, POLICY, UP).pipeline).toEqual({
+    expect(pipelineSection(view, T0, POLICY.staleAfterMs)).toEqual({
       reviewsInFlight: 0,
       oldestReviewSeconds: 0,
       lastCodeReviewPush: { pushId: 9000, pushTime: "2026-12-03T02:00:00.000Z" },
@@ -196,18 +198,13 @@ describe("statusDocument", () => {
       lastSuccess: "2026-12-03T02:59:00.000Z",
       lastError: null,
     });
-    expect(statusDocument(input({ ...view, whole: false }), T0, POLICY, UP).pipeline).toMatchObject({ reviewsInFlight: null, oldestReviewSeconds: null });
+    expect(pipelineSection({ ...view, whole: false }, T0, POLICY.staleAfterMs)).toMatchObject({ reviewsInFlight: null, oldestReviewSeconds: null });
   });
 
   it("never throws on a time no Date can hold: that time is null, the rest of the document stands", () => {
     const state = afterChecks(1, () => ({ ok: true, unverified: [{ ...push(1, 0), pushTime: 1e13 }], receivedNew: true }));
-    const doc = statusDocument(
-      { repositories: [{ path: "r", callsign: "R" }], states: new Map([["r", state]]), reviews: undefined, queues: [] },
-      T0,
-      POLICY,
-      UP,
-    );
-    expect(doc.repositories[0]?.oldestUnverified).toMatchObject({ pushId: 1, pushTime: null });
-    expect(doc.repositories[0]?.lastCheck).toBe(new Date(T0).toISOString());
+    const [entry] = repositoriesSection([{ path: "r", callsign: "R" }], new Map([["r", state]]), T0, POLICY, UP);
+    expect(entry?.oldestUnverified).toMatchObject({ pushId: 1, pushTime: null });
+    expect(entry?.lastCheck).toBe(new Date(T0).toISOString());
   });
 });

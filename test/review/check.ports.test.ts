@@ -1,16 +1,17 @@
-// The code-review check with fakes of its ports (Try queue session, pushlog, review lookup): no broker,
-// no HTTP. The fakes answer as the adapters' contracts say (src/run/queue-read.ts QueueSession,
+// The code-review check on the runner, with fakes of its ports (Try queue session, pushlog, review
+// lookup): no broker, no HTTP. The fakes answer as the adapters' contracts say (src/run/run-queue-check.ts QueueSession,
 // src/pushlog/pushlog.ts PushlogClient, src/review/review-lookup.ts ReviewLookup); the adapters are
 // checked against the real formats elsewhere (test/fakes.test.ts, test/fidelity-review.amqp.test.ts).
 import { beforeEach, afterEach, describe, expect, it } from "vitest";
-import type { Delivery } from "../../src/pulse/pulse.ts";
 import type { FullPush, PushlogClient, PushlogSlice } from "../../src/pushlog/pushlog.ts";
 import type { ReviewLookup } from "../../src/review/review-lookup.ts";
-import type { ReviewView } from "../../src/review/reviews.ts";
-import { createRegistry, messageMetrics, reviewMetrics } from "../../src/app/metrics.ts";
-import { createPipeline } from "../../src/review/pipeline.ts";
-import type { QueueSession } from "../../src/run/queue-read.ts";
+import { createRegistry } from "../../src/app/metrics.ts";
+import { createReviewCheck } from "../../src/review/check.ts";
+import { REVIEW_RUN_METRICS, declareReviewMetrics } from "../../src/review/metrics.ts";
+import { reviewView } from "../../src/review/state.ts";
+import { createQueueCheckRunner, type QueueSession } from "../../src/run/run-queue-check.ts";
 import { HG_PLACEHOLDER, changegroupV2, node } from "../support/hgpush.ts";
+import { fakeRunnerPorts, fakeSession } from "../support/runner.ts";
 import { createTestLog, type TestLog } from "../support/test-log.ts";
 
 const TRY = "try";
@@ -18,31 +19,11 @@ const NOW_MS = Date.UTC(2026, 11, 2, 12, 0, 0);
 const T = NOW_MS / 1000 - 600;
 
 function session(pushIds: number[], otherConsumers = 0) {
-  const deliveries: Delivery[] = pushIds.map((pushId, index) => ({
-    index,
-    routingKey: TRY,
-    exchange: "exchange/hgpushes/v2",
-    body: Buffer.from(JSON.stringify(changegroupV2(HG_PLACEHOLDER, TRY, [{ pushId, time: T }]))),
-    contentType: "application/json",
-    redelivered: false,
-  }));
-  const record = { acked: [] as number[][], abandoned: 0 };
-  const s: QueueSession = {
-    deliveries,
-    depthAtStart: { messages: deliveries.length, consumers: 1 + otherConsumers },
-    otherConsumers,
-    queueRecreated: false,
-    cancelled: false,
-    settle: (ack) => {
-      record.acked.push([...ack]);
-      return Promise.resolve(true);
-    },
-    abandon: () => {
-      record.abandoned++;
-      return Promise.resolve();
-    },
-  };
-  return { s, record };
+  const q = fakeSession(
+    pushIds.map((pushId) => ({ routingKey: TRY, body: changegroupV2(HG_PLACEHOLDER, TRY, [{ pushId, time: T }]) })),
+    { otherConsumers },
+  );
+  return { s: q.session, record: { acked: q.acked, abandoned: q.abandoned } };
 }
 
 /** A Try pushlog where every push is a person's own (no bot commit), and Phabricator with no build waiting. */
@@ -82,47 +63,46 @@ afterEach(() => testLog.assertNoUnexpectedErrors([/^code-review pipeline check (
 
 function pipelineOf(drain: () => Promise<QueueSession>, tryPushes: number) {
   const registry = createRegistry({ version: "t", commit: "t" });
-  let published: ReviewView | undefined;
   const p = ports(tryPushes);
-  const pipeline = createPipeline({
-    hgUrl: HG_PLACEHOLDER,
-    queue: "queue/test/q/try",
-    checkIntervalMs: 300_000,
-    maxMessagesPerCheck: 10_000,
-    readOnly: false,
-    drain,
-    recordDepth: () => undefined,
-    messageMetrics: messageMetrics(registry, []),
-    log: testLog.log,
-    now: () => NOW_MS,
+  const check = createReviewCheck({
     tryRepository: TRY,
+    queue: "queue/test/q/try",
+    hgUrl: HG_PLACEHOLDER,
     pushlog: p.pushlog,
     reviews: p.reviews,
-    metrics: reviewMetrics(registry),
-    publish: (view) => (published = view),
+    staleAfterMs: 900_000,
+    log: testLog.log,
+    now: () => NOW_MS,
   });
-  return { pipeline, published: () => published, registry };
+  declareReviewMetrics(registry);
+  const runner = createQueueCheckRunner(
+    check,
+    fakeRunnerPorts({ registry, drain, names: REVIEW_RUN_METRICS, subjects: check.subjects, log: testLog.log, now: () => NOW_MS }),
+  );
+  return { pipeline: runner, published: () => reviewView(runner.state()), registry };
 }
 
 describe("the code-review check with fakes of its ports", () => {
   it("reads people's Try pushes, counts them as other, acks them, and publishes a whole view", async () => {
     const { s, record } = session([1, 2]);
-    const { pipeline, published } = pipelineOf(() => Promise.resolve(s), 2);
-    const report = await pipeline.runCheck();
+    const { pipeline, published, registry } = pipelineOf(() => Promise.resolve(s), 2);
+    const report = await pipeline.run();
     expect(report).toMatchObject({ ok: true, tryPushes: { codeReview: 0, other: 2 }, inFlight: 0 });
     expect(record.acked).toEqual([[0, 1]]);
+    expect((await registry.getSingleMetric("phabmon_try_pushes_total")?.get())?.values.find((v) => v.labels.kind === "other")?.value).toBe(2);
     expect(published()?.whole).toBe(true);
   });
 
   it("with another consumer on the Try queue: hands everything back, says so, and the in-flight view is partial (unknown)", async () => {
     const { s, record } = session([1, 2], 1);
     const { pipeline, published } = pipelineOf(() => Promise.resolve(s), 2);
-    const report = await pipeline.runCheck();
+    const report = await pipeline.run();
     expect(report.ok).toBe(false);
     expect(report.errors).toEqual([
       expect.stringMatching(/^reading Try pushes: another consumer is reading queue\/test\/q\/try \(1\); everything was handed back$/),
     ]);
-    expect(record).toEqual({ acked: [], abandoned: 1 });
+    expect(record.acked).toEqual([]);
+    expect(record.abandoned()).toBe(1);
     expect(report.inFlight).toBeUndefined();
     expect(published()?.whole).toBe(false);
   });

@@ -130,15 +130,18 @@ describe("the review book", () => {
     expect(dropped).toEqual(["PHID-DIFF-0", "PHID-DIFF-1"]);
   });
 
-  it("recovers waiting reviews once, and does not measure their Try push again", () => {
+  it("recovers waiting reviews once, and measures a recovered review's Try push when its message then arrives (#27 bug 4)", () => {
     const found = [{ diffPHID: "PHID-DIFF-r", diffCreated: S0 - 100, targetPHID: "PHID-HMBT-r", push: push(5, S0 - 40) }];
     const first = recoverReviews(EMPTY_BOOK, found, T0);
     expect(first.recovered).toBe(1);
     expect(recoverReviews(first.book, found, T0).recovered).toBe(0);
-    // Its Try push was read (and its latency measured) by the process before the restart.
+    // Its message was still on the queue, so nobody measured it: a message is acked only once measured.
     const pushed = trackTryPushes(first.book, [{ diffPHID: "PHID-DIFF-r", push: push(5, S0 - 40) }], T0);
     expect(pushed.started).toBe(0);
-    expect(takeLatencies(pushed.book).latencies).toEqual([]);
+    expect(takeLatencies(pushed.book).latencies).toEqual([{ diffPHID: "PHID-DIFF-r", seconds: 60 }]);
+    // Once only: the same push read again (a redelivery) is not measured twice.
+    const again = trackTryPushes(takeLatencies(pushed.book).book, [{ diffPHID: "PHID-DIFF-r", push: push(5, S0 - 40) }], T0);
+    expect(takeLatencies(again.book).latencies).toEqual([]);
     expect(inFlightSummary(pushed.book, T0)).toEqual({ count: 1, oldestSeconds: 100, stuck: 0 });
   });
 });

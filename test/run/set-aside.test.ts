@@ -1,11 +1,9 @@
-// accountMessages over plain values, and keepSetAside with fakes of its port: nothing set aside is
-// acked unless its copy was confirmed.
+// keepSetAside with fakes of its port: nothing set aside is acked unless its copy was confirmed.
 import { describe, expect, it } from "vitest";
 import { pino } from "pino";
-import { accountMessages, keepSetAside } from "../../src/run/message-accounting.ts";
-import { planCheck } from "../../src/hgpush/check-plan.ts";
-import type { DecodedMessage } from "../../src/hgpush/hgpush-message.ts";
-import { createRegistry, messageMetrics } from "../../src/app/metrics.ts";
+import { keepSetAside } from "../../src/run/set-aside.ts";
+import { createRegistry } from "../../src/app/metrics.ts";
+import { messageMetrics } from "../../src/run/message-metrics.ts";
 import type { Delivery } from "../../src/pulse/pulse.ts";
 
 const delivery = (index: number): Delivery => ({
@@ -18,45 +16,6 @@ const delivery = (index: number): Delivery => ({
 });
 const metrics = messageMetrics(createRegistry({ version: "t", commit: "t" }), []);
 const log = pino({ level: "silent" });
-
-describe("accountMessages", () => {
-  it("counts each monitored repository's first deliveries (not redeliveries), and says which got one", async () => {
-    const registry = createRegistry({ version: "t", commit: "t" });
-    const counted = messageMetrics(registry, []);
-    const push = (repository: string, pushId: number): DecodedMessage => ({
-      kind: "pushes",
-      repository,
-      pushes: [{ repository, pushId, pushTime: 1, user: "u" }],
-    });
-    const decoded: DecodedMessage[] = [
-      push("integration/autoland", 1),
-      push("integration/autoland", 2),
-      push("integration/autoland", 3),
-      push("mozilla-central", 7),
-      push("try", 9),
-      { kind: "rejected", reason: "schema", detail: "x" },
-      push("releases/mozilla-beta", 4),
-    ];
-    const deliveries = decoded.map((_, i) => ({ ...delivery(i), redelivered: i === 2 || i === 6 }));
-    const monitored = new Set(["integration/autoland", "mozilla-central", "releases/mozilla-beta"]);
-    const plan = planCheck(
-      decoded.map((d, index) => ({ index, decoded: d })),
-      monitored,
-    );
-    const fresh = accountMessages(deliveries, decoded, plan, { monitored, metrics: counted, log, atMs: 1_700_000_000_000 });
-    expect([...fresh].sort()).toEqual(["integration/autoland", "mozilla-central"]);
-    const received = (await counted.messagesReceived.get()).values.map((v) => [v.labels.repository, v.value]);
-    expect(received.sort()).toEqual([
-      ["integration/autoland", 2],
-      ["mozilla-central", 1],
-    ]);
-    const last = (await counted.lastPushReceived.get()).values.map((v) => [v.labels.repository, v.value]);
-    expect(last.sort()).toEqual([
-      ["integration/autoland", 1_700_000_000],
-      ["mozilla-central", 1_700_000_000],
-    ]);
-  });
-});
 
 describe("keepSetAside", () => {
   it("acks as planned once the broker confirmed every copy, and counts the drops", async () => {
