@@ -2,15 +2,8 @@
 // under the check interval, bounded retries with backoff (undici's retry interceptor), and a
 // duration/failure observation for every logical request. Requests only ever go to the configured
 // base URL: callers pass a path, never a URL.
-import type { Dispatcher } from "undici";
+import { Agent, interceptors, type Dispatcher } from "undici";
 import { scrubSecrets } from "../core/scrub.ts";
-// The three parts of undici this client uses, by their files: undici's index also builds fetch,
-// WebSocket, the cache stores and the mock agents, and loading it was 70 ms of the service's 220 ms
-// start (CPU profile of `report-lag --version`; these three: 20 ms). undici declares no "exports", so
-// the files are reachable; their layout is undici's, hence the exact version pin in package.json.
-import Agent from "undici/lib/dispatcher/agent.js";
-import retry from "undici/lib/interceptor/retry.js";
-import request from "undici/lib/api/api-request.js";
 
 export type Service = "hgmo" | "phabricator";
 
@@ -126,18 +119,33 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
-export function createUpstream(options: UpstreamOptions): Upstream {
-  const { service, timeoutMs } = options;
-  const base = new URL(`${options.baseUrl}/`);
+/** How often and how long a request is tried. */
+interface RetryPolicy {
+  maxRetries: number;
+  minTimeout: number;
+  /** The longest wait between attempts, a Retry-After included. */
+  maxRetryWait: number;
+  /** When the whole request, every attempt and wait included, is cut. */
+  deadlineMs: number;
+}
+
+function retryPolicy(options: UpstreamOptions): RetryPolicy {
   const maxRetries = options.maxRetries ?? 2;
   const minTimeout = options.minRetryDelayMs ?? 250;
   // headersTimeout and bodyTimeout bound each wait for bytes, so a body that drips a byte at a time
   // would go on for ever: the whole request ends by this deadline. It leaves room for every attempt to
   // time out (undici checks timeouts of a second or more on a half-second tick, so one may fire up to a
   // second late) and for the waits between attempts (at most maxRetryWait each), so it only cuts a drip.
-  const maxRetryWait = Math.max(4 * minTimeout, timeoutMs);
-  const deadlineMs = (maxRetries + 1) * (timeoutMs + 1000) + maxRetries * maxRetryWait;
-  const agent: Dispatcher = new Agent({
+  const maxRetryWait = Math.max(4 * minTimeout, options.timeoutMs);
+  const deadlineMs = (maxRetries + 1) * (options.timeoutMs + 1000) + maxRetries * maxRetryWait;
+  return { maxRetries, minTimeout, maxRetryWait, deadlineMs };
+}
+
+/** The keep-alive pool with its timeouts and size bound, behind undici's retry interceptor. */
+function createAgent(options: UpstreamOptions, policy: RetryPolicy): Dispatcher {
+  const { service, timeoutMs } = options;
+  const { maxRetries, minTimeout, maxRetryWait } = policy;
+  return new Agent({
     connections: options.connections ?? 32,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
@@ -147,7 +155,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     keepAliveTimeout: 10_000,
   }).compose(
     observeAttempts((status) => options.onRetryableStatus?.(service, status)),
-    retry({
+    interceptors.retry({
       maxRetries,
       minTimeout,
       // Caps the back-off and, with it, a Retry-After (429/503): capped at the request's own time budget,
@@ -172,40 +180,30 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       ],
     }),
   );
+}
 
+export function createUpstream(options: UpstreamOptions): Upstream {
+  const { service } = options;
+  const base = new URL(`${options.baseUrl}/`);
+  const policy = retryPolicy(options);
+  const agent = createAgent(options, policy);
   const secrets = options.secrets ?? [];
   /** Every error this client makes goes through here: whatever it quotes, no secret leaves in it. */
-  const failure = (message: string, status?: number, cause?: unknown) =>
+  const failure: Failure = (message, status, cause) =>
     new UpstreamError(service, scrubSecrets(message, secrets), status, cause === undefined ? undefined : { cause });
 
-  /** The URL of a path below the base URL; anything else is refused before a byte is sent. */
-  function target(path: string): URL {
-    if (!path.startsWith("/") || path.startsWith("//")) throw failure(`refused a request to a path that is not below ${base.origin}`);
-    const url = new URL(`${base.pathname.replace(/\/$/, "")}${path}`, base.origin);
-    if (url.origin !== base.origin) throw failure(`refused a request outside ${base.origin}`);
-    return url;
-  }
-
-  /** Why a request or its body ended early, in the words an operator needs. */
-  function cutShort(what: string, error: unknown, stop: RequestStop, status?: number): UpstreamError {
-    const err = error as Error & { code?: string; statusCode?: number };
-    if (stop.stopped()) return failure(`${what}: stopped`, status, error);
-    if (stop.timedOut()) return failure(`${what}: no whole answer within ${deadlineMs / 1000} s`, status, error);
-    if (err.code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") return failure(`${what}: the body is larger than ${MAX_BODY_BYTES} bytes`, status, error);
-    if (status !== undefined) return failure(`${what}: the body did not arrive whole (${err.code ?? err.name})`, status, error);
-    const detail = err.statusCode ? `HTTP ${err.statusCode}` : (err.code ?? err.name);
-    return failure(`${what}: ${detail} after ${maxRetries + 1} attempt${maxRetries === 0 ? "" : "s"}`, err.statusCode, error);
-  }
+  const target = (path: string) => targetUrl(base, path, failure);
+  const cutShort = (what: string, error: unknown, stop: RequestStop, status?: number) => cutShortError({ what, error, stop, status }, policy, failure);
 
   async function send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const url = target(req.path);
     // The host first: an operator reading "ECONNREFUSED" must know which upstream (and which HG_URL or PHABRICATOR_URL) it was.
     const what = `${url.host} ${req.method} ${url.pathname}`;
-    const stop = requestStop(req.signal, deadlineMs);
+    const stop = requestStop(req.signal, policy.deadlineMs);
     try {
       let res: Dispatcher.ResponseData;
       try {
-        res = await request.call(agent, {
+        res = await agent.request({
           origin: url.origin,
           path: `${url.pathname}${url.search}`,
           method: req.method,
@@ -255,6 +253,33 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       await agent.close();
     },
   };
+}
+
+type Failure = (message: string, status?: number, cause?: unknown) => UpstreamError;
+
+/** The URL of a path below the base URL; anything else is refused before a byte is sent. */
+function targetUrl(base: URL, path: string, failure: Failure): URL {
+  if (!path.startsWith("/") || path.startsWith("//")) throw failure(`refused a request to a path that is not below ${base.origin}`);
+  const url = new URL(`${base.pathname.replace(/\/$/, "")}${path}`, base.origin);
+  if (url.origin !== base.origin) throw failure(`refused a request outside ${base.origin}`);
+  return url;
+}
+
+/** Why a request or its body ended early, in the words an operator needs. */
+function cutShortError(
+  how: { what: string; error: unknown; stop: RequestStop; status: number | undefined },
+  policy: RetryPolicy,
+  failure: Failure,
+): UpstreamError {
+  const { what, error, stop, status } = how;
+  const { maxRetries, deadlineMs } = policy;
+  const err = error as Error & { code?: string; statusCode?: number };
+  if (stop.stopped()) return failure(`${what}: stopped`, status, error);
+  if (stop.timedOut()) return failure(`${what}: no whole answer within ${deadlineMs / 1000} s`, status, error);
+  if (err.code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") return failure(`${what}: the body is larger than ${MAX_BODY_BYTES} bytes`, status, error);
+  if (status !== undefined) return failure(`${what}: the body did not arrive whole (${err.code ?? err.name})`, status, error);
+  const detail = err.statusCode ? `HTTP ${err.statusCode}` : (err.code ?? err.name);
+  return failure(`${what}: ${detail} after ${maxRetries + 1} attempt${maxRetries === 0 ? "" : "s"}`, err.statusCode, error);
 }
 
 /** What ends one request early: the caller's signal (the service stopping) or the request's own deadline. */
