@@ -109,6 +109,14 @@ export function createReplicationCheck(deps: ReplicationDeps): QueueCheck<Replic
     queue: deps.queue,
     subjects,
     initial: new Map(deps.repositories.map((r) => [r.path, NEW_WATCH])),
+    // Each mirror's repository (a Conduit lookup, once per process) is asked while the queue is read,
+    // so the first range does not wait for it; the mirror remembers the answer, or asks again.
+    prepare: (signal) => {
+      for (const repo of deps.repositories)
+        mirrorOf(repo)
+          .exists(signal)
+          .catch(() => undefined);
+    },
     onDelivery: reader.onDelivery,
     plan: reader.plan,
     async gather(input, book, signal) {

@@ -91,6 +91,11 @@ export interface QueueCheck<State, Plan, Evidence, Draft, Report> {
   readonly queue: string;
   readonly subjects: readonly Subject[];
   readonly initial: State;
+  /**
+   * Called as the read starts, for lookups that do not depend on what is read (a mirror's repository),
+   * so that they overlap with the drain. Its failures are the later steps' to meet and report.
+   */
+  prepare?(signal: AbortSignal | undefined): void;
   /** Called with each delivery as it arrives, while the broker sends the rest (to decode it early). */
   onDelivery?(delivery: Delivery): void;
   plan(deliveries: readonly Delivery[]): ReadPlan<Plan>;

@@ -130,6 +130,7 @@ async function readInput<Plan>(
   ports: RunnerPorts,
   signal: AbortSignal | undefined,
 ): Promise<ReadInput<Plan>> {
+  check.prepare?.(signal);
   let session: QueueSession;
   try {
     session = await ports.drain({
