@@ -1,6 +1,7 @@
 // pino JSON, one line per event, on stdout for the service and on stderr for the commands whose results
 // go to stdout (`--once`, display-lag); human-readable only for a person at a terminal.
 import { pino, type DestinationStream, type Logger } from "pino";
+import { scrubSecrets } from "../core/scrub.ts";
 import { createRequire } from "node:module";
 import type PinoPretty from "pino-pretty";
 
@@ -26,6 +27,8 @@ export interface LoggerOptions {
   destination?: DestinationStream;
   /** Logs on stderr (fd 2), so that stdout carries results only and can be piped. */
   toStderr?: boolean;
+  /** The process's secrets: scrubbed from every logged error (message, stack and causes), whatever made it. */
+  secrets?: readonly string[];
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -33,6 +36,9 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     base: { service: "phabricator-repo-monitor" },
     redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    // Errors are logged whole under `err` (type, message, stack, causes: pino's serializer); errors
+    // made from upstream answers are scrubbed where they are made, and this is the net under the rest.
+    serializers: { err: (error: Error) => scrubSecrets(pino.stdSerializers.err(error), options.secrets ?? []) },
   };
   const fd = options.toStderr ? 2 : 1;
   if (options.pretty && !options.destination) {

@@ -21,7 +21,7 @@ export async function createStatsdSender(options: { host: string; port: number; 
     includeDatadogTelemetry: false,
     errorHandler: (error) => {
       // Once per distinct error, not at every send while the agent is away.
-      if (error.message !== lastError) options.log.warn({ err: error.message, host: options.host, port: options.port }, "could not send to StatsD");
+      if (error.message !== lastError) options.log.warn({ err: error, host: options.host, port: options.port }, "could not send to StatsD");
       lastError = error.message;
     },
   });

@@ -143,6 +143,7 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
     level: parsed.values.debug ? "debug" : "warn",
     pretty: io.isTTY,
     toStderr: true,
+    secrets: secretsOf(config),
     ...(io.logDestination ? { destination: io.logDestination } : {}),
   });
   // The replication check only: the queue head is what this command shows, and nothing is declared.

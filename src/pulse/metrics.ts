@@ -56,7 +56,7 @@ export function registerQueueCollectors(
         try {
           await depths.forScrape();
         } catch (error) {
-          log?.warn({ err: (error as Error).message }, "queue depth collector failed");
+          log?.warn({ err: error }, "queue depth collector failed");
         }
         this.reset();
         for (const [queue, reading] of depths.readings()) {

@@ -224,7 +224,7 @@ function conclude(
   const notes: Note[] = [];
   const book = new Map<string, RepositoryWatch>();
   if (draft.queueFailure && !(draft.queueFailure.cause instanceof SharedQueueError)) {
-    notes.push({ level: "error", msg: "check failed: cannot read the queue", fields: { err: draft.queueFailure.message } });
+    notes.push({ level: "error", msg: "check failed: cannot read the queue", fields: { err: draft.queueFailure.cause } });
   }
   const repositories = draft.repositories.map(({ repo, watch, verification, failure: own, receivedNew }): RepositoryReport => {
     const failure = own ?? settled.failure;

@@ -47,46 +47,21 @@ export function createScheduler(options: {
       account(check, { status: "skipped" }, { timedOut: false, stillRunning: true });
       return { status: "skipped" };
     }
-    const deadline = AbortSignal.timeout(policy.maxRunMs);
-    const stop = AbortSignal.any([signal, deadline]);
     update(check.name, runsAfterStart(runsOf(check.name), now()));
-    const running = check.run(stop).finally(() => update(check.name, runsAfterSettle(runsOf(check.name))));
-    let giveUp: NodeJS.Timeout | undefined;
-    const abandoned = new Promise<"abandoned">((resolve) => {
-      const arm = () => {
-        giveUp = setTimeout(() => resolve("abandoned"), policy.stopGraceMs);
-        giveUp.unref();
-      };
-      if (stop.aborted) arm();
-      else stop.addEventListener("abort", arm, { once: true });
-    });
-    let result: RunResult<CheckReportLike>;
-    try {
-      const outcome = await Promise.race([running, abandoned]);
-      result =
-        outcome === "abandoned"
-          ? { status: "failed", error: `did not stop within ${policy.stopGraceMs / 1000} s of being told to` }
-          : deadline.aborted && !outcome.ok
-            ? { status: "failed", error: `stopped after the maximum run time of ${policy.maxRunMs / 1000} s` }
-            : { status: "done", report: outcome };
-    } catch (error) {
-      // A check reports upstream failures in its report; one that throws met a bug.
-      onUnexpected?.(error, check.name);
-      result = { status: "failed", error: (error as Error).message };
-    } finally {
-      clearTimeout(giveUp);
-    }
-    // A run that was abandoned still ends some day; until then the check is skipped, never doubled.
-    running.catch(() => undefined);
-    account(check, result, { timedOut: deadline.aborted, stillRunning: runsOf(check.name).running });
+    const { result, timedOut, thrown } = await runWithinLimits(check, signal, policy, () => update(check.name, runsAfterSettle(runsOf(check.name))));
+    // A check reports upstream failures in its report; one that throws met a bug.
+    if (thrown !== undefined) onUnexpected?.(thrown, check.name);
+    account(check, result, { timedOut, stillRunning: runsOf(check.name).running }, thrown);
     return result;
   }
 
-  function account(check: Check, result: RunResult<CheckReportLike>, how: { timedOut: boolean; stillRunning: boolean }): void {
+  function account(check: Check, result: RunResult<CheckReportLike>, how: { timedOut: boolean; stillRunning: boolean }, thrown?: unknown): void {
     const ok = result.status === "done" && result.report.ok;
     const ended = runsAfterEnd(runsOf(check.name), { ok, atMs: now(), ...how }, policy);
     update(check.name, ended.runs);
-    if (result.status === "failed") log.error({ check: check.name, err: result.error }, "check run failed");
+    // The error itself when the run threw (its type and stack say where); otherwise why the run was given up.
+    if (result.status === "failed")
+      log.error({ check: check.name, ...(thrown === undefined ? { reason: result.error } : { err: thrown }) }, "check run failed");
     if (ended.escalate) {
       log.error(
         { check: check.name, consecutiveFailures: ended.runs.consecutiveFailures },
@@ -115,6 +90,47 @@ export function createScheduler(options: {
  * The default policy for a schedule: most of the interval, between one and thirty minutes (a check of
  * 5,000 pushes takes seconds: README, Performance); three failures, as PhabmonChecksFailing counts.
  */
+/**
+ * One run, stopped at the maximum run time or with the caller's signal, and given up (abandoned, its
+ * result ignored) when it has not stopped within the grace after being told to. `settled` is called
+ * when the run really ends, abandoned or not.
+ */
+async function runWithinLimits(
+  check: Check,
+  signal: AbortSignal,
+  policy: CheckRunPolicy,
+  settled: () => void,
+): Promise<{ result: RunResult<CheckReportLike>; timedOut: boolean; thrown: unknown }> {
+  const deadline = AbortSignal.timeout(policy.maxRunMs);
+  const stop = AbortSignal.any([signal, deadline]);
+  const running = check.run(stop).finally(settled);
+  let giveUp: NodeJS.Timeout | undefined;
+  const abandoned = new Promise<"abandoned">((resolve) => {
+    const arm = () => {
+      giveUp = setTimeout(() => resolve("abandoned"), policy.stopGraceMs);
+      giveUp.unref();
+    };
+    if (stop.aborted) arm();
+    else stop.addEventListener("abort", arm, { once: true });
+  });
+  try {
+    const outcome = await Promise.race([running, abandoned]);
+    const result: RunResult<CheckReportLike> =
+      outcome === "abandoned"
+        ? { status: "failed", error: `did not stop within ${policy.stopGraceMs / 1000} s of being told to` }
+        : deadline.aborted && !outcome.ok
+          ? { status: "failed", error: `stopped after the maximum run time of ${policy.maxRunMs / 1000} s` }
+          : { status: "done", report: outcome };
+    return { result, timedOut: deadline.aborted, thrown: undefined };
+  } catch (error) {
+    return { result: { status: "failed", error: (error as Error).message }, timedOut: deadline.aborted, thrown: error };
+  } finally {
+    clearTimeout(giveUp);
+    // A run that was abandoned still ends some day; until then the check is skipped, never doubled.
+    running.catch(() => undefined);
+  }
+}
+
 export function defaultRunPolicy(checkIntervalMs: number): CheckRunPolicy {
   // 5 s to stop: a check's HTTP requests and its settle are aborted by the signal within milliseconds.
   return { maxRunMs: Math.min(30 * 60_000, Math.max(60_000, Math.floor(0.8 * checkIntervalMs))), stopGraceMs: 5000, maxConsecutiveFailures: 3 };

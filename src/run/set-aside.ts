@@ -26,10 +26,7 @@ export async function keepSetAside(
     }
     return [...ack];
   } catch (error) {
-    context.log.error(
-      { err: (error as Error).message, count: copies.length },
-      "could not keep the set-aside messages; they stay on the queue until they can be",
-    );
+    context.log.error({ err: error, count: copies.length }, "could not keep the set-aside messages; they stay on the queue until they can be");
     const aside = new Set(copies.map((c) => c.index));
     return ack.filter((i) => !aside.has(i));
   }
