@@ -24,6 +24,52 @@ export async function startService(
   options: { port: number; metricsToken: string | undefined; version: VersionInfo; onReport?: (result: CheckResult) => void },
 ): Promise<RunningService> {
   const { log, config, pulse } = app;
+  const { server, port } = await listen(app, options);
+  pulse.keepConnected();
+  const statsd = config.statsd === undefined ? undefined : await startStatsd(app, config.statsd);
+  const checks = checkRunner(app, {
+    onReport: (report) => {
+      options.onReport?.(report);
+      statsd?.sendNow();
+    },
+  });
+  // A person who started it by hand should know it does not end by itself, and when it acts next.
+  log.info({ schedule: config.checkSchedule }, "running until SIGTERM or Ctrl-C: a check now, then on CHECK_SCHEDULE");
+  void checks.now();
+
+  let stopping = false;
+  return {
+    server,
+    port,
+    async stop({ graceMs = 7000, deadlineMs = SHUTDOWN_DEADLINE_MS } = {}) {
+      if (stopping) return;
+      stopping = true;
+      log.info("stopping: no new checks; the running one hands back what it has not verified");
+      const steps = async () => {
+        await checks.stop(graceMs);
+        await statsd?.stop();
+        await app.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      };
+      // Each step can wait on the network (closing a connection to a broker that went silent waits for
+      // its heartbeat); Heroku kills the process 30 s after SIGTERM, so the whole stop ends before.
+      // Nothing is lost either way: what was not acked goes back to the queue when the connection dies.
+      let deadline: NodeJS.Timeout | undefined;
+      const late = await Promise.race([
+        steps().then(() => false),
+        new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(true), deadlineMs).unref())),
+      ]);
+      clearTimeout(deadline);
+      if (late) log.error({ deadlineSeconds: deadlineMs / 1000 }, "stopping took too long: exiting without waiting further");
+      else log.info("stopped");
+    },
+  };
+}
+
+/** The HTTP server, listening on PORT. */
+async function listen(app: App, options: { port: number; metricsToken: string | undefined; version: VersionInfo }): Promise<{ server: Server; port: number }> {
+  const { log } = app;
   // Loaded here, not at the top: `report-lag --once` serves nothing, and node:http with the status
   // page cost 20-30 ms of a one-shot check's start (measured after undici, which --once loads anyway).
   const { createHttpServer } = await import("../http/server.ts");
@@ -48,14 +94,18 @@ export async function startService(
   if (options.metricsToken === undefined) {
     log.warn("METRICS_TOKEN is not set: /metrics, /status and / are public (set it to a random string of 16 characters or more)");
   }
+  return { server, port };
+}
 
-  pulse.keepConnected();
-  const statsd = config.statsd === undefined ? undefined : await startStatsd(app, config.statsd);
-
+/** Runs every check of the table now and on CHECK_SCHEDULE, one run at a time; stop hands back what a run has not verified. */
+function checkRunner(
+  app: App,
+  options: { onReport: (result: CheckResult) => void },
+): { now(): Promise<CheckResult | undefined>; stop(graceMs: number): Promise<void> } {
+  const { log, config } = app;
   let running: Promise<CheckResult | undefined> | undefined;
   let stopping = false;
   const controller = new AbortController();
-
   // checkNow is a function declaration, hoisted: the schedule can name it before it is written out.
   const timer = startCheckTimer(config.checkSchedule, {
     run: () => void checkNow(),
@@ -65,7 +115,6 @@ export async function startService(
         "scheduled checks were missed (the process was busy or asleep): running one now",
       ),
   });
-  const nextCheckAt = (): string | undefined => timer.nextRun()?.toISOString();
 
   function checkNow(): Promise<CheckResult | undefined> {
     if (stopping) return Promise.resolve(undefined);
@@ -75,9 +124,8 @@ export async function startService(
     }
     running = runChecks(app, controller.signal)
       .then((report) => {
-        options.onReport?.(report);
-        statsd?.sendNow();
-        if (!stopping) log.info({ nextCheck: nextCheckAt() ?? null, schedule: config.checkSchedule }, "waiting for the next check");
+        options.onReport(report);
+        if (!stopping) log.info({ nextCheck: timer.nextRun()?.toISOString() ?? null, schedule: config.checkSchedule }, "waiting for the next check");
         return report;
       })
       .catch((error: unknown) => {
@@ -91,39 +139,13 @@ export async function startService(
     return running;
   }
 
-  // A person who started it by hand should know it does not end by itself, and when it acts next.
-  log.info({ schedule: config.checkSchedule }, "running until SIGTERM or Ctrl-C: a check now, then on CHECK_SCHEDULE");
-  void checkNow();
-
   return {
-    server,
-    port,
-    async stop({ graceMs = 7000, deadlineMs = SHUTDOWN_DEADLINE_MS } = {}) {
-      if (stopping) return;
+    now: checkNow,
+    async stop(graceMs) {
       stopping = true;
-      log.info("stopping: no new checks; the running one hands back what it has not verified");
-      const steps = async () => {
-        await timer.stop();
-        controller.abort();
-        if (running) {
-          await Promise.race([running, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
-        }
-        await statsd?.stop();
-        await app.close();
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      };
-      // Each step can wait on the network (closing a connection to a broker that went silent waits for
-      // its heartbeat); Heroku kills the process 30 s after SIGTERM, so the whole stop ends before.
-      // Nothing is lost either way: what was not acked goes back to the queue when the connection dies.
-      let deadline: NodeJS.Timeout | undefined;
-      const late = await Promise.race([
-        steps().then(() => false),
-        new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(true), deadlineMs).unref())),
-      ]);
-      clearTimeout(deadline);
-      if (late) log.error({ deadlineSeconds: deadlineMs / 1000 }, "stopping took too long: exiting without waiting further");
-      else log.info("stopped");
+      await timer.stop();
+      controller.abort();
+      if (running) await Promise.race([running, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
     },
   };
 }

@@ -100,20 +100,19 @@ async function rejectedLines(app: App): Promise<string[]> {
   ];
 }
 
-export async function displayLag(argv: string[], io: Io): Promise<number> {
-  let parsed;
+const OPTIONS = {
+  debug: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+  version: { type: "boolean", short: "V", default: false },
+  rejected: { type: "boolean", default: false },
+} as const;
+type Parsed = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+
+/** The flags and what to look up, or the exit code of a command line that ends before the configuration is read. */
+function readArguments(argv: string[], io: Io): Parsed | number {
+  let parsed: Parsed;
   try {
-    parsed = parseArgs({
-      args: versionFlags(argv),
-      options: {
-        debug: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-        version: { type: "boolean", short: "V", default: false },
-        rejected: { type: "boolean", default: false },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
+    parsed = parseArgs({ args: versionFlags(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     io.stderr(`display-lag: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
@@ -132,6 +131,12 @@ export async function displayLag(argv: string[], io: Io): Promise<number> {
     io.stderr(`display-lag: not a changeset id, D-number or PHID-DIFF: ${bad.join(" ")}\n`);
     return 2;
   }
+  return parsed;
+}
+
+export async function displayLag(argv: string[], io: Io): Promise<number> {
+  const parsed = readArguments(argv, io);
+  if (typeof parsed === "number") return parsed;
   const config = loadConfig(io);
   if (config === 2) return 2;
   const token = config.phabricatorApiToken;

@@ -2,10 +2,10 @@
 import { parseArgs } from "node:util";
 import { pipelineOffReason, secretsOf, type Config } from "../config/config.ts";
 import { createLogger } from "../app/logger.ts";
-import { buildApp } from "../app/build-app.ts";
+import { buildApp, type App } from "../app/build-app.ts";
 import { resultJson, resultLines, runOnce, type CheckResult } from "../app/run-once.ts";
 import { startService } from "../app/service.ts";
-import { versionInfo } from "../app/version.ts";
+import { versionInfo, type VersionInfo } from "../app/version.ts";
 import { createUpstream, type Upstream } from "../upstream/upstream.ts";
 import {
   AnonymousAccessError,
@@ -97,23 +97,22 @@ async function callsignsByPages(phabricator: Upstream, callsigns: readonly strin
   return missing;
 }
 
-export async function reportLag(argv: string[], io: Io): Promise<number> {
-  let values;
+const OPTIONS = {
+  once: { type: "boolean", default: false },
+  json: { type: "boolean", default: false },
+  "no-send": { type: "boolean", default: false },
+  debug: { type: "boolean", default: false },
+  "check-config": { type: "boolean", default: false },
+  version: { type: "boolean", short: "V", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
+
+/** The flags, or the exit code of a command line that ends before the configuration is read. */
+function readFlags(argv: string[], io: Io): Flags | number {
+  let values: Flags;
   try {
-    ({ values } = parseArgs({
-      args: versionFlags(argv),
-      options: {
-        once: { type: "boolean", default: false },
-        json: { type: "boolean", default: false },
-        "no-send": { type: "boolean", default: false },
-        debug: { type: "boolean", default: false },
-        "check-config": { type: "boolean", default: false },
-        version: { type: "boolean", short: "V", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    ({ values } = parseArgs({ args: versionFlags(argv), options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (error) {
     io.stderr(`report-lag: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
@@ -122,8 +121,8 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
     io.stdout(USAGE);
     return 0;
   }
-  const version = versionInfo(io.env);
   if (values.version) {
+    const version = versionInfo(io.env);
     io.stdout(`report-lag ${version.version} (${version.commit})\n`);
     return 0;
   }
@@ -132,31 +131,38 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
     io.stderr(`report-lag: --json needs --once\n\n${USAGE}`);
     return 2;
   }
+  return values;
+}
 
+/** `--check-config`: what the configuration says, then whether Phabricator knows its callsigns. */
+function checkConfig(config: Config, io: Io): Promise<number> {
+  const repos = config.repositories.map((r) => `${r.path}=${mirrorName(r.mirror)}${r.mirror.vcs === "git" ? ":git" : ""}`).join(", ");
+  const off = pipelineOffReason(config);
+  io.stdout(`configuration is valid: queue ${config.pulse.queue} on ${config.pulse.url.host}, repositories ${repos}\n`);
+  io.stdout(
+    off === undefined
+      ? `code-review pipeline metrics: on (Try repository ${config.codeReviewTryRepository}, queue ${config.pulse.tryQueue})\n`
+      : `code-review pipeline metrics: off (${off})\n`,
+  );
+  return checkCallsigns(config, io);
+}
+
+export async function reportLag(argv: string[], io: Io): Promise<number> {
+  const values = readFlags(argv, io);
+  if (typeof values === "number") return values;
   const config = loadConfig(io);
   if (config === 2) return 2;
-  if (values["check-config"]) {
-    const repos = config.repositories.map((r) => `${r.path}=${mirrorName(r.mirror)}${r.mirror.vcs === "git" ? ":git" : ""}`).join(", ");
-    const off = pipelineOffReason(config);
-    io.stdout(`configuration is valid: queue ${config.pulse.queue} on ${config.pulse.url.host}, repositories ${repos}\n`);
-    io.stdout(
-      off === undefined
-        ? `code-review pipeline metrics: on (Try repository ${config.codeReviewTryRepository}, queue ${config.pulse.tryQueue})\n`
-        : `code-review pipeline metrics: off (${off})\n`,
-    );
-    return checkCallsigns(config, io);
-  }
+  if (values["check-config"]) return checkConfig(config, io);
 
+  const version = versionInfo(io.env);
   const readOnly = values["no-send"];
   const log = createLogger({
     level: values.debug ? "debug" : config.logLevel,
     pretty: values.debug && io.isTTY,
     toStderr: values.once,
+    secrets: secretsOf(config),
     ...(io.logDestination ? { destination: io.logDestination } : {}),
   });
-  const print = (result: CheckResult) => {
-    for (const line of resultLines(result)) io.stdout(`${line}\n`);
-  };
   const errors: ErrorReporter =
     config.sentryDsn === undefined
       ? NO_REPORTS
@@ -168,37 +174,49 @@ export async function reportLag(argv: string[], io: Io): Promise<number> {
           log,
         });
   const app = buildApp({ config, log, version, readOnly, errors, ...(io.drainIdleMs === undefined ? {} : { drainIdleMs: io.drainIdleMs }) });
-
-  if (values.once) {
-    const controller = new AbortController();
-    const removeHandler = onShutdownSignal(io, (signal) => {
-      log.info({ signal }, "stopping the check");
-      controller.abort();
-    });
-    try {
-      const report = await runOnce(app, controller.signal);
-      if (values.json) io.stdout(`${JSON.stringify(resultJson(report))}\n`);
-      else print(report);
-      return report.ok ? 0 : 1;
-    } finally {
-      removeHandler();
-      await errors.flush(2000);
-    }
+  try {
+    return values.once ? await once(app, values.json, io) : await serve(app, { version, readOnly }, io);
+  } finally {
+    await errors.flush(2000);
   }
+}
 
+const printed = (io: Io) => (result: CheckResult) => {
+  for (const line of resultLines(result)) io.stdout(`${line}\n`);
+};
+
+/** `--once`: every check of the table once, its lines (or `--json`), exit 0 when every check completed. */
+async function once(app: App, json: boolean, io: Io): Promise<number> {
+  const controller = new AbortController();
+  const removeHandler = onShutdownSignal(io, (signal) => {
+    app.log.info({ signal }, "stopping the check");
+    controller.abort();
+  });
+  try {
+    const report = await runOnce(app, controller.signal);
+    if (json) io.stdout(`${JSON.stringify(resultJson(report))}\n`);
+    else printed(io)(report);
+    return report.ok ? 0 : 1;
+  } finally {
+    removeHandler();
+  }
+}
+
+/** The service until SIGTERM or Ctrl-C; under `--no-send` each run's lines are printed too. */
+async function serve(app: App, options: { version: VersionInfo; readOnly: boolean }, io: Io): Promise<number> {
+  const { config } = app;
   const service = await startService(app, {
     port: config.port,
     metricsToken: config.metricsToken,
-    version,
-    ...(readOnly ? { onReport: print } : {}),
+    version: options.version,
+    ...(options.readOnly ? { onReport: printed(io) } : {}),
   });
   await new Promise<void>((resolve) => {
     onShutdownSignal(io, (signal) => {
-      log.info({ signal }, "shutdown signal");
+      app.log.info({ signal }, "shutdown signal");
       resolve();
     });
   });
   await service.stop(io.shutdownDeadlineMs === undefined ? {} : { deadlineMs: io.shutdownDeadlineMs });
-  await errors.flush(2000);
   return 0;
 }

@@ -428,8 +428,12 @@ export function pipelineOffReason(config: Pick<Config, "codeReviewTryRepository"
   return undefined;
 }
 
-/** Reads and validates the configuration; throws ConfigError listing every problem. */
-export function readConfig(env: Env): Config {
+type Variables = z.infer<typeof schema>;
+type NoInput = Exclude<ReturnType<typeof parseNoInputHours>, string>;
+type GitBranches = Exclude<ReturnType<typeof parseGitBranches>, string>;
+
+/** Each variable on its own: the schema's problems, one line each, and the names that are misspelt. */
+function parseVariables(env: Env): { present: Env; value: Variables | undefined; problems: string[]; notices: string[] } {
   // An empty variable counts as unset, as it does in most shells' .env habits.
   const present = Object.fromEntries(
     Object.entries(env).filter(([k, v]) => (VARIABLES as readonly string[]).includes(k) && v !== undefined && v.trim() !== ""),
@@ -443,18 +447,33 @@ export function readConfig(env: Env): Config {
       problems.push(issue.message.startsWith(`${name}:`) ? issue.message : `${name}: ${issue.message}`);
     }
   }
-  const value = parsed.success ? parsed.data : undefined;
-
   if (!present.PULSE_USERNAME) problems.push("PULSE_USERNAME: not set; set it to your Pulse user (see https://pulseguardian.mozilla.org)");
   if (!present.PULSE_PASSWORD) problems.push("PULSE_PASSWORD: not set; set it to the password of the Pulse user");
-  if (!present.PULSE_QUEUE_NAME) {
-    problems.push("PULSE_QUEUE_NAME: not set; pick a name for the durable queue, e.g. phabricator-repo-monitor");
+  if (!present.PULSE_QUEUE_NAME) problems.push("PULSE_QUEUE_NAME: not set; pick a name for the durable queue, e.g. phabricator-repo-monitor");
+  return { present, value: parsed.success ? parsed.data : undefined, problems, notices: names.notices };
+}
+
+/** What the variables mean together: the schedule's interval, and the problems of values that disagree. */
+function crossCheck(value: Variables, repositories: RepositoryEntry[] | string, problems: string[]): number | undefined {
+  const checkIntervalMs = scheduleIntervalMs(value.CHECK_SCHEDULE);
+  if (checkIntervalMs === undefined) {
+    problems.push("CHECK_SCHEDULE: never runs twice; use a repeating expression, e.g. */5 * * * *");
+  } else if (value.UPSTREAM_TIMEOUT_SECONDS !== undefined && value.UPSTREAM_TIMEOUT_SECONDS * 1000 >= checkIntervalMs) {
+    problems.push(
+      `UPSTREAM_TIMEOUT_SECONDS: ${value.UPSTREAM_TIMEOUT_SECONDS} s is not shorter than the ${checkIntervalMs / 1000} s between checks; keep it well under the interval`,
+    );
   }
+  if (value.CODE_REVIEW_TRY_REPOSITORY && Array.isArray(repositories) && repositories.some((r) => r.path === value.CODE_REVIEW_TRY_REPOSITORY)) {
+    problems.push("CODE_REVIEW_TRY_REPOSITORY: is also in REPOSITORIES; Try is measured for the code-review pipeline, not mirrored");
+  }
+  return checkIntervalMs;
+}
 
-  const hgUrl = value?.HG_URL;
-  const repositories = present.REPOSITORIES ? parseRepositories(present.REPOSITORIES) : legacyRepository(present, hgUrl);
+/** Reads and validates the configuration; throws ConfigError listing every problem. */
+export function readConfig(env: Env): Config {
+  const { present, value, problems, notices } = parseVariables(env);
+  const repositories = present.REPOSITORIES ? parseRepositories(present.REPOSITORIES) : legacyRepository(present, value?.HG_URL);
   if (typeof repositories === "string") problems.push(repositories);
-
   const noInput = parseNoInputHours(present.NO_INPUT_HOURS);
   if (typeof noInput === "string") problems.push(noInput);
   else if (Array.isArray(repositories)) {
@@ -462,27 +481,11 @@ export function readConfig(env: Env): Config {
       if (!repositories.some((r) => r.path === path)) problems.push(`NO_INPUT_HOURS: ${path} is not in REPOSITORIES`);
     }
   }
-
   const gitBranches = present.GIT_BRANCHES === undefined ? undefined : parseGitBranches(present.GIT_BRANCHES);
   if (typeof gitBranches === "string") problems.push(gitBranches);
   if (present.STATSD_PORT && !present.STATSD_HOST)
     problems.push("STATSD_PORT: set without STATSD_HOST; set STATSD_HOST too (the agent's host), or unset STATSD_PORT");
-
-  let checkIntervalMs: number | undefined;
-  if (value) {
-    checkIntervalMs = scheduleIntervalMs(value.CHECK_SCHEDULE);
-    if (checkIntervalMs === undefined) {
-      problems.push("CHECK_SCHEDULE: never runs twice; use a repeating expression, e.g. */5 * * * *");
-    } else if (value.UPSTREAM_TIMEOUT_SECONDS !== undefined && value.UPSTREAM_TIMEOUT_SECONDS * 1000 >= checkIntervalMs) {
-      problems.push(
-        `UPSTREAM_TIMEOUT_SECONDS: ${value.UPSTREAM_TIMEOUT_SECONDS} s is not shorter than the ${checkIntervalMs / 1000} s between checks; keep it well under the interval`,
-      );
-    }
-    if (value.CODE_REVIEW_TRY_REPOSITORY && Array.isArray(repositories) && repositories.some((r) => r.path === value.CODE_REVIEW_TRY_REPOSITORY)) {
-      problems.push("CODE_REVIEW_TRY_REPOSITORY: is also in REPOSITORIES; Try is measured for the code-review pipeline, not mirrored");
-    }
-  }
-
+  const checkIntervalMs = value === undefined ? undefined : crossCheck(value, repositories, problems);
   if (
     problems.length > 0 ||
     !value ||
@@ -493,6 +496,15 @@ export function readConfig(env: Env): Config {
   ) {
     throw new ConfigError(problems);
   }
+  return assembleConfig(value, { repositories, noInput, gitBranches, checkIntervalMs, notices });
+}
+
+/** The Config of variables that were each valid and agree. */
+function assembleConfig(
+  value: Variables,
+  parts: { repositories: RepositoryEntry[]; noInput: NoInput; gitBranches: GitBranches | undefined; checkIntervalMs: number; notices: string[] },
+): Config {
+  const { repositories, noInput, gitBranches, checkIntervalMs } = parts;
   const username = value.PULSE_USERNAME as string;
   const queueName = value.PULSE_QUEUE_NAME as string;
   return {
@@ -540,6 +552,6 @@ export function readConfig(env: Env): Config {
             queue: `queue/${username}/${queueName}/git`,
             repoUrl: value.GIT_REPO_URL,
           },
-    notices: names.notices,
+    notices: parts.notices,
   };
 }

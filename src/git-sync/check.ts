@@ -74,89 +74,92 @@ export function createGitSyncCheck(deps: GitSyncDeps): QueueCheck<SyncBook, Land
   const { config } = deps;
   const watched = new Set(config.branches.map((b) => b.branch));
 
-  function plan(deliveries: readonly Delivery[]): ReadPlan<LandoPlan> {
-    const byBranch = new Map<string, GitPush[]>();
-    const carried = new Map<number, Array<{ branch: string; pushId: number }>>();
-    const rejected: Array<{ index: number; reason: string; detail: string }> = [];
-    const done: number[] = [];
-    const skipped: string[] = [];
-    deliveries.forEach((d, index) => {
-      const message = decodeLandoMessage(d.body, { repoUrl: config.repoUrl, branches: watched });
-      if (message.kind === "rejected") rejected.push({ index, reason: message.reason, detail: message.detail });
-      else if (message.kind === "skipped") {
-        done.push(index);
-        skipped.push(message.reason);
-      } else {
-        carried.set(
-          index,
-          message.pushes.map((p) => ({ branch: p.branch, pushId: p.pushId })),
-        );
-        for (const push of message.pushes) byBranch.set(push.branch, [...(byBranch.get(push.branch) ?? []), push]);
-      }
-    });
-    return { plan: { byBranch, carried }, rejected, done, received: new Map(), skipped, duplicates: new Map(), notes: [] };
-  }
-
-  async function gatherBranch(
-    branch: BranchSync,
-    arrived: number,
-    repository: string,
-    mirror: Mirror | undefined,
-    signal?: AbortSignal,
-  ): Promise<BranchEvidence> {
-    const evidence: BranchEvidence = { hgPushes: [], readUpTo: undefined, mirrorHas: undefined, failure: undefined, impossible: [] };
-    try {
-      const lastPushId = await deps.pushlog.lastPushId(repository, signal);
-      const range = hgRangeToRead(branch, arrived, lastPushId);
-      if (range !== undefined) {
-        const ids = Array.from({ length: range.endId - range.startId }, (_, i) => range.startId + 1 + i);
-        for (const slice of pushIdRanges(ids, SLICE)) {
-          for (const push of (await deps.pushlog.fetchRange(repository, slice, signal)).pushes.values()) {
-            // An hg push with a date no push can have settles nothing: its delay would be made up (push-time.ts).
-            if (isUnixTime(push.pushTime)) evidence.hgPushes.push({ pushId: push.pushId, pushTime: push.pushTime, gitChangesets: push.gitChangesets ?? [] });
-            else evidence.impossible.push({ pushId: push.pushId, date: push.pushTime });
-          }
-        }
-      }
-      // With nothing pending nothing is read, and the next read starts from the pushlog's end.
-      evidence.readUpTo = range?.endId ?? lastPushId;
-    } catch (error) {
-      evidence.failure = checkFailure("pushlog", "hgmo", error, { context: repository, signal });
-      return evidence;
-    }
-    const after = branchAfterPushlog(branch, evidence.hgPushes, evidence.readUpTo).branch;
-    if (mirror !== undefined && after.unmirrored.size > 0) {
-      try {
-        evidence.mirrorHas = await mirror.has(
-          [...after.unmirrored.values()].map((p) => p.head),
-          signal,
-        );
-      } catch (error) {
-        evidence.failure = checkFailure("mirror", "phabricator", error, { context: repository, signal });
-      }
-    }
-    return evidence;
-  }
-
   return {
     name: "git_sync",
     queue: config.queue,
     subjects: [{ key: "git_sync", labels: {} }],
     initial: new Map(config.branches.map((b) => [b.branch, NEW_BRANCH])),
-    plan,
+    plan: (deliveries) => planLando(deliveries, { repoUrl: config.repoUrl, branches: watched }),
     async gather(input, book, signal) {
       const evidence = new Map<string, BranchEvidence>();
       if (input.kind === "not_read") return evidence;
       for (const { branch, repository } of config.branches) {
         const mirror = deps.gitMirrors.get(repository);
         const { branch: state, arrived } = withMessages(book, input.plan, branch, mirror !== undefined);
-        evidence.set(branch, await gatherBranch(state, arrived, repository, mirror, signal));
+        evidence.set(branch, await gatherBranch(deps, state, arrived, repository, mirror, signal));
       }
       return evidence;
     },
     decide: (input, book, evidence, nowMs) => decide(input, book, evidence, nowMs, deps),
     conclude: (draft, settled, nowMs) => conclude(draft, settled, nowMs, deps),
   };
+}
+
+/** What a read of the Lando queue carries: each watched branch's Git pushes, and which message carries which. */
+function planLando(deliveries: readonly Delivery[], options: { repoUrl: string; branches: ReadonlySet<string> }): ReadPlan<LandoPlan> {
+  const byBranch = new Map<string, GitPush[]>();
+  const carried = new Map<number, Array<{ branch: string; pushId: number }>>();
+  const rejected: Array<{ index: number; reason: string; detail: string }> = [];
+  const done: number[] = [];
+  const skipped: string[] = [];
+  deliveries.forEach((d, index) => {
+    const message = decodeLandoMessage(d.body, options);
+    if (message.kind === "rejected") rejected.push({ index, reason: message.reason, detail: message.detail });
+    else if (message.kind === "skipped") {
+      done.push(index);
+      skipped.push(message.reason);
+    } else {
+      carried.set(
+        index,
+        message.pushes.map((p) => ({ branch: p.branch, pushId: p.pushId })),
+      );
+      for (const push of message.pushes) byBranch.set(push.branch, [...(byBranch.get(push.branch) ?? []), push]);
+    }
+  });
+  return { plan: { byBranch, carried }, rejected, done, received: new Map(), skipped, duplicates: new Map(), notes: [] };
+}
+
+/** One branch: the hg pushes since it was last read, then whether the Git mirror has the heads still unmirrored. */
+async function gatherBranch(
+  deps: GitSyncDeps,
+  branch: BranchSync,
+  arrived: number,
+  repository: string,
+  mirror: Mirror | undefined,
+  signal?: AbortSignal,
+): Promise<BranchEvidence> {
+  const evidence: BranchEvidence = { hgPushes: [], readUpTo: undefined, mirrorHas: undefined, failure: undefined, impossible: [] };
+  try {
+    const lastPushId = await deps.pushlog.lastPushId(repository, signal);
+    const range = hgRangeToRead(branch, arrived, lastPushId);
+    if (range !== undefined) {
+      const ids = Array.from({ length: range.endId - range.startId }, (_, i) => range.startId + 1 + i);
+      for (const slice of pushIdRanges(ids, SLICE)) {
+        for (const push of (await deps.pushlog.fetchRange(repository, slice, signal)).pushes.values()) {
+          // An hg push with a date no push can have settles nothing: its delay would be made up (push-time.ts).
+          if (isUnixTime(push.pushTime)) evidence.hgPushes.push({ pushId: push.pushId, pushTime: push.pushTime, gitChangesets: push.gitChangesets ?? [] });
+          else evidence.impossible.push({ pushId: push.pushId, date: push.pushTime });
+        }
+      }
+    }
+    // With nothing pending nothing is read, and the next read starts from the pushlog's end.
+    evidence.readUpTo = range?.endId ?? lastPushId;
+  } catch (error) {
+    evidence.failure = checkFailure("pushlog", "hgmo", error, { context: repository, signal });
+    return evidence;
+  }
+  const after = branchAfterPushlog(branch, evidence.hgPushes, evidence.readUpTo).branch;
+  if (mirror !== undefined && after.unmirrored.size > 0) {
+    try {
+      evidence.mirrorHas = await mirror.has(
+        [...after.unmirrored.values()].map((p) => p.head),
+        signal,
+      );
+    } catch (error) {
+      evidence.failure = checkFailure("mirror", "phabricator", error, { context: repository, signal });
+    }
+  }
+  return evidence;
 }
 
 /** Each branch through the pushlog and the mirror; what is measured; which messages are decided. */

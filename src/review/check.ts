@@ -7,10 +7,10 @@ import type { Logger } from "pino";
 import type { PushlogClient } from "../pushlog/pushlog.ts";
 import { hgpushReader, type HgpushPlan } from "../hgpush/read-plan.ts";
 import { SharedQueueError, checkFailure, type CheckFailure } from "../run/check-failure.ts";
-import type { Conclusion, QueueCheck, QueueInput, Settled } from "../run/check.ts";
+import type { Conclusion, Decision, Measurement, Note, QueueCheck, QueueInput, Settled } from "../run/check.ts";
 import type { ReviewLookup } from "./review-lookup.ts";
 import { reviewsInFlightAt } from "./reviews.ts";
-import { readTryPushes } from "./read-try-pushes.ts";
+import { readTryPushes, type TryPushesRead } from "./read-try-pushes.ts";
 import { readBack } from "./recover.ts";
 import { pollReviews } from "./poll.ts";
 import { advanceBook, afterTryPushes, settleTryMessages, trackAndRecover, type ReviewEvidence } from "./decide.ts";
@@ -101,63 +101,73 @@ export function createReviewCheck(deps: ReviewDeps): QueueCheck<ReviewState, Hgp
     onDelivery: reader.onDelivery,
     plan: reader.plan,
     gather,
-    decide(input, state, evidence, nowMs) {
-      const outcome = advanceBook(state.book, evidence, nowMs);
-      const settle =
-        input.kind === "read"
-          ? settleTryMessages(input.plan, deps.tryRepository, evidence.tryPushes, state)
-          : { ack: [], setAside: [], absences: state.absences, notes: [] };
-      const read = evidence.tryPushes;
-      const failures = [...evidence.failures];
-      if (input.kind === "not_read")
-        failures.unshift(checkFailure(input.failure.step, input.failure.service, input.failure.cause, { context: "reading Try pushes" }));
-      const unusable = input.kind === "read" ? input.plan.unusable.get(deps.tryRepository) : undefined;
-      if (unusable !== undefined) failures.push(checkFailure("input", "pulse", new Error(unusable)));
-      const measurements = [...outcome.measurements];
-      const notes = [...outcome.notes, ...settle.notes];
-      if (read !== undefined) {
-        const codeReview = read.bot.length;
-        measurements.push({ metric: "phabmon_try_pushes_total", labels: { kind: "code_review" }, inc: codeReview });
-        measurements.push({ metric: "phabmon_try_pushes_total", labels: { kind: "other" }, inc: read.others });
-        if (read.gapFound > 0) {
-          measurements.push({ metric: "phabmon_pushlog_gap_pushes_total", labels: { repository: deps.tryRepository }, inc: read.gapFound });
-          notes.push({
-            level: "warn",
-            msg: "found Try pushes in the pushlog that never arrived over Pulse",
-            fields: { repository: deps.tryRepository, count: read.gapFound },
-          });
-        }
-        for (const { pushId, date } of read.impossible) {
-          notes.push({
-            level: "warn",
-            msg: "a code-review Try push with an impossible date: not measured",
-            fields: { repository: deps.tryRepository, pushId, date },
-          });
-        }
-        if (codeReview > 0) notes.push({ level: "info", msg: "read code-review Try pushes", fields: { diffs: codeReview } });
-      }
-      const next: ReviewState = {
-        ...state,
-        ...afterTryPushes(state, read),
-        book: outcome.book,
-        recovered: state.recovered || evidence.recovered !== undefined,
-        polledAt: evidence.poll === undefined ? state.polledAt : nowMs,
-        absences: settle.absences,
-        wholeView: !evidence.shared && unusable === undefined && !(input.kind === "not_read"),
-      };
-      const draft: Draft = {
-        next,
-        unsettledBook: outcome.unsettledBook,
-        failures,
-        started: evidence.started,
-        messages: input.kind === "read" ? input.deliveries.length : input.messages,
-        tryPushes: { codeReview: read?.bot.length ?? 0, other: read?.others ?? 0 },
-        recovered: outcome.recovered,
-        finished: outcome.finished,
-      };
-      return { ack: settle.ack, setAside: settle.setAside, measurements, notes, draft };
-    },
+    decide: (input, state, evidence, nowMs) => decide(input, state, evidence, nowMs, deps.tryRepository),
     conclude: (draft, settled, nowMs) => conclude(draft, settled, nowMs, deps.staleAfterMs),
+  };
+}
+
+/** The measurements and lines of what the Try pushlog said this run. */
+function tryPushesRead(read: TryPushesRead, tryRepository: string): { measurements: Measurement[]; notes: Note[] } {
+  const codeReview = read.bot.length;
+  const measurements: Measurement[] = [
+    { metric: "phabmon_try_pushes_total", labels: { kind: "code_review" }, inc: codeReview },
+    { metric: "phabmon_try_pushes_total", labels: { kind: "other" }, inc: read.others },
+  ];
+  const notes: Note[] = [];
+  if (read.gapFound > 0) {
+    measurements.push({ metric: "phabmon_pushlog_gap_pushes_total", labels: { repository: tryRepository }, inc: read.gapFound });
+    notes.push({
+      level: "warn",
+      msg: "found Try pushes in the pushlog that never arrived over Pulse",
+      fields: { repository: tryRepository, count: read.gapFound },
+    });
+  }
+  for (const { pushId, date } of read.impossible) {
+    notes.push({ level: "warn", msg: "a code-review Try push with an impossible date: not measured", fields: { repository: tryRepository, pushId, date } });
+  }
+  if (codeReview > 0) notes.push({ level: "info", msg: "read code-review Try pushes", fields: { diffs: codeReview } });
+  return { measurements, notes };
+}
+
+/** Each diff moved along, what is measured, and which Try messages are done with. */
+function decide(input: QueueInput<HgpushPlan>, state: ReviewState, evidence: ReviewEvidence, nowMs: number, tryRepository: string): Decision<Draft> {
+  const outcome = advanceBook(state.book, evidence, nowMs);
+  const settle =
+    input.kind === "read"
+      ? settleTryMessages(input.plan, tryRepository, evidence.tryPushes, state)
+      : { ack: [], setAside: [], absences: state.absences, notes: [] };
+  const read = evidence.tryPushes;
+  const failures = [...evidence.failures];
+  if (input.kind === "not_read")
+    failures.unshift(checkFailure(input.failure.step, input.failure.service, input.failure.cause, { context: "reading Try pushes" }));
+  const unusable = input.kind === "read" ? input.plan.unusable.get(tryRepository) : undefined;
+  if (unusable !== undefined) failures.push(checkFailure("input", "pulse", new Error(unusable)));
+  const fromTry = read === undefined ? { measurements: [], notes: [] } : tryPushesRead(read, tryRepository);
+  const next: ReviewState = {
+    ...state,
+    ...afterTryPushes(state, read),
+    book: outcome.book,
+    recovered: state.recovered || evidence.recovered !== undefined,
+    polledAt: evidence.poll === undefined ? state.polledAt : nowMs,
+    absences: settle.absences,
+    wholeView: !evidence.shared && unusable === undefined && !(input.kind === "not_read"),
+  };
+  const draft: Draft = {
+    next,
+    unsettledBook: outcome.unsettledBook,
+    failures,
+    started: evidence.started,
+    messages: input.kind === "read" ? input.deliveries.length : input.messages,
+    tryPushes: { codeReview: read?.bot.length ?? 0, other: read?.others ?? 0 },
+    recovered: outcome.recovered,
+    finished: outcome.finished,
+  };
+  return {
+    ack: settle.ack,
+    setAside: settle.setAside,
+    measurements: [...outcome.measurements, ...fromTry.measurements],
+    notes: [...outcome.notes, ...settle.notes, ...fromTry.notes],
+    draft,
   };
 }
 
