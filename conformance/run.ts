@@ -14,7 +14,7 @@ import { findReviewCommit, targetOfTryTaskConfig } from "../src/review/review-co
 import { createUpstream, type Upstream } from "../src/upstream/upstream.ts";
 import { createPushlogClient, type PushlogClient } from "../src/pushlog/pushlog.ts";
 import { createConduitClient, resolveRepositories, type ConduitClient } from "../src/phabricator/phabricator.ts";
-import { createReviewLookup, type ReviewLookup } from "../src/review/review-lookup.ts";
+import { createReviewLookup, type ReviewLookup } from "../src/phabricator/review-lookup.ts";
 import { runServed, type Answer, type ServedReaders } from "./served.ts";
 
 const HG = "https://hg.mozilla.org";

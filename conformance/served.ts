@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { AnonymousAccessError, RefusedTokenError, commitsIn, pageMirror, resolveRepositories, type ConduitClient } from "../src/phabricator/phabricator.ts";
 import { UnknownRepositoryError } from "../src/mirror/mirror.ts";
 import type { PushlogClient, PushlogRange } from "../src/pushlog/pushlog.ts";
-import type { ReviewLookup } from "../src/review/review-lookup.ts";
+import type { ReviewLookup } from "../src/phabricator/review-lookup.ts";
 import type { Upstream } from "../src/upstream/upstream.ts";
 
 /** One answer of the loopback server. */

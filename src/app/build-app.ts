@@ -12,7 +12,7 @@ import { upstreamMetrics } from "../upstream/metrics.ts";
 import { createPushlogClient } from "../pushlog/pushlog.ts";
 import { createConduitClient, phabricatorMirrorKinds } from "../phabricator/phabricator.ts";
 import { createMirrors, type Mirror } from "../mirror/mirror.ts";
-import { createReviewLookup } from "../review/review-lookup.ts";
+import { createReviewLookup } from "../phabricator/review-lookup.ts";
 import { messageMetrics } from "../run/message-metrics.ts";
 import { createScheduler, defaultRunPolicy, type Scheduler } from "../run/scheduler.ts";
 import { staleAfterMs } from "../run/stale.ts";

@@ -10,7 +10,7 @@ import { replicationKind } from "../replication/kind.ts";
 import type { CheckInstance } from "../run/check-kind.ts";
 import { createPushlogClient } from "../pushlog/pushlog.ts";
 import { createConduitClient } from "../phabricator/phabricator.ts";
-import { createReviewLookup } from "../review/review-lookup.ts";
+import { createReviewLookup } from "../phabricator/review-lookup.ts";
 import { formatReviewStatus, lookupReviewStatus, parseDiffRef } from "../review/review-status.ts";
 import { versionInfo } from "../app/version.ts";
 import { humanSuffix } from "../core/duration.ts";

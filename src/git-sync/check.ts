@@ -12,7 +12,7 @@ import { isUnixTime } from "../core/push-time.ts";
 import { checkFailure, type CheckFailure } from "../run/check-failure.ts";
 import type { Conclusion, Measurement, Note, QueueCheck, QueueInput, ReadPlan, Settled } from "../run/check.ts";
 import { lagSeconds } from "../run/lag.ts";
-import { pushIdRanges } from "../replication/push-walk.ts";
+import { pushIdRanges } from "../pushlog/push-id-ranges.ts";
 import {
   NEW_BRANCH,
   branchAfterCheck,

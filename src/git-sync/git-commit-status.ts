@@ -4,7 +4,7 @@
 // Lando itself cannot be asked: a commit seen in hg or in the Git mirror has landed.
 import type { PushlogClient } from "../pushlog/pushlog.ts";
 import type { Mirror } from "../mirror/mirror.ts";
-import { pushIdRanges } from "../replication/push-walk.ts";
+import { pushIdRanges } from "../pushlog/push-id-ranges.ts";
 import { humanSuffix } from "../core/duration.ts";
 
 /** How far back each pushlog is read for a Git commit: a few days of autoland, five requests. */

@@ -5,7 +5,7 @@ import type { Repository } from "../config/config.ts";
 import type { PushlogClient } from "../pushlog/pushlog.ts";
 import type { Push } from "../hgpush/hgpush-message.ts";
 import { idsAfter, maxOf, missingPushIds } from "../hgpush/pushlog-gaps.ts";
-import { pushIdRanges } from "./push-walk.ts";
+import { pushIdRanges } from "../pushlog/push-id-ranges.ts";
 import { PUSHLOG_SLICE } from "./verify-repository.ts";
 import type { RepositoryWatch } from "./replication-state.ts";
 

@@ -8,7 +8,8 @@ import type { Push } from "../hgpush/hgpush-message.ts";
 import { timedPush } from "../core/push-time.ts";
 import { CheckStoppedError, checkFailure, type CheckFailure } from "../run/check-failure.ts";
 import { listedForWalk } from "./mirror-commits.ts";
-import { pushIdRanges, walkPushes, walkStop, type PushCommits, type StopReason } from "./push-walk.ts";
+import { pushIdRanges } from "../pushlog/push-id-ranges.ts";
+import { walkPushes, walkStop, type PushCommits, type StopReason } from "./push-walk.ts";
 import { readSlice, walkNeedsMore, type RepositoryWatch, type VerificationOutcome } from "./replication-state.ts";
 
 /** Pushes per json-pushes request: 200 pushes of a few commits each is a response of tens of KB. */

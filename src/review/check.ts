@@ -8,7 +8,7 @@ import type { PushlogClient } from "../pushlog/pushlog.ts";
 import { hgpushReader, type HgpushPlan } from "../hgpush/read-plan.ts";
 import { SharedQueueError, checkFailure, type CheckFailure } from "../run/check-failure.ts";
 import type { Conclusion, Decision, Measurement, Note, QueueCheck, QueueInput, Settled } from "../run/check.ts";
-import type { ReviewLookup } from "./review-lookup.ts";
+import type { ReviewLookup } from "../phabricator/review-lookup.ts";
 import { reviewsInFlightAt } from "./reviews.ts";
 import { readTryPushes, type TryPushesRead } from "./read-try-pushes.ts";
 import { readBack } from "./recover.ts";

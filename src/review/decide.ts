@@ -1,6 +1,7 @@
 // The code-review check's decisions, pure over what gather.ts found: the reviews the Try pushes and
 // the start-up read-back start, what Phabricator's answers finish, what is measured, and which Try
 // messages are acked, handed back or set aside.
+import type { BuildTarget } from "../phabricator/review-lookup.ts";
 import type { CheckFailure } from "../run/check-failure.ts";
 import type { Measurement, Note } from "../run/check.ts";
 import { absenceAfterCheck, absentPushFate } from "../hgpush/absent-pushes.ts";
@@ -14,7 +15,6 @@ import {
   reviewState,
   takeLatencies,
   trackTryPushes,
-  type BuildTarget,
   type Review,
   type ReviewBook,
   type TargetState,

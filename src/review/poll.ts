@@ -1,9 +1,9 @@
 // The code-review check's polling of Phabricator: the creation times of the reviews that lack them,
 // each review's own target the first time (to learn its build and step), then every target of those
 // builds (a restart adds a generation) and the builds' statuses (an abort sets only the build's).
-import type { BuildTarget, ReviewBook } from "./reviews.ts";
+import type { ReviewBook } from "./reviews.ts";
 import { describeReviews } from "./reviews.ts";
-import type { DiffFacts, ReviewLookup } from "./review-lookup.ts";
+import type { BuildTarget, DiffFacts, ReviewLookup } from "../phabricator/review-lookup.ts";
 
 export interface PollEvidence {
   created: ReadonlyMap<string, number>;

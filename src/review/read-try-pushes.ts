@@ -5,7 +5,7 @@
 import type { PushlogClient } from "../pushlog/pushlog.ts";
 import { mapLimited } from "../upstream/upstream.ts";
 import { idsAfter, maxOf, missingPushIds } from "../hgpush/pushlog-gaps.ts";
-import { pushIdRanges } from "../replication/push-walk.ts";
+import { pushIdRanges } from "../pushlog/push-id-ranges.ts";
 import { isUnixTime } from "../core/push-time.ts";
 import { TRY_TASK_CONFIG, findReviewCommit, targetOfTryTaskConfig } from "./review-commit.ts";
 import type { ReviewState } from "./state.ts";

@@ -2,7 +2,7 @@
 // pushes of the last 24 h whose bot target has no result yet. Read from the Try pushlog (by push id,
 // whole pushes: never tipsonly, see pushlogPath) and the targets their try_task_config.json names,
 // so only code-review reviews are read back, never every waiting target on the instance.
-import type { ReviewLookup } from "./review-lookup.ts";
+import type { ReviewLookup } from "../phabricator/review-lookup.ts";
 import { REVIEW_LIMITS, reviewState, type TryPush } from "./reviews.ts";
 import { TRY_SLICE, codeReviewPushes, withTargets, type FoundPush, type TryPorts } from "./read-try-pushes.ts";
 

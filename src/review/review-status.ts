@@ -2,7 +2,7 @@
 // created, pushed to Try, result, and the two durations the service measures. Read from Phabricator and
 // the Try pushlog, so it works without the running service.
 import type { PushlogClient } from "../pushlog/pushlog.ts";
-import type { ReviewLookup } from "./review-lookup.ts";
+import type { ReviewLookup } from "../phabricator/review-lookup.ts";
 import { TRY_TASK_CONFIG, findReviewCommit, targetOfTryTaskConfig } from "./review-commit.ts";
 import { reviewState, type TargetState } from "./reviews.ts";
 import { TRY_SLICE } from "./read-try-pushes.ts";

@@ -1,6 +1,7 @@
 // The reviews in flight: diffs the code-review bot pushed to Try whose Harbormaster build target has
 // not reached a result yet, and what the service has measured of each. Pure: every function takes the
 // book and the time and returns a new book with what happened.
+import type { BuildTarget } from "../phabricator/review-lookup.ts";
 
 export interface TryPush {
   pushId: number;
@@ -58,16 +59,6 @@ export type Outcome = "passed" | "failed";
 
 /** Where a review stands, read off its build target and that target's build. */
 export type TargetState = { state: "in_flight" } | { state: Outcome | "aborted"; completedAt: number };
-
-/** A `harbormaster.target.search` row, as the pipeline reads it. */
-export interface BuildTarget {
-  phid: string;
-  buildPHID: string;
-  stepPHID: string;
-  status: string;
-  epochCompleted: number | null;
-  buildGeneration: number;
-}
 
 /**
  * Build statuses after which no target of the build will move: aborting a build sets only the

@@ -8,7 +8,7 @@ import type { Config } from "../config/config.ts";
 import type { DrainOptions, QueueSpec } from "../pulse/pulse.ts";
 import type { PushlogClient } from "../pushlog/pushlog.ts";
 import type { Mirror } from "../mirror/mirror.ts";
-import type { ReviewLookup } from "../review/review-lookup.ts";
+import type { ReviewLookup } from "../phabricator/review-lookup.ts";
 import type { QueueDepths } from "../pulse/queue-depths.ts";
 import type { FailureReason } from "./check-failure.ts";
 import type { Note } from "./check.ts";

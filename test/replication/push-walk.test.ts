@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { pushIdRanges, walkPushes, walkStop, type PushCommits } from "../../src/replication/push-walk.ts";
+import { pushIdRanges } from "../../src/pushlog/push-id-ranges.ts";
+import { walkPushes, walkStop, type PushCommits } from "../../src/replication/push-walk.ts";
 import type { Push } from "../../src/hgpush/hgpush-message.ts";
 
 const push = (pushId: number): Push => ({ repository: "r", pushId, pushTime: 1000 + pushId, user: "u" });

@@ -1,10 +1,10 @@
 // The code-review check on the runner, with fakes of its ports (Try queue session, pushlog, review
 // lookup): no broker, no HTTP. The fakes answer as the adapters' contracts say (src/run/run-queue-check.ts QueueSession,
-// src/pushlog/pushlog.ts PushlogClient, src/review/review-lookup.ts ReviewLookup); the adapters are
+// src/pushlog/pushlog.ts PushlogClient, src/phabricator/review-lookup.ts ReviewLookup); the adapters are
 // checked against the real formats elsewhere (test/fakes.test.ts, test/fidelity-review.amqp.test.ts).
 import { beforeEach, afterEach, describe, expect, it } from "vitest";
 import type { FullPush, PushlogClient, PushlogSlice } from "../../src/pushlog/pushlog.ts";
-import type { ReviewLookup } from "../../src/review/review-lookup.ts";
+import type { ReviewLookup } from "../../src/phabricator/review-lookup.ts";
 import { createRegistry } from "../../src/app/metrics.ts";
 import { createReviewCheck } from "../../src/review/check.ts";
 import { REVIEW_RUN_METRICS, declareReviewMetrics } from "../../src/review/metrics.ts";

@@ -9,8 +9,8 @@ import {
   takeLatencies,
   reviewState,
   trackTryPushes,
-  type BuildTarget,
 } from "../../src/review/reviews.ts";
+import type { BuildTarget } from "../../src/phabricator/review-lookup.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0); // ms
 const S0 = T0 / 1000;

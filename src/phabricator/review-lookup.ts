@@ -5,8 +5,7 @@
 // build/HarbormasterBuild.php give them to Conduit. Every lookup takes many PHIDs and asks about 100
 // of them a call, so a burst of Try pushes costs a handful of calls.
 import { z } from "zod";
-import type { BuildTarget } from "./reviews.ts";
-import { CONDUIT_PAGE, type ConduitClient } from "../phabricator/phabricator.ts";
+import { CONDUIT_PAGE, type ConduitClient } from "./phabricator.ts";
 import { UpstreamError, mapLimited } from "../upstream/upstream.ts";
 import { isUnixTime } from "../core/push-time.ts";
 
@@ -23,6 +22,16 @@ const targetRow = row({
   buildGeneration: z.number(),
 });
 const revisionRow = row({ diffPHID: z.string() });
+
+/** A `harbormaster.target.search` row, as the pipeline reads it. */
+export interface BuildTarget {
+  phid: string;
+  buildPHID: string;
+  stepPHID: string;
+  status: string;
+  epochCompleted: number | null;
+  buildGeneration: number;
+}
 
 export interface DiffFacts {
   phid: string;
