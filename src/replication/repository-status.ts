@@ -2,6 +2,7 @@
 // LinkedIn Burrow's evaluator (https://github.com/linkedin/Burrow/wiki/Consumer-Lag-Evaluation-Rules):
 // not only how far behind, but whether it is moving. Pure: every function takes the instant it is
 // asked about.
+import { isFresh } from "../run/stale.ts";
 import { lagSeconds, type RepositoryState } from "../run/lag.ts";
 import { humanDuration } from "../core/duration.ts";
 
@@ -60,8 +61,9 @@ function unknownReason(state: RepositoryState, nowMs: number, policy: StatusPoli
   if (state.lastSuccessAt === undefined) {
     return state.lastCheckAt === undefined ? "no check has run yet" : `no check has completed yet${error}`;
   }
-  const age = nowMs - state.lastSuccessAt;
-  if (age > policy.staleAfterMs) return `the last completed check was ${humanDuration(Math.floor(age / 1000))} ago${error}`;
+  if (!isFresh(state.lastSuccessAt, nowMs, policy.staleAfterMs)) {
+    return `the last completed check was ${humanDuration(Math.floor((nowMs - state.lastSuccessAt) / 1000))} ago${error}`;
+  }
   if (state.oldestUnverifiedPushTime === undefined) return "which pushes are outstanding is not known yet";
   if (!context.connected) return "Pulse is disconnected: new pushes may be arriving unseen";
   return `the last check failed${error}`;

@@ -1,6 +1,7 @@
 // The reviews in flight: diffs the code-review bot pushed to Try whose Harbormaster build target has
 // not reached a result yet, and what the service has measured of each. Pure: every function takes the
 // book and the time and returns a new book with what happened.
+import { isFresh } from "../run/stale.ts";
 import type { BuildTarget } from "../phabricator/review-lookup.ts";
 
 export interface TryPush {
@@ -268,6 +269,6 @@ export const UNKNOWN_REVIEWS: ReviewView = { book: EMPTY_BOOK, whole: false, pol
 
 /** The reviews in flight at `nowMs`, or undefined when the view is partial or older than `staleAfterMs`. */
 export function reviewsInFlightAt(view: ReviewView, nowMs: number, staleAfterMs: number): { count: number; oldestSeconds: number; stuck: number } | undefined {
-  if (!view.whole || view.polledAt === undefined || nowMs - view.polledAt > staleAfterMs) return undefined;
+  if (!view.whole || !isFresh(view.polledAt, nowMs, staleAfterMs)) return undefined;
   return inFlightSummary(view.book, nowMs);
 }

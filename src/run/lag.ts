@@ -1,5 +1,6 @@
 // What the service believes about each repository between checks, and the lag it derives from that
 // at any instant. Pure: every function takes the time it is asked about.
+import { isFresh } from "./stale.ts";
 import type { Push } from "../hgpush/hgpush-message.ts";
 
 export interface RepositoryState {
@@ -62,7 +63,7 @@ export const INITIAL_STATE: RepositoryState = {
  * lag stays: whatever else is unknown, that push is still not verified.
  */
 export function lagSeconds(state: RepositoryState, nowMs: number, staleAfterMs: number, connected = true): number {
-  if (state.lastSuccessAt === undefined || nowMs - state.lastSuccessAt > staleAfterMs) return Number.NaN;
+  if (!isFresh(state.lastSuccessAt, nowMs, staleAfterMs)) return Number.NaN;
   if (state.oldestUnverifiedPushTime === undefined) return Number.NaN;
   if (state.oldestUnverifiedPushTime === null) return connected && state.lastCheckOk !== false ? 0 : Number.NaN;
   // Integer arithmetic on seconds: a timedelta-style "seconds" field is what dropped whole days before.
