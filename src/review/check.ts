@@ -16,6 +16,7 @@ import { pollReviews } from "./poll.ts";
 import { advanceBook, afterTryPushes, settleTryMessages, trackAndRecover, type ReviewEvidence } from "./decide.ts";
 import { NEW_REVIEW_STATE, reviewView, type ReviewState } from "./state.ts";
 import type { PipelineReport } from "./report.ts";
+import { crossedStuck, stuckNotes } from "./stuck.ts";
 
 export interface ReviewDeps {
   tryRepository: string;
@@ -143,6 +144,7 @@ function decide(input: QueueInput<HgpushPlan>, state: ReviewState, evidence: Rev
   const unusable = input.kind === "read" ? input.plan.unusable.get(tryRepository) : undefined;
   if (unusable !== undefined) failures.push(checkFailure("input", "pulse", new Error(unusable)));
   const fromTry = read === undefined ? { measurements: [], notes: [] } : tryPushesRead(read, tryRepository);
+  const stuck = crossedStuck(outcome.book, state.stuckSaid, nowMs, evidence.poll !== undefined);
   const next: ReviewState = {
     ...state,
     ...afterTryPushes(state, read),
@@ -150,6 +152,7 @@ function decide(input: QueueInput<HgpushPlan>, state: ReviewState, evidence: Rev
     recovered: state.recovered || evidence.recovered !== undefined,
     polledAt: evidence.poll === undefined ? state.polledAt : nowMs,
     absences: settle.absences,
+    stuckSaid: stuck.said,
     wholeView: !evidence.shared && unusable === undefined && !(input.kind === "not_read"),
   };
   const draft: Draft = {
@@ -166,7 +169,7 @@ function decide(input: QueueInput<HgpushPlan>, state: ReviewState, evidence: Rev
     ack: settle.ack,
     setAside: settle.setAside,
     measurements: [...outcome.measurements, ...fromTry.measurements],
-    notes: [...outcome.notes, ...settle.notes, ...fromTry.notes],
+    notes: [...outcome.notes, ...settle.notes, ...fromTry.notes, ...stuckNotes(stuck.crossed)],
     draft,
   };
 }

@@ -234,17 +234,26 @@ export function expireReviews(book: ReviewBook, nowMs: number, limits: ReviewLim
 /** A review in flight for longer than this (seconds, from its diff's creation) is stuck: eight times a good day's 12–15 minutes. */
 export const STUCK_REVIEW_S = 7200;
 
+/** Where a review's age counts from (Unix seconds): its diff's creation, or when it was first seen while that is unknown. */
+export function reviewStartSeconds(review: Review): number {
+  return review.diffCreated ?? review.trackedSince / 1000;
+}
+
+/** Whether a review has been in flight for strictly more than STUCK_REVIEW_S at `nowMs`. */
+export function isStuck(review: Review, nowMs: number): boolean {
+  return nowMs / 1000 - reviewStartSeconds(review) > STUCK_REVIEW_S;
+}
+
 /**
- * How many reviews are in flight, the age (seconds) of the oldest, counted from its diff's creation
- * (or from when it was first seen, while that is unknown), 0 when none is in flight, and how many are stuck.
+ * How many reviews are in flight, the age (seconds) of the oldest, counted from reviewStartSeconds,
+ * 0 when none is in flight, and how many are stuck.
  */
 export function inFlightSummary(book: ReviewBook, nowMs: number): { count: number; oldestSeconds: number; stuck: number } {
   let oldestStart = Number.POSITIVE_INFINITY;
   let stuck = 0;
   for (const review of book.inFlight.values()) {
-    const start = review.diffCreated ?? review.trackedSince / 1000;
-    oldestStart = Math.min(oldestStart, start);
-    if (nowMs / 1000 - start > STUCK_REVIEW_S) stuck++;
+    oldestStart = Math.min(oldestStart, reviewStartSeconds(review));
+    if (isStuck(review, nowMs)) stuck++;
   }
   const count = book.inFlight.size;
   return { count, oldestSeconds: count === 0 ? 0 : Math.max(0, Math.floor(nowMs / 1000 - oldestStart)), stuck };

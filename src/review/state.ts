@@ -20,6 +20,8 @@ export interface ReviewState {
    * every message was unusable): the in-flight gauges would count only what this process saw.
    */
   wholeView: boolean;
+  /** The reviews in flight already logged as over 2 h (stuck.ts), so that each is logged once. */
+  stuckSaid: ReadonlySet<string>;
   lastCheckAt: number | undefined;
   lastSuccessAt: number | undefined;
   lastError: string | undefined;
@@ -33,6 +35,7 @@ export const NEW_REVIEW_STATE: ReviewState = {
   lastCodeReviewPush: undefined,
   absences: new Map(),
   wholeView: true,
+  stuckSaid: new Set(),
   lastCheckAt: undefined,
   lastSuccessAt: undefined,
   lastError: undefined,

@@ -193,12 +193,17 @@ describe("the status document", () => {
     expect(pipelineSection(view, T0, POLICY.staleAfterMs)).toEqual({
       reviewsInFlight: 0,
       oldestReviewSeconds: 0,
+      stuck: [],
       lastCodeReviewPush: { pushId: 9000, pushTime: "2026-12-03T02:00:00.000Z" },
       lastCheck: "2026-12-03T02:59:00.000Z",
       lastSuccess: "2026-12-03T02:59:00.000Z",
       lastError: null,
     });
-    expect(pipelineSection({ ...view, whole: false }, T0, POLICY.staleAfterMs)).toMatchObject({ reviewsInFlight: null, oldestReviewSeconds: null });
+    expect(pipelineSection({ ...view, whole: false }, T0, POLICY.staleAfterMs)).toMatchObject({
+      reviewsInFlight: null,
+      oldestReviewSeconds: null,
+      stuck: null,
+    });
   });
 
   it("never throws on a time no Date can hold: that time is null, the rest of the document stands", () => {

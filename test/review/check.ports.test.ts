@@ -9,6 +9,7 @@ import { createRegistry } from "../../src/app/metrics.ts";
 import { createReviewCheck } from "../../src/review/check.ts";
 import { REVIEW_RUN_METRICS, declareReviewMetrics } from "../../src/review/metrics.ts";
 import { reviewView } from "../../src/review/state.ts";
+import { pipelineSection } from "../../src/review/status.ts";
 import { createQueueCheckRunner, type QueueSession } from "../../src/run/run-queue-check.ts";
 import { HG_PLACEHOLDER, changegroupV2, node } from "../support/hgpush.ts";
 import { fakeRunnerPorts, fakeSession } from "../support/runner.ts";
@@ -105,5 +106,134 @@ describe("the code-review check with fakes of its ports", () => {
     expect(record.abandoned()).toBe(1);
     expect(report.inFlight).toBeUndefined();
     expect(published()?.whole).toBe(false);
+  });
+});
+
+describe("the code-review check's reviews in flight for over 2 h, on a fake clock", () => {
+  const CREATED = Date.UTC(2026, 11, 7, 8, 0, 0) / 1000;
+  const MIN = 60;
+  const bot = (pushId: number, revision: number, diff: string): FullPush => ({
+    pushId,
+    pushTime: CREATED + 5 * MIN + pushId,
+    user: "reviewbot",
+    changesets: [
+      {
+        node: node(`bot-${pushId}`),
+        author: "libmozdata <release-mgmt-analysis@mozilla.com>",
+        desc: `try_task_config for https://phabricator.services.mozilla.com/D${revision}\n\nDifferential Diff: ${diff}`,
+      },
+    ],
+  });
+  const target = (diff: string, status = "target/waiting", completed: number | null = null) => ({
+    phid: `PHID-HMBT-${diff.slice(-1)}`,
+    buildPHID: `PHID-HMBD-${diff.slice(-1)}`,
+    stepPHID: "PHID-HMCS-bot",
+    status,
+    epochCompleted: completed,
+    buildGeneration: 1,
+  });
+
+  /** Diffs a (D101) and b (D102, 10 min younger) pushed by the bot and waiting, read back at the first check. */
+  function harness() {
+    let nowMs = 0;
+    const pushes = [bot(1, 101, "PHID-DIFF-a"), bot(2, 102, "PHID-DIFF-b")];
+    const created = new Map([
+      ["PHID-DIFF-a", CREATED],
+      ["PHID-DIFF-b", CREATED + 10 * MIN],
+    ]);
+    const targets = new Map([
+      ["PHID-HMBT-a", target("PHID-DIFF-a")],
+      ["PHID-HMBT-b", target("PHID-DIFF-b")],
+    ]);
+    const pushlog: Partial<PushlogClient> = {
+      firstPushIdSince: () => Promise.resolve(1),
+      lastPushId: () => Promise.resolve(2),
+      fetchFullRange: (_r, range) =>
+        Promise.resolve({
+          pushes: new Map(pushes.filter((p) => p.pushId > range.startId && p.pushId <= range.endId).map((p) => [p.pushId, p])),
+          lastPushId: 2,
+        }),
+      // Each push's try_task_config.json names the target of its diff (`PHID-DIFF-a` → `PHID-HMBT-a`).
+      fetchRawFile: (_r, n) => {
+        const diff = pushes.find((p) => p.changesets[0]?.node === n)?.changesets[0]?.desc.slice(-1);
+        return Promise.resolve(JSON.stringify({ version: 2, parameters: { phabricator_diff: `PHID-HMBT-${diff}` } }));
+      },
+    };
+    const reviews: ReviewLookup = {
+      diffs: (phids) =>
+        Promise.resolve(new Map(phids.map((phid) => [phid, { phid, id: 1, dateCreated: created.get(phid) as number, revisionPHID: undefined }]))),
+      targets: (phids) =>
+        Promise.resolve(
+          new Map(
+            phids.flatMap((phid) => {
+              const known = targets.get(phid);
+              return known === undefined ? [] : [[phid, known] as const];
+            }),
+          ),
+        ),
+      targetsOfBuilds: (builds) => Promise.resolve([...targets.values()].filter((t) => builds.includes(t.buildPHID))),
+      buildStatuses: (builds) => Promise.resolve(new Map(builds.map((b) => [b, "building"]))),
+      revisions: () => Promise.resolve(new Map()),
+    };
+    const registry = createRegistry({ version: "t", commit: "t" });
+    const check = createReviewCheck({
+      tryRepository: TRY,
+      queue: "queue/test/q/try",
+      hgUrl: HG_PLACEHOLDER,
+      pushlog: pushlog as PushlogClient,
+      reviews,
+      staleAfterMs: 900_000,
+      log: testLog.log,
+      now: () => nowMs,
+    });
+    declareReviewMetrics(registry);
+    const runner = createQueueCheckRunner(
+      check,
+      fakeRunnerPorts({
+        registry,
+        drain: () => Promise.resolve(fakeSession([]).session),
+        names: REVIEW_RUN_METRICS,
+        subjects: check.subjects,
+        log: testLog.log,
+        now: () => nowMs,
+      }),
+    );
+    const runAt = async (minutesAfterCreation: number) => {
+      nowMs = (CREATED + minutesAfterCreation * MIN) * 1000;
+      expect((await runner.run()).ok).toBe(true);
+    };
+    return { runner, targets, runAt, now: () => nowMs };
+  }
+  const stuckLines = () => testLog.lines.filter((l) => l.msg === "review in flight for over 2 h");
+
+  it("logs a review once when it crosses 2 h, not at the next checks, and never one that got its result before", async () => {
+    const { runner, targets, runAt, now } = harness();
+
+    await runAt(60); // the start-up read-back finds both in flight
+    expect(runner.state().book.inFlight.size).toBe(2);
+    await runAt(118);
+    expect(stuckLines()).toEqual([]);
+    // b gets its result at 1 h 55 min of its own age (2 h 05 min after a's creation): never logged.
+    targets.set("PHID-HMBT-b", target("PHID-DIFF-b", "target/passed", CREATED + 125 * MIN));
+    await runAt(126);
+    expect(stuckLines()).toEqual([expect.objectContaining({ level: 40, revision: "D101", diff: "PHID-DIFF-a", tryPushId: 1, ageSeconds: 126 * MIN })]);
+    expect(runner.state().book.inFlight.size).toBe(1);
+    await runAt(131); // b would be over 2 h now
+    await runAt(200);
+    expect(stuckLines()).toHaveLength(1);
+    expect(pipelineSection(reviewView(runner.state()), now(), 900_000).stuck).toEqual([
+      { revision: "D101", diff: "PHID-DIFF-a", tryPushId: 1, ageSeconds: 200 * MIN },
+    ]);
+  });
+
+  it("logs the reviews already over 2 h when the process starts once, at its first check", async () => {
+    const { runAt } = harness();
+    await runAt(180);
+    expect(stuckLines().map((l) => [l.revision, l.ageSeconds])).toEqual([
+      ["D101", 180 * MIN],
+      ["D102", 170 * MIN],
+    ]);
+    await runAt(185);
+    expect(stuckLines()).toHaveLength(2);
   });
 });
