@@ -1,7 +1,7 @@
 // GET /: the status document as a page a person reads on a phone. Server-rendered, no script, no
 // front-end build; every value from the document is escaped. Pure: a document in, HTML out.
 import { humanDuration } from "../core/duration.ts";
-import type { QueueStatus, RepositoryStatusEntry, StatusDocument } from "../app/status-document.ts";
+import type { PipelineStatus, QueueStatus, RepositoryStatusEntry, StatusDocument } from "../app/status-document.ts";
 import type { Status } from "../replication/repository-status.ts";
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
@@ -26,6 +26,8 @@ h1{font-size:1.3rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
 .reason{margin:.25rem 0}dl{display:grid;grid-template-columns:minmax(6rem,35%) 1fr;gap:.1rem .75rem;margin:.5rem 0 0;font-size:.9rem}
 dt{color:#555}dd{margin:0;overflow-wrap:anywhere}code{font-size:.85rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem;table-layout:fixed}td,th{text-align:left;padding:.25rem .4rem;border-bottom:1px solid #ddd;overflow-wrap:anywhere}th:first-child{width:50%}
+.stuck{margin-top:.75rem}.stuck caption{text-align:left;font-weight:600;padding:.25rem .4rem}
+.stuck th:first-child{width:20%}.stuck th:nth-child(2){width:40%}
 .down{color:#c62828;font-weight:700}
 footer{margin-top:2rem;font-size:.85rem;color:#555}
 `;
@@ -78,6 +80,20 @@ function queueRow(q: QueueStatus): string {
   return `<tr><td><code>${esc(q.queue)}</code></td><td>${q.owner === "service" ? "ours" : "watched"}</td><td>${messages}</td><td>${consumers}</td></tr>`;
 }
 
+/** The reviews in flight for over 2 h, oldest first; nothing when there are none (or none known). */
+function stuckTable(stuck: PipelineStatus["stuck"]): string {
+  if (stuck === null || stuck.length === 0) return "";
+  const rows = stuck.map(
+    (s) =>
+      `<tr><td>${s.revision === null ? "unknown" : esc(s.revision)}</td><td><code>${esc(s.diff)}</code></td>` +
+      `<td>${s.tryPushId === null ? "unknown" : esc(s.tryPushId)}</td><td>${esc(humanDuration(s.ageSeconds))}</td></tr>`,
+  );
+  return [
+    `<table id="stuck" class="stuck"><caption>In flight for over 2 h: ${esc(stuck.length)}</caption>`,
+    `<thead><tr><th>Revision</th><th>Diff</th><th>Try push</th><th>Age</th></tr></thead><tbody>${rows.join("")}</tbody></table>`,
+  ].join("");
+}
+
 export function renderStatusPage(doc: StatusDocument): string {
   const nowMs = Date.parse(doc.generatedAt);
   const worst = doc.repositories.filter((r) => r.status !== "ok").length;
@@ -108,6 +124,7 @@ export function renderStatusPage(doc: StatusDocument): string {
           `<dt>Last successful check</dt><dd>${when(pipeline.lastSuccess, nowMs)}</dd>`,
           pipeline.lastError === null ? "" : `<dt>Last error</dt><dd>${esc(pipeline.lastError)}</dd>`,
           "</dl>",
+          stuckTable(pipeline.stuck),
         ].join("\n"),
     ...(doc.sync === null
       ? []
@@ -125,7 +142,7 @@ export function renderStatusPage(doc: StatusDocument): string {
     "<h2>Queues</h2>",
     doc.queues.length === 0
       ? "<p>No depth read yet.</p>"
-      : `<table><thead><tr><th>Queue</th><th>Owner</th><th>Msgs</th><th>Cons.</th></tr></thead><tbody>${doc.queues.map(queueRow).join("")}</tbody></table>`,
+      : `<table id="queues"><thead><tr><th>Queue</th><th>Owner</th><th>Msgs</th><th>Cons.</th></tr></thead><tbody>${doc.queues.map(queueRow).join("")}</tbody></table>`,
     '<footer><a href="/status">/status</a> (this page as JSON) · <a href="/metrics">/metrics</a> · <a href="/__heartbeat__">/__heartbeat__</a> · <a href="/__version__">/__version__</a></footer>',
     "</body></html>",
     "",

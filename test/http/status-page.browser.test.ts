@@ -10,7 +10,7 @@ import { createHttpServer } from "../../src/http/server.ts";
 import { INITIAL_STATE, stateAfterCheck, type RepositoryState } from "../../src/run/lag.ts";
 import { repositoriesSection } from "../../src/replication/status.ts";
 import { pipelineSection } from "../../src/review/status.ts";
-import { EMPTY_BOOK } from "../../src/review/reviews.ts";
+import { EMPTY_BOOK, describeReviews, trackTryPushes } from "../../src/review/reviews.ts";
 import { documentOf } from "../support/status.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -28,6 +28,22 @@ function checks(count: number, blocker: (i: number) => number, pushedMinutesAgo:
     state = stateAfterCheck(state, { ok: true, unverified: [push], atMs: NOW - (count - 1 - i) * 5 * MIN, missing: { pushId, node: NODE, count: 2 } });
   }
   return state;
+}
+
+/** Three reviews in flight: two for over 2 h (one whose bot commit named no revision), one for 20 min. */
+function reviewsInFlight() {
+  const now = Math.floor(NOW / 1000);
+  const inFlight = [
+    { diffPHID: "PHID-DIFF-7h2kq4wz3xmfbn5ralpe", revisionId: 231458, targetPHID: "PHID-HMBT-1", push: { pushId: 98811, pushTime: now - 8000, node: NODE } },
+    { diffPHID: "PHID-DIFF-c3v9yt6dujg2sxw8nqho", targetPHID: "PHID-HMBT-2", push: { pushId: 98870, pushTime: now - 7300, node: NODE } },
+    { diffPHID: "PHID-DIFF-p0ai5el4rk7mzs1tbfcw", revisionId: 231902, targetPHID: "PHID-HMBT-3", push: { pushId: 99001, pushTime: now - 600, node: NODE } },
+  ];
+  const created = new Map([
+    ["PHID-DIFF-7h2kq4wz3xmfbn5ralpe", now - 8100],
+    ["PHID-DIFF-c3v9yt6dujg2sxw8nqho", now - 7500],
+    ["PHID-DIFF-p0ai5el4rk7mzs1tbfcw", now - 1200],
+  ]);
+  return describeReviews(trackTryPushes(EMPTY_BOOK, inFlight, NOW - 5 * MIN).book, { created });
 }
 
 const POLICY = { staleAfterMs: 15 * MIN, stalledAfterChecks: 6, noInputAfterMs: 6 * 60 * MIN };
@@ -51,7 +67,7 @@ const doc = () =>
       ),
       pipeline: pipelineSection(
         {
-          book: EMPTY_BOOK,
+          book: reviewsInFlight(),
           whole: true,
           polledAt: NOW - MIN,
           lastCodeReviewPush: { pushId: 99001, pushTime: Math.floor(NOW / 1000) - 600 },
@@ -135,7 +151,12 @@ describe("the status page in Chromium", () => {
       page.evaluate<string>(`getComputedStyle(document.querySelector('[data-repository="${repository}"] .badge')).backgroundColor`);
     expect(await colour("integration/autoland")).not.toBe(await colour("mozilla-central"));
     expect(await page.locator("#pipeline").innerText()).toContain("push 99001");
-    expect(await page.locator("table").innerText()).toContain("queue/phabmon/monitor");
+    const stuck = await page.locator("#stuck").innerText();
+    expect(stuck).toContain("In flight for over 2 h: 2");
+    expect(stuck).toMatch(/D231458\s+PHID-DIFF-7h2kq4wz3xmfbn5ralpe\s+98811\s+2 h 15 min/);
+    expect(stuck).toMatch(/unknown\s+PHID-DIFF-c3v9yt6dujg2sxw8nqho\s+98870\s+2 h 5 min/);
+    expect(stuck).not.toContain("231902");
+    expect(await page.locator("#queues").innerText()).toContain("queue/phabmon/monitor");
 
     // Readable on a phone: nothing wider than the screen.
     // Run in the page (a string: the tests are compiled without the DOM's types).

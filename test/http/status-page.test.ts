@@ -1,0 +1,57 @@
+// The page at / as HTML, without a browser: what the pipeline section shows of the reviews in flight
+// for over 2 h (status-page.browser.test.ts shows the page as a person sees it).
+import { describe, expect, it } from "vitest";
+import { renderStatusPage } from "../../src/http/status-page.ts";
+import type { PipelineStatus } from "../../src/app/status-document.ts";
+import { documentOf } from "../support/status.ts";
+
+const NOW = Date.UTC(2026, 11, 7, 12, 0, 0);
+
+const pipeline = (stuck: PipelineStatus["stuck"]): PipelineStatus => ({
+  reviewsInFlight: stuck === null ? null : 3 + stuck.length,
+  oldestReviewSeconds: stuck === null ? null : (stuck[0]?.ageSeconds ?? 600),
+  stuck,
+  lastCodeReviewPush: null,
+  lastCheck: new Date(NOW - 60_000).toISOString(),
+  lastSuccess: new Date(NOW - 60_000).toISOString(),
+  lastError: null,
+});
+
+const page = (section: PipelineStatus) => renderStatusPage(documentOf({ repositories: [], pipeline: section }, [], NOW));
+
+describe("the page's reviews in flight for over 2 h", () => {
+  it("shows each in a row of a table in the pipeline section, oldest first, its age in human units", () => {
+    const html = page(
+      pipeline([
+        { revision: "D123", diff: "PHID-DIFF-aaaa", tryPushId: 456, ageSeconds: 8100 },
+        { revision: null, diff: "PHID-DIFF-bbbb", tryPushId: null, ageSeconds: 7201 },
+      ]),
+    );
+    const table = /<table id="stuck"[^]*?<\/table>/.exec(html)?.[0] ?? "";
+    expect(table).toContain("<caption>In flight for over 2 h: 2</caption>");
+    expect(table).toContain("<th>Revision</th><th>Diff</th><th>Try push</th><th>Age</th>");
+    expect(table.match(/<tr><td>.*?<\/tr>/g)).toEqual([
+      "<tr><td>D123</td><td><code>PHID-DIFF-aaaa</code></td><td>456</td><td>2 h 15 min</td></tr>",
+      "<tr><td>unknown</td><td><code>PHID-DIFF-bbbb</code></td><td>unknown</td><td>2 h</td></tr>",
+    ]);
+    // In the pipeline section: after its facts, before the next section.
+    const at = html.indexOf('<table id="stuck"');
+    expect(at).toBeGreaterThan(html.indexOf('<dl id="pipeline">'));
+    expect(at).toBeLessThan(html.indexOf("<h2>Queues</h2>"));
+  });
+
+  it("escapes what it shows", () => {
+    const html = page(pipeline([{ revision: "D1<script>", diff: 'PHID-DIFF-"&<b>', tryPushId: 1, ageSeconds: 9000 }]));
+    expect(html).not.toContain("<script>");
+    expect(html).toContain("<td>D1&lt;script&gt;</td><td><code>PHID-DIFF-&quot;&amp;&lt;b&gt;</code></td>");
+  });
+
+  it("shows nothing when none is stuck, nor when the reviews in flight are unknown", () => {
+    for (const stuck of [[], null]) {
+      const html = page(pipeline(stuck));
+      expect(html).toContain('<dl id="pipeline">');
+      expect(html).not.toContain('id="stuck"');
+      expect(html).not.toContain("over 2 h");
+    }
+  });
+});
