@@ -1,5 +1,5 @@
 // The operations kit as code: dashboards built from grafana/src, every expression parsed by promtool,
-// alert rules checked and unit-tested by promtool, each with a runbook in the README.
+// alert rules checked and unit-tested by promtool, each with a runbook in docs/runbooks.md.
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -149,10 +149,10 @@ describe("alert rules", () => {
     expect(test.code).toBe(0);
   });
 
-  it("each has a for:, a severity, a summary, a description, a runbook in the README, and a firing and a quiet test", () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  it("each has a for:, a severity, a summary, a description, a runbook in docs/runbooks.md, and a firing and a quiet test", () => {
+    const runbooks = readFileSync(join(ROOT, "docs/runbooks.md"), "utf8");
     const anchors = new Set(
-      [...readme.matchAll(/^#{2,4} (.+)$/gm)].map((m) =>
+      [...runbooks.matchAll(/^## (.+)$/gm)].map((m) =>
         (m[1] as string)
           .toLowerCase()
           .replace(/[^a-z0-9 -]/g, "")
@@ -200,11 +200,11 @@ describe("alert rules", () => {
       expect(rule.block, rule.name).toMatch(/\n {10}severity: (warning|critical)\n/);
       expect(rule.block, rule.name).toMatch(/\n {10}summary: "/);
       expect(rule.block, rule.name).toMatch(/\n {10}description: "/);
-      const anchor = /runbook_url: "https:\/\/github\.com\/mozilla-conduit\/phabricator-repo-monitor\/blob\/main\/README\.md#([a-z0-9-]+)"/.exec(
+      const anchor = /runbook_url: "https:\/\/github\.com\/mozilla-conduit\/phabricator-repo-monitor\/blob\/main\/docs\/runbooks\.md#([a-z0-9-]+)"/.exec(
         rule.block,
       )?.[1];
       expect(anchor, rule.name).toBe(rule.name.toLowerCase());
-      expect(anchors.has(anchor as string), `README has no section for #${anchor}`).toBe(true);
+      expect(anchors.has(anchor as string), `docs/runbooks.md has no section for #${anchor}`).toBe(true);
       // Firing: an exp_alerts list with an alert; quiet: an empty one.
       const cases = [...tests.matchAll(new RegExp(`alertname: ${rule.name}\\n {8}exp_alerts:( \\[\\])?`, "g"))];
       expect(

@@ -30,7 +30,7 @@ export const THRESHOLDS = {
 /** PulseGuardian's deletion threshold, named in descriptions: the page comes before it, at queuePage. */
 const PULSEGUARDIAN_DELETE = 8000;
 
-const RUNBOOK = "https://github.com/mozilla-conduit/phabricator-repo-monitor/blob/main/README.md#";
+const RUNBOOK = "https://github.com/mozilla-conduit/phabricator-repo-monitor/blob/main/docs/runbooks.md#";
 
 /** A link to each alert's runbook, on the panel that shows what the alert watches. */
 function runbooks(...alerts: string[]): dashboard.DashboardLinkBuilder[] {
