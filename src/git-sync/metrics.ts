@@ -21,7 +21,7 @@ export const SYNC_RUN_METRICS = {
   checks: { name: "phabmon_sync_checks_total", help: "Checks of the Git → hg sync, completed or failed." },
   failures: {
     name: "phabmon_sync_check_failures_total",
-    help: "Checks of the Git → hg sync that could not complete for some branch (broker, hg.mozilla.org or Phabricator failure, or a lost queue), by reason.",
+    help: `Checks of the Git → hg sync that could not complete for some branch (broker, hg.mozilla.org or Phabricator failure, or a lost queue), by reason: the step that failed, or what went wrong (${SYNC_FAILURE_REASONS.join(", ")}).`,
   },
   lastSuccess: {
     name: "phabmon_last_sync_check_success_timestamp_seconds",

@@ -65,8 +65,9 @@ export function registerQueueCollectors(
         }
       },
     });
-  gauge("phabmon_queue_messages", "Messages waiting in a watched Pulse queue (PulseGuardian warns at 2000 and deletes at 8000).", "messages");
-  gauge("phabmon_queue_consumers", "Consumers of a watched Pulse queue.", "consumers");
+  const which = "the service's own and those of QUEUE_DEPTH_QUEUES; absent for a queue that does not exist, NaN when it could not be read";
+  gauge("phabmon_queue_messages", `Messages waiting in a watched Pulse queue (PulseGuardian warns at 2000 and deletes at 8000): ${which}.`, "messages");
+  gauge("phabmon_queue_consumers", `Consumers of a watched Pulse queue: ${which}.`, "consumers");
 }
 
 /** phabmon_queue_owned: the service's own queues (1) and those watched for others (0), for the queue alerts. */

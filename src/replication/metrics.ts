@@ -53,7 +53,11 @@ export function declareReplicationMetrics(registry: Registry, repositories: read
     labelNames: ["repository"],
     registers,
   });
-  new Gauge({ name: "phabmon_last_check_duration_seconds", help: "How long the last check took, from reading the queue to settling it.", registers });
+  new Gauge({
+    name: "phabmon_last_check_duration_seconds",
+    help: "How long the last replication check (of every repository) took, from reading the queue to settling it.",
+    registers,
+  });
   // Series that will exist are exported from the start, so rate() and alerts see them at zero.
   for (const { path, mirror } of repositories) {
     verified.inc({ repository: path, callsign: mirrorName(mirror) }, 0);
@@ -80,7 +84,7 @@ export function registerReplicationCollectors(
     registry,
     {
       name: "phabmon_replication_lag_seconds",
-      help: "Now minus the push time of the oldest push not yet fully mirrored; 0 when the last check found everything mirrored; NaN before the first check and when the last successful check is more than three intervals old.",
+      help: "Now minus the push time of the oldest push not yet fully mirrored; 0 when the last check found everything mirrored and Pulse is connected; NaN when unknown: before the first check, when the last successful check is more than three intervals old, and instead of 0 while Pulse is disconnected or the last check failed.",
       labelNames: REPO_LABELS,
     },
     series,

@@ -25,7 +25,7 @@ export const REVIEW_RUN_METRICS = {
   checks: { name: "phabmon_pipeline_checks_total", help: "Checks of the code-review pipeline, completed or failed." },
   failures: {
     name: "phabmon_pipeline_check_failures_total",
-    help: "Checks of the code-review pipeline that could not complete (broker, hg or Phabricator failure), by reason: the step that failed.",
+    help: `Checks of the code-review pipeline that could not complete (broker, hg or Phabricator failure), by reason: the step that failed, or what went wrong (${REVIEW_FAILURE_REASONS.join(", ")}).`,
   },
   lastSuccess: {
     name: "phabmon_last_pipeline_check_success_timestamp_seconds",

@@ -26,7 +26,7 @@ export function messageMetrics(registry: Registry, repositories: ReadonlyArray<{
     }),
     messagesRejected: new Counter({
       name: "phabmon_messages_rejected_total",
-      help: "Messages set aside (malformed, foreign, or a push json-pushes will never list): copied to the rejected queue, then acked.",
+      help: "Messages set aside, copied to the rejected queue then acked, counted once acked, by reason: malformed (too_large, content_type, not_json, schema), foreign (foreign_host, routing_mismatch, unmonitored), or a push json-pushes will never list or the mirror never get (stripped, not_replicated, no_git_commit, bad_time).",
       labelNames: ["reason"],
       registers: [registry],
     }),
@@ -37,7 +37,7 @@ export function messageMetrics(registry: Registry, repositories: ReadonlyArray<{
     }),
     messagesSkipped: new Counter({
       name: "phabmon_messages_skipped_total",
-      help: "Well-formed messages with nothing to verify (other message types, empty pushes), acked.",
+      help: "Well-formed messages with nothing to verify, acked, by reason: other_type, empty_push, and of Lando's, other_repository, no_watched_branch.",
       labelNames: ["reason"],
       registers: [registry],
     }),
