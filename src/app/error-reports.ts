@@ -1,6 +1,6 @@
 // Unexpected errors (a bug, not an upstream failure: those are the checks' reports and metrics) to
 // Sentry with its official SDK, @sentry/node, loaded only when SENTRY_DSN is set: a service without it
-// loads none of it (README, Performance, measures both). Every event and breadcrumb goes through
+// loads none of it (bench/README.md measures both). Every event and breadcrumb goes through
 // scrubSecrets before it leaves, so the Pulse password, the Conduit token and the metrics token never do.
 import type { Logger } from "pino";
 import { scrubSecrets } from "../core/scrub.ts";

@@ -1,4 +1,4 @@
-// The HTTP face of the service (the endpoints of the README's "HTTP" section): a node:http server and an ordered list of
+// The HTTP face of the service (the endpoints of docs/http.md): a node:http server and an ordered list of
 // small handlers, each answering the paths it owns.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createHash, timingSafeEqual } from "node:crypto";

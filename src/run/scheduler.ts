@@ -88,7 +88,7 @@ export function createScheduler(options: {
 
 /**
  * The default policy for a schedule: most of the interval, between one and thirty minutes (a check of
- * 5,000 pushes takes seconds: README, Performance); three failures, as PhabmonChecksFailing counts.
+ * 5,000 pushes takes seconds: bench/README.md); three failures, as PhabmonChecksFailing counts.
  */
 /**
  * One run, stopped at the maximum run time or with the caller's signal, and given up (abandoned, its
