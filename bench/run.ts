@@ -311,6 +311,8 @@ interface SteadyState {
   checks: number;
   rssStartMb: number;
   rssAt1000Mb: number;
+  /** RSS at each hundredth check: the issue's "flat after the first hundred" is read off this. */
+  rssEveryHundredMb: number[];
   rssEndMb: number;
   anonMb: number;
   fileMb: number;
@@ -347,8 +349,10 @@ async function steady(): Promise<SteadyState> {
     let pushId = 1;
     let checks = 0;
     let rssAt1000Mb = Number.NaN;
+    const rssEveryHundredMb: number[] = [];
     while (checks < target) {
       if (checks >= 1000 && Number.isNaN(rssAt1000Mb)) rssAt1000Mb = rss();
+      if (checks >= (rssEveryHundredMb.length + 1) * 100) rssEveryHundredMb.push(rss());
       fds.peak = Math.max(fds.peak, openFds());
       await h.push(REPO, pushId, Math.floor(Date.now() / 1000), { mirrored: true });
       pushId++;
@@ -377,7 +381,7 @@ async function steady(): Promise<SteadyState> {
     heapTotalMb = heap("nodejs_heap_size_total_bytes");
     child.kill("SIGTERM");
     await child.exited;
-    return { checks, rssStartMb, rssAt1000Mb, rssEndMb, anonMb, fileMb, peakMb, minutes: (performance.now() - started) / 60_000, fds };
+    return { checks, rssStartMb, rssAt1000Mb, rssEveryHundredMb, rssEndMb, anonMb, fileMb, peakMb, minutes: (performance.now() - started) / 60_000, fds };
   } finally {
     await h.close();
   }
@@ -458,6 +462,7 @@ const steadyState: SteadyState =
         checks: 0,
         rssStartMb: Number.NaN,
         rssAt1000Mb: Number.NaN,
+        rssEveryHundredMb: [],
         rssEndMb: Number.NaN,
         anonMb: Number.NaN,
         fileMb: Number.NaN,
@@ -502,7 +507,7 @@ if (pipelined) {
   );
 }
 console.log(
-  `steady state: ${steadyState.checks} checks (one a second, a push every 3 s, ${fmt(steadyState.minutes, 1)} min): RSS ${fmt(steadyState.rssStartMb, 0)} MB after start, ${Number.isNaN(steadyState.rssAt1000Mb) ? "" : `${fmt(steadyState.rssAt1000Mb, 0)} MB after 1,000 checks, `}${fmt(steadyState.rssEndMb, 0)} MB at the end (${fmt(steadyState.anonMb, 0)} MB anonymous, ${fmt(steadyState.fileMb, 0)} MB file-backed), peak ${fmt(steadyState.peakMb, 0)} MB; open fds ${steadyState.fds.start} → ${steadyState.fds.end} (peak ${steadyState.fds.peak}); V8 heap ${fmt(heapUsedMb, 0)} MB used of ${fmt(heapTotalMb, 0)} MB\n`,
+  `steady state: ${steadyState.checks} checks (one a second, a push every 3 s, ${fmt(steadyState.minutes, 1)} min): RSS ${fmt(steadyState.rssStartMb, 0)} MB after start, ${Number.isNaN(steadyState.rssAt1000Mb) ? "" : `${fmt(steadyState.rssAt1000Mb, 0)} MB after 1,000 checks, `}${fmt(steadyState.rssEndMb, 0)} MB at the end (${fmt(steadyState.anonMb, 0)} MB anonymous, ${fmt(steadyState.fileMb, 0)} MB file-backed), peak ${fmt(steadyState.peakMb, 0)} MB; open fds ${steadyState.fds.start} → ${steadyState.fds.end} (peak ${steadyState.fds.peak}); V8 heap ${fmt(heapUsedMb, 0)} MB used of ${fmt(heapTotalMb, 0)} MB; RSS every 100 checks: ${steadyState.rssEveryHundredMb.map((mb) => fmt(mb, 0)).join(", ") || "none"} MB\n`,
 );
 
 const wrong = rows.filter((r, i) => r.exit !== 0 || r.leftQueued !== chosen[i]?.[3]);
