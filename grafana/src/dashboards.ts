@@ -8,6 +8,7 @@ import * as prometheus from "@grafana/grafana-foundation-sdk/prometheus";
 import * as stat from "@grafana/grafana-foundation-sdk/stat";
 import * as table from "@grafana/grafana-foundation-sdk/table";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
+import { runbookUrl } from "./links.ts";
 
 /**
  * The alert thresholds drawn on the panels: grafana/alerts/phabmon.rules.yml uses the same numbers, and
@@ -30,12 +31,10 @@ export const THRESHOLDS = {
 /** PulseGuardian's deletion threshold, named in descriptions: the page comes before it, at queuePage. */
 const PULSEGUARDIAN_DELETE = 8000;
 
-const RUNBOOK = "https://github.com/mozilla-conduit/phabricator-repo-monitor/blob/main/docs/runbooks.md#";
-
 /** A link to each alert's runbook, on the panel that shows what the alert watches. */
 function runbooks(...alerts: string[]): dashboard.DashboardLinkBuilder[] {
   return alerts.map((alert) =>
-    new dashboard.DashboardLinkBuilder(`Runbook: ${alert}`).type(dashboard.DashboardLinkType.Link).url(`${RUNBOOK}${alert.toLowerCase()}`).targetBlank(true),
+    new dashboard.DashboardLinkBuilder(`Runbook: ${alert}`).type(dashboard.DashboardLinkType.Link).url(runbookUrl(alert)).targetBlank(true),
   );
 }
 
