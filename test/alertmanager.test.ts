@@ -3,12 +3,12 @@
 // loopback with its own storage, clustering off) shows that one cause pages once: alerts posted as
 // Prometheus would, read back with their inhibition through the v2 API
 // (https://github.com/prometheus/alertmanager/blob/main/api/v2/openapi.yaml).
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { key, post, startAlertmanager, states, webhookSink, type Alertmanager } from "./support/alertmanager.ts";
 import { ROOT } from "./support/harness.ts";
 
 const CONFIG = join(ROOT, "grafana/alertmanager/alertmanager.example.yml");
@@ -35,94 +35,22 @@ describe("the example Alertmanager configuration (amtool)", () => {
   it("pages on critical alerts, the vanished-target PhabmonDown included, and files warnings", async () => {
     expect(await route("alertname=PhabmonCheckStale", "severity=critical", `job=${JOB}`)).toBe("phabmon-pager");
     expect(await route("alertname=PhabmonDown", "severity=critical")).toBe("phabmon-pager");
+    expect(await route("alertname=PhabmonPulseDown", "severity=critical", `job=${JOB}`, "instance=web.1")).toBe("phabmon-pager");
+    expect(await route("alertname=PhabmonPulseDisconnected", "severity=warning", `job=${JOB}`, "instance=web.1")).toBe("phabmon-tickets");
     expect(await route("alertname=PhabmonNoInput", "severity=warning", `job=${JOB}`)).toBe("phabmon-tickets");
     expect(await route("alertname=PhabmonWatchedQueueBacklog", "severity=warning", `job=${JOB}`)).toBe("phabmon-tickets");
   });
 });
 
-let alertmanager: ChildProcess | undefined;
-let storage: string;
-let api: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+let alertmanager: Alertmanager;
 
 beforeAll(async () => {
-  storage = mkdtempSync(join(tmpdir(), "phabmon-alertmanager-"));
-  const port = await freePort();
-  api = `http://127.0.0.1:${port}/api/v2`;
-  alertmanager = spawn(
-    "prometheus-alertmanager",
-    [`--config.file=${CONFIG}`, `--storage.path=${storage}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address="],
-    { stdio: "ignore" },
-  );
-  for (let i = 0; i < 100; i++) {
-    if (
-      await fetch(`${api}/status`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("Alertmanager did not start");
+  alertmanager = await startAlertmanager(CONFIG);
 }, 30_000);
 
 afterAll(async () => {
-  // Alertmanager writes its state files while it stops: its folder is removed once it has exited
-  // (removed at once, it failed the file now and then with ENOTEMPTY).
-  const child = alertmanager;
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    await exited;
-  }
-  rmSync(storage, { recursive: true, force: true });
+  await alertmanager?.stop();
 });
-
-interface AmAlert {
-  labels: Record<string, string>;
-  status: { state: string; inhibitedBy: string[] };
-}
-
-async function post(alerts: Array<Record<string, string>>): Promise<void> {
-  const startsAt = new Date().toISOString();
-  const res = await fetch(`${api}/alerts`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(alerts.map((labels) => ({ labels, annotations: { summary: labels.alertname ?? "" }, startsAt }))),
-  });
-  expect(res.status).toBe(200);
-}
-
-/**
- * Each alert's state once the inhibitor has caught up: it fills its rules' source caches from a
- * subscription of its own (prometheus/alertmanager inhibit/inhibit.go, Inhibitor.run), so a read right
- * after the post can still show an alert as active that its source is about to inhibit (seen once in a
- * CI run). Read again until `settled` holds, or for 5 s; the caller asserts on the last read either
- * way, so an inhibition that never comes still fails the test.
- */
-async function states(expected: number, settled: (states: Map<string, string>) => boolean): Promise<Map<string, string>> {
-  let last: Map<string, string> | undefined;
-  for (let i = 0; i < 50; i++) {
-    const alerts = (await (await fetch(`${api}/alerts`)).json()) as AmAlert[];
-    if (alerts.length >= expected) {
-      last = new Map(
-        alerts.map((a) => [`${a.labels.alertname}/${a.labels.job ?? ""}/${a.labels.instance ?? ""}/${a.labels.repository ?? ""}`, a.status.state]),
-      );
-      if (settled(last)) return last;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  if (last) return last;
-  throw new Error("alerts did not arrive");
-}
 
 const suppressed =
   (...keys: string[]) =>
@@ -133,7 +61,7 @@ describe("one cause, one page (a real Alertmanager)", () => {
   it("Pulse down silences the failing, stale and unknown alerts it causes, on that deployment only", async () => {
     const production = { job: JOB, instance: "web.1" };
     const staging = { job: `${JOB}-staging`, instance: "web.1" };
-    await post([
+    await post(alertmanager.api, [
       { alertname: "PhabmonPulseDisconnected", severity: "warning", ...production },
       { alertname: "PhabmonChecksFailing", severity: "warning", repository: "integration/autoland", ...production },
       { alertname: "PhabmonReplicationLagUnknown", severity: "warning", repository: "integration/autoland", callsign: "AUTOLAND", ...production },
@@ -143,6 +71,7 @@ describe("one cause, one page (a real Alertmanager)", () => {
       { alertname: "PhabmonReplicationLagHigh", severity: "warning", repository: "mozilla-central", callsign: "MOZILLACENTRAL", ...production },
     ]);
     const got = await states(
+      alertmanager.api,
       7,
       suppressed(
         `PhabmonChecksFailing/${JOB}/web.1/integration/autoland`,
@@ -163,12 +92,79 @@ describe("one cause, one page (a real Alertmanager)", () => {
   });
 
   it("a vanished target (PhabmonDown without a job) silences every other alert of the service", async () => {
-    await post([
+    await post(alertmanager.api, [
       { alertname: "PhabmonDown", severity: "critical" },
       { alertname: "PhabmonReplicationLagHigh", severity: "warning", repository: "releases/mozilla-beta", callsign: "BETA", job: JOB, instance: "web.2" },
     ]);
-    const got = await states(9, suppressed(`PhabmonReplicationLagHigh/${JOB}/web.2/releases/mozilla-beta`));
+    const got = await states(alertmanager.api, 9, suppressed(`PhabmonReplicationLagHigh/${JOB}/web.2/releases/mozilla-beta`));
     expect(got.get("PhabmonDown///")).toBe("active");
     expect(got.get(`PhabmonReplicationLagHigh/${JOB}/web.2/releases/mozilla-beta`)).toBe("suppressed");
+  });
+});
+
+/**
+ * The example configuration with only what a test cannot use changed: the receivers' placeholder URLs
+ * point at a local webhook sink, and group_wait is 1 s instead of 1 m. Each replaced text must be
+ * there once, so an edit of the example that moves them fails here instead of testing something else.
+ */
+function deliverable(sink: string): string {
+  let yaml = readFileSync(CONFIG, "utf8");
+  for (const [from, to] of [
+    ["http://127.0.0.1:9/pager", `${sink}/pager`],
+    ["http://127.0.0.1:9/tickets", `${sink}/tickets`],
+    ["group_wait: 1m", "group_wait: 1s"],
+  ] as const) {
+    expect(yaml.split(from).length - 1, from).toBe(1);
+    yaml = yaml.replace(from, to);
+  }
+  return yaml;
+}
+
+describe("a Pulse outage pages once, after an hour (a real Alertmanager, delivering to webhooks)", () => {
+  let delivering: Alertmanager;
+  let sink: Awaited<ReturnType<typeof webhookSink>>;
+  let dir: string;
+
+  beforeAll(async () => {
+    sink = await webhookSink();
+    dir = mkdtempSync(join(tmpdir(), "phabmon-alertmanager-config-"));
+    writeFileSync(join(dir, "alertmanager.yml"), deliverable(sink.url));
+    delivering = await startAlertmanager(join(dir, "alertmanager.yml"));
+  }, 30_000);
+
+  afterAll(async () => {
+    await delivering?.stop();
+    await sink?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const at = { job: JOB, instance: "web.1" };
+  const disconnected = { alertname: "PhabmonPulseDisconnected", severity: "warning", ...at };
+  const stale = { alertname: "PhabmonCheckStale", severity: "critical", repository: "integration/autoland", ...at };
+  const down = { alertname: "PhabmonPulseDown", severity: "critical", ...at };
+  const names = (path: string) => sink.sent(path).flatMap((n) => n.alerts.map((a) => `${a.status} ${a.labels.alertname}`));
+
+  it("before the hour a ticket only; from the hour PhabmonPulseDown pages, and the warning and the stale check stay silenced", async () => {
+    // Minutes 10 to 60 of the outage: the warning and the critical stale check it causes.
+    await post(delivering.api, [disconnected, stale]);
+    const ticket = await sink.next("/tickets", (n) => n.alerts.some((a) => a.labels.alertname === "PhabmonPulseDisconnected"));
+    expect(ticket.alerts.map((a) => `${a.status} ${a.labels.alertname}`)).toEqual(["firing PhabmonPulseDisconnected"]);
+    const before = await states(delivering.api, 2, (got) => got.get(key(stale)) === "suppressed");
+    expect(before.get(key(disconnected))).toBe("active");
+    expect(before.get(key(stale))).toBe("suppressed");
+
+    // The hour: PhabmonPulseDown joins them (posted once the first group_wait has passed and the ticket
+    // was sent, so any page for the stale check would have come before this one).
+    await post(delivering.api, [disconnected, stale, down]);
+    const page = await sink.next("/pager", () => true);
+    expect(page.alerts.map((a) => `${a.status} ${a.labels.alertname}`)).toEqual(["firing PhabmonPulseDown"]);
+    const after = await states(delivering.api, 3, (got) => got.get(key(disconnected)) === "suppressed");
+    expect(after.get(key(down))).toBe("active");
+    expect(after.get(key(disconnected))).toBe("suppressed");
+    expect(after.get(key(stale))).toBe("suppressed");
+
+    // Nothing else reached the pager: the stale check never paged, before the hour or after it.
+    expect(names("/pager")).toEqual(["firing PhabmonPulseDown"]);
+    expect(names("/tickets")).toEqual(["firing PhabmonPulseDisconnected"]);
   });
 });

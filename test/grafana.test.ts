@@ -142,7 +142,7 @@ describe("Grafana dashboards", () => {
 describe("alert rules", () => {
   it("pass promtool check rules and their promtool unit tests", async () => {
     const check = await promtool(["check", "rules", RULES]);
-    expect(check.output).toContain("SUCCESS: 22 rules found");
+    expect(check.output).toContain("SUCCESS: 23 rules found");
     expect(check.code).toBe(0);
     const test = await promtool(["test", "rules", RULE_TESTS]);
     expect(test.output).toContain("SUCCESS");
@@ -162,6 +162,7 @@ describe("alert rules", () => {
       "PhabmonCheckStale",
       "PhabmonDown",
       "PhabmonPulseDisconnected",
+      "PhabmonPulseDown",
       "PhabmonPulseFlapping",
       "PhabmonQueueBacklog",
       "PhabmonQueueNearDeletion",

@@ -215,7 +215,7 @@ export function mirrorDashboard(): dashboard.Dashboard {
           ...UNKNOWN,
         ])
         .colorMode(common.BigValueColorMode.Background)
-        .links(runbooks("PhabmonPulseDisconnected", "PhabmonPulseFlapping", "PhabmonDown")),
+        .links(runbooks("PhabmonPulseDisconnected", "PhabmonPulseDown", "PhabmonPulseFlapping", "PhabmonDown")),
     )
     .withPanel(
       new table.PanelBuilder()
@@ -326,7 +326,7 @@ export function mirrorDashboard(): dashboard.Dashboard {
       series("Pulse reconnects and consumer cancels", "Lost connections, and queues deleted under the consumer.", "short", [
         ["increase(phabmon_pulse_reconnects_total[$__rate_interval])", "reconnects"],
         ["increase(phabmon_pulse_consumer_cancels_total[$__rate_interval])", "consumer cancels"],
-      ]).links(runbooks("PhabmonPulseFlapping", "PhabmonPulseDisconnected")),
+      ]).links(runbooks("PhabmonPulseFlapping", "PhabmonPulseDisconnected", "PhabmonPulseDown")),
     )
     .withRow(new dashboard.RowBuilder("Upstreams and messages"))
     .withPanel(
