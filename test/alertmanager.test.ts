@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inhibitRules } from "./support/alertmanager-config.ts";
 import { key, post, startAlertmanager, states, webhookSink, type Alertmanager } from "./support/alertmanager.ts";
 import { ROOT } from "./support/harness.ts";
 
@@ -30,6 +31,8 @@ describe("the example Alertmanager configuration (amtool)", () => {
     const check = await run("amtool", ["check-config", CONFIG]);
     expect(check.output).toContain("SUCCESS");
     expect(check.code).toBe(0);
+    // The same count as test/support/alertmanager-config.ts reads (the README's table is held to that).
+    expect(check.output).toContain(`- ${inhibitRules().length} inhibit rules`);
   });
 
   it("pages on critical alerts, the vanished-target PhabmonDown included, and files warnings", async () => {
