@@ -5,17 +5,11 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { RUNBOOK_BASE } from "../../grafana/src/links.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const BASE = "https://github.com/mozilla-conduit/phabricator-repo-monitor/blob/main/docs/runbooks.md#";
 const RUNBOOKS = readFileSync(join(ROOT, "docs/runbooks.md"), "utf8");
 const RULES = readFileSync(join(ROOT, "grafana/alerts/phabmon.rules.yml"), "utf8");
-
-/**
- * Sections written ahead of their rule: PhabmonPulseDown's rule lands from another branch of issue #28.
- * Once it is in the rules the entry is harmless; keep this list to alerts whose rule is on its way.
- */
-const AHEAD_OF_RULES = ["PhabmonPulseDown"];
 
 const slug = (heading: string): string =>
   heading
@@ -47,17 +41,14 @@ describe("runbook links", () => {
   it("every alert of the rules has a runbook_url of the runbooks' base whose anchor is its own `## ` section", () => {
     expect(rules.length).toBeGreaterThanOrEqual(22);
     for (const { name, runbookUrl } of rules) {
-      expect(runbookUrl, name).toBe(`${BASE}${name.toLowerCase()}`);
+      expect(runbookUrl, name).toBe(`${RUNBOOK_BASE}${name.toLowerCase()}`);
       expect(sections.get(name.toLowerCase()), `docs/runbooks.md has no "## ${name}"`).toBe(name);
     }
   });
 
-  it("every alert-like section of docs/runbooks.md is an alert of the rules, or one named in AHEAD_OF_RULES", () => {
+  it("every alert-like section of docs/runbooks.md is an alert of the rules", () => {
     const alerts = new Set(rules.map((r) => r.name));
-    const extra = [...sections.values()].filter((h) => alertLike(h) && !alerts.has(h));
-    for (const heading of extra) expect(AHEAD_OF_RULES, `"## ${heading}" is no alert of the rules`).toContain(heading);
-    // Each name in the list still has its section.
-    for (const name of AHEAD_OF_RULES) expect(sections.get(name.toLowerCase()), name).toBe(name);
+    expect([...sections.values()].filter((h) => alertLike(h) && !alerts.has(h))).toEqual([]);
   });
 
   it("every runbook link in the generated dashboards names a section", () => {
@@ -66,8 +57,8 @@ describe("runbook links", () => {
     for (const file of readdirSync(dir)) {
       const text = readFileSync(join(dir, file), "utf8");
       for (const [url] of text.matchAll(/https:\/\/github\.com\/mozilla-conduit\/phabricator-repo-monitor\/blob\/[^"]*/g)) {
-        expect(url.startsWith(BASE), `${file}: ${url}`).toBe(true);
-        expect(sections.has(url.slice(BASE.length)), `${file}: ${url} names no section of docs/runbooks.md`).toBe(true);
+        expect(url.startsWith(RUNBOOK_BASE), `${file}: ${url}`).toBe(true);
+        expect(sections.has(url.slice(RUNBOOK_BASE.length)), `${file}: ${url} names no section of docs/runbooks.md`).toBe(true);
         links++;
       }
     }
