@@ -24,7 +24,7 @@ it("a stop that would wait on a silent broker ends at its deadline", async () =>
     const lines: Array<Record<string, unknown>> = [];
     const log = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
     const app = buildApp({ config, log, version, readOnly: false, drainIdleMs: 300 });
-    const service = await startService(app, { port: 0, metricsToken: undefined, version });
+    const service = await startService(app, { port: 0, metricsTokens: [], version });
     while (!lines.some((l) => l.msg === "waiting for the next check")) await new Promise((resolve) => setTimeout(resolve, 50));
     proxy.blackhole();
     const started = performance.now();

@@ -21,7 +21,7 @@ export interface RunningService {
 
 export async function startService(
   app: App,
-  options: { port: number; metricsToken: string | undefined; version: VersionInfo; onReport?: (result: CheckResult) => void },
+  options: { port: number; metricsTokens: readonly string[]; version: VersionInfo; onReport?: (result: CheckResult) => void },
 ): Promise<RunningService> {
   const { log, config, pulse } = app;
   const { server, port } = await listen(app, options);
@@ -68,14 +68,14 @@ export async function startService(
 }
 
 /** The HTTP server, listening on PORT. */
-async function listen(app: App, options: { port: number; metricsToken: string | undefined; version: VersionInfo }): Promise<{ server: Server; port: number }> {
+async function listen(app: App, options: { port: number; metricsTokens: readonly string[]; version: VersionInfo }): Promise<{ server: Server; port: number }> {
   const { log } = app;
   // Loaded here, not at the top: `report-lag --once` serves nothing, and node:http with the status
   // page cost 20-30 ms of a one-shot check's start (measured after undici, which --once loads anyway).
   const { createHttpServer } = await import("../http/server.ts");
   const server = createHttpServer({
     registry: app.registry,
-    metricsToken: options.metricsToken,
+    metricsTokens: options.metricsTokens,
     version: options.version,
     status: () => app.status(),
     onError: (error) => {
@@ -91,7 +91,7 @@ async function listen(app: App, options: { port: number; metricsToken: string | 
   });
   const port = (server.address() as AddressInfo).port;
   log.info({ port }, "listening");
-  if (options.metricsToken === undefined) {
+  if (options.metricsTokens.length === 0) {
     log.warn("METRICS_TOKEN is not set: /metrics, /status and / are public (set it to a random string of 16 characters or more)");
   }
   return { server, port };

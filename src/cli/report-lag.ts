@@ -207,7 +207,7 @@ async function serve(app: App, options: { version: VersionInfo; readOnly: boolea
   const { config } = app;
   const service = await startService(app, {
     port: config.port,
-    metricsToken: config.metricsToken,
+    metricsTokens: config.metricsTokens,
     version: options.version,
     ...(options.readOnly ? { onReport: printed(io) } : {}),
   });

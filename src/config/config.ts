@@ -44,7 +44,11 @@ export interface Config {
   /** Time between two scheduled checks, read off CHECK_SCHEDULE. */
   checkIntervalMs: number;
   port: number;
-  metricsToken: string | undefined;
+  /**
+   * The tokens that open /metrics, /status, / and the heartbeat's details: one, or two during a
+   * rotation (`METRICS_TOKEN=<new>,<old>`); empty when METRICS_TOKEN is unset (those paths are public).
+   */
+  metricsTokens: readonly string[];
   codeReviewTryRepository: string | undefined;
   queueDepthQueues: string[];
   logLevel: string;
@@ -70,7 +74,8 @@ export interface Config {
  * error, a log line or an answer (Phabricator repeats a refused token, a broker may repeat anything).
  */
 export function secretsOf(config: Config): string[] {
-  return [config.pulse.password, config.phabricatorApiToken, config.metricsToken, config.sentryDsn].filter((s): s is string => s !== undefined && s !== "");
+  // Each metrics token on its own: a log line or an answer may hold one without the other.
+  return [config.pulse.password, config.phabricatorApiToken, ...config.metricsTokens, config.sentryDsn].filter((s): s is string => s !== undefined && s !== "");
 }
 
 export interface GitSyncConfig {
@@ -253,87 +258,124 @@ function listItems(value: string): string[] {
     .filter(Boolean);
 }
 
+/** A variable's value, or every problem with it (one line each). */
+type Parsed<T> = { value: T; problems?: undefined } | { value?: undefined; problems: string[] };
+
+function parsed<T>(value: T, problems: readonly string[]): Parsed<T> {
+  return problems.length > 0 ? { problems: [...new Set(problems)] } : { value };
+}
+
 const NO_INPUT_HELP = "NO_INPUT_HOURS: hours without a push before a repository is no_input, e.g. 6, or per repository: 6,mozilla-central=48";
 
 /** `6` or `6,mozilla-central=48`: a default and overrides by hg path, in whole hours from 1 to 720. */
-function parseNoInputHours(value: string | undefined): { default: number; byRepository: Record<string, number> } | string {
+function parseNoInputHours(value: string | undefined): Parsed<{ default: number; byRepository: Record<string, number> }> {
   const hours = (v: string) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 720 ? Number(v) * 3600_000 : undefined);
   const result = { default: 6 * 3600_000, byRepository: {} as Record<string, number> };
+  const problems: string[] = [];
   for (const item of listItems(value ?? "")) {
     const [path, h] = item.includes("=") ? (item.split("=", 2) as [string, string]) : [undefined, item];
     const ms = hours(h.trim());
-    if (ms === undefined || (path !== undefined && !HG_PATH.test(path.trim()))) return `${NO_INPUT_HELP} (got "${item}")`;
-    if (path === undefined) result.default = ms;
+    if (ms === undefined || (path !== undefined && !HG_PATH.test(path.trim()))) problems.push(`${NO_INPUT_HELP} (got "${item}")`);
+    else if (path === undefined) result.default = ms;
     else result.byRepository[path.trim()] = ms;
   }
-  return result;
+  return parsed(result, problems);
 }
 
 const GIT_BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 
 /** `autoland=integration/autoland,beta=releases/mozilla-beta`: each Git branch and its hg repository. */
-function parseGitBranches(value: string): Array<{ branch: string; repository: string }> | string {
+function parseGitBranches(value: string): Parsed<Array<{ branch: string; repository: string }>> {
   const branches: Array<{ branch: string; repository: string }> = [];
+  const problems: string[] = [];
   for (const item of listItems(value)) {
     const [branch, repository, extra] = item.split("=").map((s) => s.trim());
     if (!branch || !repository || extra !== undefined || !GIT_BRANCH.test(branch) || !HG_PATH.test(repository)) {
-      return `GIT_BRANCHES: "${item}" is not <git branch>=<hg path>; write e.g. autoland=integration/autoland,beta=releases/mozilla-beta`;
-    }
-    if (branches.some((b) => b.branch === branch)) return `GIT_BRANCHES: branch "${branch}" is listed twice`;
-    branches.push({ branch, repository });
+      problems.push(`GIT_BRANCHES: "${item}" is not <git branch>=<hg path>; write e.g. autoland=integration/autoland,beta=releases/mozilla-beta`);
+    } else if (branches.some((b) => b.branch === branch)) problems.push(`GIT_BRANCHES: branch "${branch}" is listed twice`);
+    else branches.push({ branch, repository });
   }
-  return branches.length > 0 ? branches : "GIT_BRANCHES: is empty; unset it, or list <git branch>=<hg path>, e.g. autoland=integration/autoland";
+  if (branches.length === 0 && problems.length === 0) {
+    problems.push("GIT_BRANCHES: is empty; unset it, or list <git branch>=<hg path>, e.g. autoland=integration/autoland");
+  }
+  return parsed(branches, problems);
 }
 
-function parseRepositories(value: string): RepositoryEntry[] | string {
+/** One `<hg path>=<CALLSIGN>[:git]` of REPOSITORIES, or what is wrong with it. */
+function repositoryEntry(item: string): RepositoryEntry | string {
+  const [path, mirror, extra] = item.split("=").map((s) => s.trim());
+  const [callsign, vcs, more] = (mirror ?? "").split(":").map((s) => s.trim());
+  if (vcs !== undefined && (vcs !== "git" || more !== undefined)) {
+    return `REPOSITORIES: "${item}" ends in ":${mirror?.split(":").slice(1).join(":")}"; the only suffix is :git (check the pushes' Git commits), e.g. integration/autoland=FIREFOX:git`;
+  }
+  if (!path || !callsign || extra !== undefined) {
+    return `REPOSITORIES: "${item}" is not <hg path>=<CALLSIGN>; write e.g. integration/autoland=MOZILLACENTRAL`;
+  }
+  if (!HG_PATH.test(path) || path.split("/").includes("..")) {
+    return `REPOSITORIES: "${path}" is not an hg path below HG_URL; write it without slashes at either end, e.g. integration/autoland`;
+  }
+  if (!CALLSIGN.test(callsign)) {
+    return `REPOSITORIES: callsign "${callsign}" must be upper-case letters only, e.g. MOZILLACENTRAL`;
+  }
+  return { path, callsign, ...(vcs === "git" ? { git: true } : {}) };
+}
+
+function parseRepositories(value: string): Parsed<RepositoryEntry[]> {
   const repositories: RepositoryEntry[] = [];
+  const problems: string[] = [];
   for (const item of listItems(value)) {
-    const [path, mirror, extra] = item.split("=").map((s) => s.trim());
-    const [callsign, vcs, more] = (mirror ?? "").split(":").map((s) => s.trim());
-    if (vcs !== undefined && (vcs !== "git" || more !== undefined)) {
-      return `REPOSITORIES: "${item}" ends in ":${mirror?.split(":").slice(1).join(":")}"; the only suffix is :git (check the pushes' Git commits), e.g. integration/autoland=FIREFOX:git`;
-    }
-    if (!path || !callsign || extra !== undefined) {
-      return `REPOSITORIES: "${item}" is not <hg path>=<CALLSIGN>; write e.g. integration/autoland=MOZILLACENTRAL`;
-    }
-    if (!HG_PATH.test(path) || path.split("/").includes("..")) {
-      return `REPOSITORIES: "${path}" is not an hg path below HG_URL; write it without slashes at either end, e.g. integration/autoland`;
-    }
-    if (!CALLSIGN.test(callsign)) {
-      return `REPOSITORIES: callsign "${callsign}" must be upper-case letters only, e.g. MOZILLACENTRAL`;
-    }
-    if (repositories.some((r) => r.path === path)) {
-      return `REPOSITORIES: "${path}" is listed twice; keep one entry per hg path`;
-    }
-    repositories.push({ path, callsign, ...(vcs === "git" ? { git: true } : {}) });
+    const entry = repositoryEntry(item);
+    if (typeof entry === "string") problems.push(entry);
+    else if (repositories.some((r) => r.path === entry.path)) problems.push(`REPOSITORIES: "${entry.path}" is listed twice; keep one entry per hg path`);
+    else repositories.push(entry);
   }
-  if (repositories.length === 0) {
-    return "REPOSITORIES: is empty; list at least one <hg path>=<CALLSIGN>";
+  if (repositories.length === 0 && problems.length === 0) {
+    problems.push("REPOSITORIES: is empty; list at least one <hg path>=<CALLSIGN>");
   }
-  return repositories;
+  return parsed(repositories, problems);
+}
+
+// A bearer token is all that stands between the Internet and /metrics, /status and /: one short enough
+// to guess is no protection (Heroku's `generator: secret` makes 64 hex characters). Two, `<new>,<old>`,
+// let a rotation give the scrapers the new token before the old one stops working.
+const TOKEN_ADVICE = "generate one with `openssl rand -hex 32`";
+
+/** METRICS_TOKEN: one token, or `<new>,<old>` during a rotation; a message never repeats a token. */
+function parseMetricsTokens(value: string | undefined): Parsed<string[]> {
+  if (value === undefined) return { value: [] };
+  const tokens = value.split(",").map((t) => t.trim());
+  if (tokens.length > 2) {
+    return { problems: [`METRICS_TOKEN: holds ${tokens.length} comma-separated values; give one token, or two during a rotation: <new>,<old>`] };
+  }
+  const which = tokens.length === 1 ? [""] : ["the first token (the new one) ", "the second token (the old one) "];
+  const problems = tokens.flatMap((token, i) => (token.length >= 16 ? [] : [`METRICS_TOKEN: ${which[i]}must be at least 16 characters; ${TOKEN_ADVICE}`]));
+  return parsed(tokens, problems);
 }
 
 /** The earlier Python service named one repository with three variables; they still work. */
-function legacyRepository(env: Env, hgUrl: string | undefined): RepositoryEntry[] | string {
+function legacyRepository(env: Env, hgUrl: string | undefined): Parsed<RepositoryEntry[]> {
+  const problem = (line: string) => ({ problems: [line] });
   const routingKey = env.PULSE_QUEUE_ROUTING_KEY?.trim();
   const source = env.SOURCE_REPOSITORY?.trim();
   const callsign = env.REPOSITORY_CALLSIGN?.trim();
   if (!routingKey && !source && !callsign) {
-    return "REPOSITORIES: not set; set it to a comma-separated list of <hg path>=<CALLSIGN>, e.g. integration/autoland=MOZILLACENTRAL";
+    return problem("REPOSITORIES: not set; set it to a comma-separated list of <hg path>=<CALLSIGN>, e.g. integration/autoland=MOZILLACENTRAL");
   }
   let path = routingKey;
   if (!path && source) {
     // SOURCE_REPOSITORY held the repository's URL, e.g. https://hg.mozilla.org/integration/autoland.
     path = hgUrl && source.startsWith(`${hgUrl}/`) ? source.slice(hgUrl.length + 1) : source;
   }
+  const problems: string[] = [];
   if (!path) {
-    return "PULSE_QUEUE_ROUTING_KEY: not set; set REPOSITORIES instead, or PULSE_QUEUE_ROUTING_KEY to the hg path, e.g. integration/autoland";
+    problems.push("PULSE_QUEUE_ROUTING_KEY: not set; set REPOSITORIES instead, or PULSE_QUEUE_ROUTING_KEY to the hg path, e.g. integration/autoland");
   }
   if (!callsign) {
-    return "REPOSITORY_CALLSIGN: not set; set REPOSITORIES instead, or REPOSITORY_CALLSIGN to the Phabricator callsign, e.g. MOZILLACENTRAL";
+    problems.push("REPOSITORY_CALLSIGN: not set; set REPOSITORIES instead, or REPOSITORY_CALLSIGN to the Phabricator callsign, e.g. MOZILLACENTRAL");
   }
-  const parsed = parseRepositories(`${path.replace(/\/+$/, "")}=${callsign}`);
-  return typeof parsed === "string" ? parsed.replace(/^REPOSITORIES/, "PULSE_QUEUE_ROUTING_KEY") : parsed;
+  if (!path || !callsign) return { problems };
+  const entries = parseRepositories(`${path.replace(/\/+$/, "")}=${callsign}`);
+  return entries.problems ? { problems: entries.problems.map((p) => p.replace(/^REPOSITORIES/, "PULSE_QUEUE_ROUTING_KEY")) } : entries;
 }
 
 /** Time between the next two runs of a cron expression (node-cron's own matcher), or undefined when it never runs twice. */
@@ -368,6 +410,11 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9._/-]+$/, {
       message: "PULSE_QUEUE_NAME: use letters, digits and . _ / - only, e.g. phabricator-repo-monitor",
     })
+    // The service prefixes queue/<user>/ itself: a full name would become queue/<user>/queue/<user>/<name>.
+    .refine((v) => !v.startsWith("queue/"), {
+      message:
+        "PULSE_QUEUE_NAME: give only the name, e.g. phabricator-repo-monitor, not queue/<user>/<name>; the service makes it queue/<PULSE_USERNAME>/<PULSE_QUEUE_NAME>",
+    })
     .optional(),
   HG_URL: httpUrl("HG_URL").default("https://hg.mozilla.org"),
   PHABRICATOR_URL: httpUrl("PHABRICATOR_URL").default("https://phabricator.services.mozilla.com"),
@@ -376,9 +423,8 @@ const schema = z.object({
     message: "CHECK_SCHEDULE: not a valid node-cron expression; use five fields (or six, seconds first), e.g. */5 * * * *",
   }),
   PORT: intInRange("PORT", 0, 65535).default(8080),
-  // A bearer token is all that stands between the Internet and /metrics, /status and /: one short enough
-  // to guess is no protection (Heroku's `generator: secret` makes 64 hex characters).
-  METRICS_TOKEN: z.string().trim().min(16, { message: "METRICS_TOKEN: must be at least 16 characters; generate one with `openssl rand -hex 32`" }).optional(),
+  // Read by parseMetricsTokens: one token, or two during a rotation.
+  METRICS_TOKEN: z.string().optional(),
   CODE_REVIEW_TRY_REPOSITORY: nonBlank.refine((v) => HG_PATH.test(v), { message: "CODE_REVIEW_TRY_REPOSITORY: must be an hg path, e.g. try" }).optional(),
   QUEUE_DEPTH_QUEUES: z
     .string()
@@ -429,80 +475,98 @@ export function pipelineOffReason(config: Pick<Config, "codeReviewTryRepository"
 }
 
 type Variables = z.infer<typeof schema>;
-type NoInput = Exclude<ReturnType<typeof parseNoInputHours>, string>;
-type GitBranches = Exclude<ReturnType<typeof parseGitBranches>, string>;
+type NoInput = NonNullable<ReturnType<typeof parseNoInputHours>["value"]>;
+type GitBranches = NonNullable<ReturnType<typeof parseGitBranches>["value"]>;
 
-/** Each variable on its own: the schema's problems, one line each, and the names that are misspelt. */
-function parseVariables(env: Env): { present: Env; value: Variables | undefined; problems: string[]; notices: string[] } {
+/**
+ * Each variable on its own, so that one bad variable hides nothing about another: the schema's
+ * problems (every one of each variable, one line each) and the names that are misspelt.
+ */
+function parseVariables(env: Env): { present: Env; value: Partial<Variables>; problems: string[]; notices: string[] } {
   // An empty variable counts as unset, as it does in most shells' .env habits.
   const present = Object.fromEntries(
     Object.entries(env).filter(([k, v]) => (VARIABLES as readonly string[]).includes(k) && v !== undefined && v.trim() !== ""),
   );
   const names = variableNameProblems(env);
   const problems: string[] = [...names.problems];
-  const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0] ?? "configuration");
-      problems.push(issue.message.startsWith(`${name}:`) ? issue.message : `${name}: ${issue.message}`);
-    }
+  const value: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(schema.shape) as Array<[string, z.ZodType]>) {
+    const result = field.safeParse(present[name]);
+    if (result.success) value[name] = result.data;
+    for (const issue of result.error?.issues ?? []) problems.push(issue.message.startsWith(`${name}:`) ? issue.message : `${name}: ${issue.message}`);
   }
   if (!present.PULSE_USERNAME) problems.push("PULSE_USERNAME: not set; set it to your Pulse user (see https://pulseguardian.mozilla.org)");
   if (!present.PULSE_PASSWORD) problems.push("PULSE_PASSWORD: not set; set it to the password of the Pulse user");
   if (!present.PULSE_QUEUE_NAME) problems.push("PULSE_QUEUE_NAME: not set; pick a name for the durable queue, e.g. phabricator-repo-monitor");
-  return { present, value: parsed.success ? parsed.data : undefined, problems, notices: names.notices };
+  return { present, value, problems, notices: names.notices };
 }
 
-/** What the variables mean together: the schedule's interval, and the problems of values that disagree. */
-function crossCheck(value: Variables, repositories: RepositoryEntry[] | string, problems: string[]): number | undefined {
-  const checkIntervalMs = scheduleIntervalMs(value.CHECK_SCHEDULE);
-  if (checkIntervalMs === undefined) {
+/**
+ * What the variables mean together: the schedule's interval, and the problems of values that
+ * disagree. Each pair is checked when both of its values are valid on their own.
+ */
+function crossCheck(value: Partial<Variables>, repositories: readonly RepositoryEntry[] | undefined, problems: string[]): number | undefined {
+  const checkIntervalMs = value.CHECK_SCHEDULE === undefined ? undefined : scheduleIntervalMs(value.CHECK_SCHEDULE);
+  if (value.CHECK_SCHEDULE !== undefined && checkIntervalMs === undefined) {
     problems.push("CHECK_SCHEDULE: never runs twice; use a repeating expression, e.g. */5 * * * *");
-  } else if (value.UPSTREAM_TIMEOUT_SECONDS !== undefined && value.UPSTREAM_TIMEOUT_SECONDS * 1000 >= checkIntervalMs) {
+  } else if (checkIntervalMs !== undefined && value.UPSTREAM_TIMEOUT_SECONDS !== undefined && value.UPSTREAM_TIMEOUT_SECONDS * 1000 >= checkIntervalMs) {
     problems.push(
       `UPSTREAM_TIMEOUT_SECONDS: ${value.UPSTREAM_TIMEOUT_SECONDS} s is not shorter than the ${checkIntervalMs / 1000} s between checks; keep it well under the interval`,
     );
   }
-  if (value.CODE_REVIEW_TRY_REPOSITORY && Array.isArray(repositories) && repositories.some((r) => r.path === value.CODE_REVIEW_TRY_REPOSITORY)) {
+  if (value.CODE_REVIEW_TRY_REPOSITORY && repositories?.some((r) => r.path === value.CODE_REVIEW_TRY_REPOSITORY)) {
     problems.push("CODE_REVIEW_TRY_REPOSITORY: is also in REPOSITORIES; Try is measured for the code-review pipeline, not mirrored");
   }
   return checkIntervalMs;
 }
 
-/** Reads and validates the configuration; throws ConfigError listing every problem. */
+/** Reads and validates the configuration; throws ConfigError listing every problem of every variable. */
 export function readConfig(env: Env): Config {
   const { present, value, problems, notices } = parseVariables(env);
-  const repositories = present.REPOSITORIES ? parseRepositories(present.REPOSITORIES) : legacyRepository(present, value?.HG_URL);
-  if (typeof repositories === "string") problems.push(repositories);
+  const repositories = present.REPOSITORIES ? parseRepositories(present.REPOSITORIES) : legacyRepository(present, value.HG_URL);
   const noInput = parseNoInputHours(present.NO_INPUT_HOURS);
-  if (typeof noInput === "string") problems.push(noInput);
-  else if (Array.isArray(repositories)) {
-    for (const path of Object.keys(noInput.byRepository)) {
-      if (!repositories.some((r) => r.path === path)) problems.push(`NO_INPUT_HOURS: ${path} is not in REPOSITORIES`);
-    }
+  const gitBranches: Parsed<GitBranches | undefined> = present.GIT_BRANCHES === undefined ? { value: undefined } : parseGitBranches(present.GIT_BRANCHES);
+  const metricsTokens = parseMetricsTokens(present.METRICS_TOKEN);
+  for (const part of [repositories, noInput, gitBranches, metricsTokens]) problems.push(...(part.problems ?? []));
+  for (const path of Object.keys(noInput.value?.byRepository ?? {})) {
+    if (repositories.value && !repositories.value.some((r) => r.path === path)) problems.push(`NO_INPUT_HOURS: ${path} is not in REPOSITORIES`);
   }
-  const gitBranches = present.GIT_BRANCHES === undefined ? undefined : parseGitBranches(present.GIT_BRANCHES);
-  if (typeof gitBranches === "string") problems.push(gitBranches);
   if (present.STATSD_PORT && !present.STATSD_HOST)
     problems.push("STATSD_PORT: set without STATSD_HOST; set STATSD_HOST too (the agent's host), or unset STATSD_PORT");
-  const checkIntervalMs = value === undefined ? undefined : crossCheck(value, repositories, problems);
+  const checkIntervalMs = crossCheck(value, repositories.value, problems);
+  const all = schema.safeParse(present);
   if (
     problems.length > 0 ||
-    !value ||
-    typeof repositories === "string" ||
-    typeof noInput === "string" ||
-    typeof gitBranches === "string" ||
+    !all.success ||
+    repositories.problems ||
+    noInput.problems ||
+    gitBranches.problems ||
+    metricsTokens.problems ||
     checkIntervalMs === undefined
   ) {
-    throw new ConfigError(problems);
+    throw new ConfigError([...new Set(problems)]);
   }
-  return assembleConfig(value, { repositories, noInput, gitBranches, checkIntervalMs, notices });
+  return assembleConfig(all.data, {
+    repositories: repositories.value,
+    noInput: noInput.value,
+    gitBranches: gitBranches.value,
+    metricsTokens: metricsTokens.value,
+    checkIntervalMs,
+    notices,
+  });
 }
 
 /** The Config of variables that were each valid and agree. */
 function assembleConfig(
   value: Variables,
-  parts: { repositories: RepositoryEntry[]; noInput: NoInput; gitBranches: GitBranches | undefined; checkIntervalMs: number; notices: string[] },
+  parts: {
+    repositories: RepositoryEntry[];
+    noInput: NoInput;
+    gitBranches: GitBranches | undefined;
+    metricsTokens: string[];
+    checkIntervalMs: number;
+    notices: string[];
+  },
 ): Config {
   const { repositories, noInput, gitBranches, checkIntervalMs } = parts;
   const username = value.PULSE_USERNAME as string;
@@ -530,7 +594,7 @@ function assembleConfig(
     checkSchedule: value.CHECK_SCHEDULE,
     checkIntervalMs,
     port: value.PORT,
-    metricsToken: value.METRICS_TOKEN,
+    metricsTokens: parts.metricsTokens,
     codeReviewTryRepository: value.CODE_REVIEW_TRY_REPOSITORY,
     queueDepthQueues: value.QUEUE_DEPTH_QUEUES,
     logLevel: value.LOG_LEVEL,

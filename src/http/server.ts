@@ -17,7 +17,8 @@ export interface HealthReport {
 
 export interface ServerDeps {
   registry: Registry;
-  metricsToken: string | undefined;
+  /** METRICS_TOKEN's tokens: one, or the new and the old during a rotation; empty, the paths are public. */
+  metricsTokens: readonly string[];
   health: () => HealthReport;
   version: VersionInfo;
   /** The status document of /status and /, as of now. */
@@ -66,13 +67,21 @@ export function basicMatches(header: string | undefined, token: string): boolean
   return colon >= 0 && sameSecret(decoded.slice(colon + 1), token);
 }
 
-const authorized = (req: IncomingMessage, token: string | undefined): boolean =>
-  token === undefined || bearerMatches(req.headers.authorization, token) || basicMatches(req.headers.authorization, token);
+/**
+ * Whether an Authorization header carries one of the tokens, as a bearer token or a Basic password.
+ * Every token is compared, so the time taken does not say which one matched either.
+ */
+export function tokenAccepted(header: string | undefined, tokens: readonly string[]): boolean {
+  const matches = tokens.map((token) => bearerMatches(header, token) || basicMatches(header, token));
+  return matches.includes(true);
+}
 
-export function metricsHandler(deps: Pick<ServerDeps, "registry" | "metricsToken" | "onError">): Handler {
+const authorized = (req: IncomingMessage, tokens: readonly string[]): boolean => tokens.length === 0 || tokenAccepted(req.headers.authorization, tokens);
+
+export function metricsHandler(deps: Pick<ServerDeps, "registry" | "metricsTokens" | "onError">): Handler {
   return async (req, res, path) => {
     if (path !== "/metrics") return false;
-    if (!authorized(req, deps.metricsToken)) {
+    if (!authorized(req, deps.metricsTokens)) {
       send(res, 401, "text/plain", "a bearer token is required\n", { "www-authenticate": 'Bearer realm="metrics"' });
       return true;
     }
@@ -86,7 +95,7 @@ export function metricsHandler(deps: Pick<ServerDeps, "registry" | "metricsToken
   };
 }
 
-export function heartbeatHandlers(deps: Pick<ServerDeps, "health" | "version" | "metricsToken">): Handler {
+export function heartbeatHandlers(deps: Pick<ServerDeps, "health" | "version" | "metricsTokens">): Handler {
   return (req, res, path) => {
     switch (path) {
       case "/__lbheartbeat__":
@@ -95,7 +104,7 @@ export function heartbeatHandlers(deps: Pick<ServerDeps, "health" | "version" | 
       case "/__heartbeat__": {
         const report = deps.health();
         // The details only to whoever holds the metrics token; with none configured, to nobody.
-        const detailed = deps.metricsToken !== undefined && authorized(req, deps.metricsToken);
+        const detailed = tokenAccepted(req.headers.authorization, deps.metricsTokens);
         json(res, report.healthy ? 200 : 503, detailed ? report.body : report.summary);
         return true;
       }
@@ -112,10 +121,10 @@ export function heartbeatHandlers(deps: Pick<ServerDeps, "health" | "version" | 
  * `/status` (JSON) and `/` (the same facts as a page), protected like /metrics; a browser is asked
  * for the token as a Basic-auth password.
  */
-export function statusHandlers(deps: Pick<ServerDeps, "status" | "metricsToken">): Handler {
+export function statusHandlers(deps: Pick<ServerDeps, "status" | "metricsTokens">): Handler {
   return (req, res, path) => {
     if (path !== "/status" && path !== "/") return false;
-    if (!authorized(req, deps.metricsToken)) {
+    if (!authorized(req, deps.metricsTokens)) {
       send(res, 401, "text/plain", "the metrics token is required (as a bearer token, or as the password of Basic auth)\n", {
         "www-authenticate": 'Basic realm="phabricator-repo-monitor", charset="UTF-8"',
       });

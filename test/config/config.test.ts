@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, VARIABLES, readConfig } from "../../src/config/config.ts";
+import { ConfigError, VARIABLES, readConfig, secretsOf } from "../../src/config/config.ts";
 import { loadDotenv } from "../../src/cli/io.ts";
 
 const BASE = {
@@ -103,6 +103,60 @@ describe("readConfig", () => {
     ]);
   });
 
+  it("reports every problem of every variable, each once, even where one variable's problem would hide another's", () => {
+    const found = problems({
+      ...BASE,
+      PULSE_URL: "amqp://user:pw@pulse.mozilla.org",
+      PULSE_QUEUE_NAME: "queue/monitor/q",
+      PORT: "abc",
+      CHECK_SCHEDULE: "* * * * *",
+      UPSTREAM_TIMEOUT_SECONDS: "120",
+      REPOSITORIES: "a=lower,b=X:svn,c=C,c=D,d=lower",
+      NO_INPUT_HOURS: "six,a=0",
+      GIT_BRANCHES: "autoland,beta=releases/mozilla-beta,beta=x",
+      METRICS_TOKEN: "short-new,short-old",
+    });
+    expect(found).toEqual([
+      "PULSE_URL: must not carry credentials; put them in PULSE_USERNAME and PULSE_PASSWORD",
+      "PULSE_URL: amqp:// would send credentials in clear; use amqps:// (amqp:// is accepted for localhost only)",
+      "PULSE_QUEUE_NAME: give only the name, e.g. phabricator-repo-monitor, not queue/<user>/<name>; the service makes it queue/<PULSE_USERNAME>/<PULSE_QUEUE_NAME>",
+      "PORT: must be a whole number from 0 to 65535",
+      'REPOSITORIES: callsign "lower" must be upper-case letters only, e.g. MOZILLACENTRAL',
+      'REPOSITORIES: "b=X:svn" ends in ":svn"; the only suffix is :git (check the pushes\' Git commits), e.g. integration/autoland=FIREFOX:git',
+      'REPOSITORIES: "c" is listed twice; keep one entry per hg path',
+      'NO_INPUT_HOURS: hours without a push before a repository is no_input, e.g. 6, or per repository: 6,mozilla-central=48 (got "six")',
+      'NO_INPUT_HOURS: hours without a push before a repository is no_input, e.g. 6, or per repository: 6,mozilla-central=48 (got "a=0")',
+      'GIT_BRANCHES: "autoland" is not <git branch>=<hg path>; write e.g. autoland=integration/autoland,beta=releases/mozilla-beta',
+      'GIT_BRANCHES: branch "beta" is listed twice',
+      "METRICS_TOKEN: the first token (the new one) must be at least 16 characters; generate one with `openssl rand -hex 32`",
+      "METRICS_TOKEN: the second token (the old one) must be at least 16 characters; generate one with `openssl rand -hex 32`",
+      "UPSTREAM_TIMEOUT_SECONDS: 120 s is not shorter than the 60 s between checks; keep it well under the interval",
+    ]);
+    expect(found.join("\n")).not.toMatch(/short-new|short-old|pw@/);
+  });
+
+  it("checks the variables that go together whenever both are valid, whatever else is wrong", () => {
+    expect(problems({ ...BASE, PORT: "abc", UPSTREAM_TIMEOUT_SECONDS: "300" })).toEqual([
+      "PORT: must be a whole number from 0 to 65535",
+      "UPSTREAM_TIMEOUT_SECONDS: 300 s is not shorter than the 300 s between checks; keep it well under the interval",
+    ]);
+    expect(problems({ ...BASE, LOG_LEVEL: "loud", CODE_REVIEW_TRY_REPOSITORY: "mozilla-central" })).toEqual([
+      "LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent",
+      "CODE_REVIEW_TRY_REPOSITORY: is also in REPOSITORIES; Try is measured for the code-review pipeline, not mirrored",
+    ]);
+  });
+
+  it("names the earlier service's variables in their own problems", () => {
+    const { REPOSITORIES: _, ...legacy } = BASE;
+    expect(problems({ ...legacy, SOURCE_REPOSITORY: "", PULSE_QUEUE_ROUTING_KEY: "", REPOSITORY_CALLSIGN: "" })).toEqual([
+      expect.stringMatching(/^REPOSITORIES: not set; /),
+    ]);
+    expect(problems({ ...legacy, PULSE_QUEUE_ROUTING_KEY: "integration/autoland", REPOSITORY_CALLSIGN: "lower" })).toEqual([
+      'PULSE_QUEUE_ROUTING_KEY: callsign "lower" must be upper-case letters only, e.g. MOZILLACENTRAL',
+    ]);
+    expect(problems({ ...legacy, REPOSITORY_CALLSIGN: "MOZILLACENTRAL" })).toEqual([expect.stringMatching(/^PULSE_QUEUE_ROUTING_KEY: not set; /)]);
+  });
+
   it.each([
     ["PULSE_URL", "http://pulse.mozilla.org", /^PULSE_URL: must start with amqps:\/\//],
     ["PULSE_URL", "amqps://user:pw@pulse.mozilla.org", /^PULSE_URL: must not carry credentials/],
@@ -113,6 +167,13 @@ describe("readConfig", () => {
     ["METRICS_TOKEN", "short-token", /^METRICS_TOKEN: must be at least 16 characters/],
     ["PULSE_USERNAME", "has space", /^PULSE_USERNAME: must be a Pulse user name/],
     ["PULSE_QUEUE_NAME", "a queue", /^PULSE_QUEUE_NAME: use letters/],
+    [
+      "PULSE_QUEUE_NAME",
+      "queue/monitor/phabricator-repo-monitor",
+      /^PULSE_QUEUE_NAME: give only the name, e.g. phabricator-repo-monitor, not queue\/<user>\/<name>/,
+    ],
+    ["METRICS_TOKEN", "0123456789abcdef,short-old", /^METRICS_TOKEN: the second token \(the old one\) must be at least 16 characters/],
+    ["METRICS_TOKEN", "a,b,c", /^METRICS_TOKEN: holds 3 comma-separated values; give one token, or two during a rotation: <new>,<old>$/],
     ["REPOSITORIES", "integration/autoland", /^REPOSITORIES: "integration\/autoland" is not <hg path>=<CALLSIGN>/],
     ["REPOSITORIES", "/autoland/=X", /^REPOSITORIES: "\/autoland\/" is not an hg path/],
     ["REPOSITORIES", "a=lower", /^REPOSITORIES: callsign "lower" must be upper-case/],
@@ -159,6 +220,32 @@ describe("readConfig", () => {
   it("accepts amqp:// and http:// for this host only, where nothing crosses a network", () => {
     const local = { PULSE_URL: "amqp://127.0.0.1:5672", HG_URL: "http://localhost:8000", PHABRICATOR_URL: "http://[::1]:9000" };
     expect(problems({ ...BASE, ...local })).toEqual([]);
+  });
+
+  it("reads METRICS_TOKEN as one token, or two during a rotation (<new>,<old>), each trimmed", () => {
+    const token = "new-token-0123456789";
+    const old = "old-token-0123456789";
+    expect(readConfig(BASE).metricsTokens).toEqual([]);
+    expect(readConfig({ ...BASE, METRICS_TOKEN: ` ${token} ` }).metricsTokens).toEqual([token]);
+    expect(readConfig({ ...BASE, METRICS_TOKEN: `${token} , ${old}` }).metricsTokens).toEqual([token, old]);
+  });
+
+  it("says which of two metrics tokens is bad, one line each, and never a token", () => {
+    const good = "good-token-0123456789";
+    expect(problems({ ...BASE, METRICS_TOKEN: `short-new-one,${good}` })).toEqual([
+      "METRICS_TOKEN: the first token (the new one) must be at least 16 characters; generate one with `openssl rand -hex 32`",
+    ]);
+    expect(problems({ ...BASE, METRICS_TOKEN: `${good},` })).toEqual([
+      "METRICS_TOKEN: the second token (the old one) must be at least 16 characters; generate one with `openssl rand -hex 32`",
+    ]);
+    const both = problems({ ...BASE, METRICS_TOKEN: "short-new-one, short-old-one" });
+    expect(both).toHaveLength(2);
+    expect(both.join("\n")).not.toMatch(/short-(new|old)-one/);
+  });
+
+  it("holds each metrics token as a secret of its own, for scrubbing", () => {
+    const config = readConfig({ ...BASE, METRICS_TOKEN: "new-token-0123456789,old-token-0123456789" });
+    expect(secretsOf(config)).toEqual(["s3cret-pulse-password", "new-token-0123456789", "old-token-0123456789"]);
   });
 
   it("treats an empty variable as unset", () => {

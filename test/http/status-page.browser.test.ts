@@ -89,7 +89,7 @@ let close: () => Promise<void>;
 beforeAll(async () => {
   const server = createHttpServer({
     registry: new Registry(),
-    metricsToken: TOKEN,
+    metricsTokens: [TOKEN],
     health: () => ({ healthy: true, summary: { status: "ok", checks: {} }, body: {} }),
     version: { source: "", version: "0.1.0", commit: "test", build: "local" },
     status: doc,
