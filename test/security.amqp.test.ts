@@ -17,6 +17,8 @@ const harness = harnessPerTest();
 const user = `phabmon-secret-${randomBytes(3).toString("hex")}`;
 const pulsePassword = `pulse-pw-${randomBytes(8).toString("hex")}`;
 const metricsToken = `metrics-${randomBytes(8).toString("hex")}`;
+// During a rotation METRICS_TOKEN holds the new token and the old one: each is a secret of its own.
+const oldMetricsToken = `old-metrics-${randomBytes(8).toString("hex")}`;
 
 const rabbitmqctl = brokerctl;
 
@@ -43,7 +45,7 @@ it("writes no secret anywhere under faults, and asks no host but HG_URL and PHAB
     PULSE_USERNAME: user,
     PULSE_PASSWORD: pulsePassword,
     PULSE_QUEUE_NAME: `secret-${randomBytes(3).toString("hex")}`,
-    METRICS_TOKEN: metricsToken,
+    METRICS_TOKEN: `${metricsToken},${oldMetricsToken}`,
     CHECK_SCHEDULE: "*/2 * * * * *",
     UPSTREAM_TIMEOUT_SECONDS: "1",
     LOG_LEVEL: "trace",
@@ -85,6 +87,12 @@ it("writes no secret anywhere under faults, and asks no host but HG_URL and PHAB
     ).port;
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
     const heartbeat = await (await fetch(`http://127.0.0.1:${port}/__heartbeat__`)).text();
+    const oldAuth = { headers: { authorization: `Bearer ${oldMetricsToken}` } };
+    const details = await (await fetch(`http://127.0.0.1:${port}/__heartbeat__`, oldAuth)).text();
+    expect(details).toContain('"runs":');
+    expect(heartbeat).not.toContain('"runs":');
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`, oldAuth)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: "Bearer a-third-token-0123456789" } })).status).toBe(401);
     child.kill("SIGTERM");
     expect((await child.exited).code).toBe(0);
 
@@ -93,9 +101,11 @@ it("writes no secret anywhere under faults, and asks no host but HG_URL and PHAB
     const badConfig = spawnCommand("report-lag", ["--check-config"], { ...env, PORT: "nope", PULSE_URL: `amqp://${user}:${pulsePassword}@127.0.0.1` });
     expect((await badConfig.exited).code).toBe(2);
 
-    const everything = [child.stdout(), child.stderr(), metrics, heartbeat, help.stdout(), help.stderr(), badConfig.stdout(), badConfig.stderr()].join("\n");
+    const everything = [child.stdout(), child.stderr(), metrics, heartbeat, details, help.stdout(), help.stderr(), badConfig.stdout(), badConfig.stderr()].join(
+      "\n",
+    );
     expect(everything.length).toBeGreaterThan(10_000);
-    for (const secret of [pulsePassword, conduitToken, metricsToken]) expect(everything).not.toContain(secret);
+    for (const secret of [pulsePassword, conduitToken, metricsToken, oldMetricsToken]) expect(everything).not.toContain(secret);
     expect(elsewhere).toEqual([]);
     // The Conduit token went to Phabricator, and only in form bodies.
     expect(h.phab.bodies.some((b) => b.includes(encodeURIComponent(conduitToken)) || b.includes(conduitToken))).toBe(true);
