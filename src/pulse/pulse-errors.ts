@@ -7,6 +7,27 @@ export interface Endpoint {
   host: string;
   tls: boolean;
   username: string;
+  /** The virtual host, PULSE_URL's path. */
+  vhost: string;
+}
+
+/** The broker said no to these credentials (`login`) or to this virtual host for this user (`vhost`). */
+export type Refusal = "login" | "vhost";
+
+/**
+ * Whether the broker answered the handshake with a refusal, in the forms amqplib reports it
+ * (lib/connection.js, read against a real RabbitMQ in test/cli/check-config-pulse.amqp.test.ts):
+ * a login refused is "Handshake terminated by server: 403 (ACCESS-REFUSED) with message …"; a
+ * virtual host refused comes after the login was accepted, as a connection.close in answer to
+ * connection.open (RabbitMQ's 530 NOT_ALLOWED), which amqplib says without the code: "Expected
+ * ConnectionOpenOk; got <ConnectionClose channel:0>".
+ */
+export function refusalOf(error: unknown): Refusal | undefined {
+  const err = error as (Error & { code?: string | number }) | undefined;
+  const message = err?.message ?? String(error);
+  if (/ACCESS.REFUSED/.test(message) || err?.code === 403) return "login";
+  if (/NOT.ALLOWED/.test(message) || err?.code === 530 || /Expected ConnectionOpenOk; got <ConnectionClose/.test(message)) return "vhost";
+  return undefined;
 }
 
 const ONE_LINE = /\s*[\r\n]+\s*/g;
@@ -29,8 +50,10 @@ export function connectFailureMessage(error: unknown, at: Endpoint): string {
   if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || /wrong version number/i.test(message)) {
     return `${at.host} does not speak TLS: check amqp:// vs amqps:// in PULSE_URL (Pulse itself is amqps:// on 5671)`;
   }
-  if (/ACCESS.REFUSED/.test(message) || code === 403) {
-    return `${at.host} refused the login of user "${at.username}": check PULSE_USERNAME and PULSE_PASSWORD`;
+  const refusal = refusalOf(error);
+  if (refusal === "login") return `${at.host} refused the login of user "${at.username}": check PULSE_USERNAME and PULSE_PASSWORD`;
+  if (refusal === "vhost") {
+    return `${at.host} refused user "${at.username}" the virtual host "${at.vhost}": check the path of PULSE_URL (none means /) and PULSE_USERNAME`;
   }
   if (!at.tls && /socket closed abruptly|ECONNRESET/i.test(message)) {
     return `${at.host} closed the connection during the AMQP handshake: if that port speaks TLS, PULSE_URL should start with amqps://`;

@@ -1,11 +1,11 @@
 // The Pulse edge: one AMQP connection, rebuilt with backoff when it fails, and a short-lived channel
 // per check that takes what is waiting, then acks what was verified and hands the rest back in order.
 // No delivery is held between checks: RabbitMQ closes a channel that holds one for 30 minutes.
-import { isIP } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect, type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
+import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import type { Logger } from "pino";
-import { connectFailureMessage, missingQueueMessage, oneLine } from "./pulse-errors.ts";
+import { missingQueueMessage, oneLine } from "./pulse-errors.ts";
+import { PulseError, connectPulse, vhostOf } from "./connect.ts";
 import { scrubSecrets } from "../core/scrub.ts";
 
 export interface PulseOptions {
@@ -81,12 +81,7 @@ export interface DrainOptions {
   onDelivery?: (delivery: Delivery) => void;
 }
 
-export class PulseError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "PulseError";
-  }
-}
+export { PulseError };
 
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
@@ -182,52 +177,9 @@ export class PulseClient {
   }
 
   private async open(): Promise<ChannelModel> {
-    const { url, username, password, log } = this.options;
-    const tls = url.protocol === "amqps:";
-    const vhost = url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : "/";
-    let model: ChannelModel;
-    const timeoutMs = this.options.connectTimeoutMs ?? 30_000;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      // amqplib's socket timeout does not cover the handshake: a peer that accepts the connection and
-      // then says nothing would hold the check forever.
-      const attempt = connect(
-        {
-          protocol: tls ? "amqps" : "amqp",
-          hostname: url.hostname,
-          port: url.port ? Number(url.port) : tls ? 5671 : 5672,
-          username,
-          password,
-          vhost,
-          // Both ends send a heartbeat every 10 s and give up on a peer after two silent ones, so a
-          // black-holed network (no FIN, no RST) is noticed in about 20-30 s, not the 60-90 s of 30 s.
-          heartbeat: this.options.heartbeatSeconds ?? 10,
-        },
-        // Node verifies the broker's certificate by default; servername makes SNI match the host.
-        // SNI carries names only (RFC 6066): for an address, Node checks the certificate against it.
-        tls && isIP(url.hostname) === 0 ? { servername: url.hostname, timeout: timeoutMs } : { timeout: timeoutMs },
-      );
-      model = await Promise.race([
-        attempt,
-        new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => {
-            // Should the handshake finish after all, that connection is closed, not leaked, and an
-            // error it emits meanwhile is not an unhandled 'error' event.
-            attempt
-              .then((late) => {
-                late.on("error", () => undefined);
-                return late.close();
-              })
-              .catch(() => undefined);
-            reject(new Error(`no AMQP handshake within ${timeoutMs / 1000} s`));
-          }, timeoutMs);
-        }),
-      ]);
-    } catch (error) {
-      throw new PulseError(scrubSecrets(connectFailureMessage(error, { host: url.host, tls, username }), [password]), { cause: error });
-    } finally {
-      clearTimeout(timer);
-    }
+    const { url, log } = this.options;
+    const vhost = vhostOf(url);
+    const model = await connectPulse(this.options);
     // From the moment the connection exists: a reset or a heartbeat timeout during the topology's
     // dozen round trips is an 'error' event, and one with no listener ends the process.
     model.on("error", (error: unknown) => log.warn({ err: this.said(error) }, "pulse connection error"));
