@@ -65,7 +65,8 @@ describe("report-lag --check-config", () => {
     const bad = await h.run(["--check-config"], { REPOSITORIES: `${AUTOLAND}=MOZILLACENTRAL,mozilla-central=CENTRAL` });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe("configuration error: REPOSITORIES: Phabricator has no repository with the callsign CENTRAL\n");
-    expect(bad.stdout).toContain("callsign MOZILLACENTRAL: repository PHID-REPO-");
+    // Only the problem: nothing that reads as valid, not even the callsign that was found.
+    expect(bad.stdout).toBe("");
   });
 
   it("without a token checks each callsign by its repository page; with Phabricator down says so and does not fail the release", async () => {

@@ -1,24 +1,15 @@
 // `report-lag`: the service, or one check with --once. Returns the exit code; bin/report-lag exits with it.
 import { parseArgs } from "node:util";
-import { pipelineOffReason, secretsOf, type Config } from "../config/config.ts";
+import { secretsOf } from "../config/config.ts";
 import { createLogger } from "../app/logger.ts";
 import { buildApp, type App } from "../app/build-app.ts";
 import { resultJson, resultLines, runOnce, type CheckResult } from "../app/run-once.ts";
 import { startService } from "../app/service.ts";
 import { versionInfo, type VersionInfo } from "../app/version.ts";
-import { createUpstream, type Upstream } from "../upstream/upstream.ts";
-import {
-  AnonymousAccessError,
-  RefusedTokenError,
-  createConduitClient,
-  pageMirror,
-  resolveRepositories,
-  type ConduitClient,
-} from "../phabricator/phabricator.ts";
-import { UnknownRepositoryError, mirrorName } from "../mirror/mirror.ts";
 import { NO_REPORTS, createSentryReporter, type ErrorReporter } from "../app/error-reports.ts";
 import { type Io, onShutdownSignal, versionFlags } from "./io.ts";
 import { loadConfig } from "./load-config.ts";
+import { checkConfig } from "./check-config.ts";
 
 export const USAGE = `Usage: report-lag [options]
 
@@ -33,69 +24,21 @@ Options:
   --no-send       read-only: ack nothing and declare nothing; every message read goes back to
                   the queue in order; print each result
   --debug         debug-level logs, human-readable on a terminal
-  --check-config  validate the configuration and exit (0 valid, 2 invalid)
+  --check-config  validate the configuration, log in to Pulse (declaring nothing) and ask
+                  Phabricator for each callsign, then exit (0 valid, 2 invalid); prints only
+                  the problems, one line each, or the configuration once everything is right
   -V, -v, --version  print the version and exit
   -h, --help      print this help and exit
+
+Exit status:
+  0  the service stopped on SIGTERM or SIGINT; --once: every check completed (lagging or
+     not); --check-config: the configuration is valid (Pulse or Phabricator not answering
+     is said, and is not a configuration error)
+  1  --once: a check failed (Pulse, hg.mozilla.org or Phabricator); the service: it
+     could not start (e.g. PORT already in use)
+  2  bad configuration (--check-config: also a login Pulse refuses, a token Phabricator
+     refuses, a callsign it does not know), or a bad command line
 `;
-
-/**
- * Asks Phabricator whether each callsign of REPOSITORIES is a repository it will answer for: through
- * Conduit with a token, through the repository pages without one. A callsign it does not know, a
- * refused token, or pages that are the login form (a token is needed) are invalid configuration
- * (exit 2). Phabricator unreachable is said, and is not a configuration error: a release phase must
- * not fail because Phabricator is down.
- */
-async function checkCallsigns(config: Config, io: Io): Promise<number> {
-  const callsigns = [...new Set(config.repositories.map((r) => r.mirror.callsign))];
-  const phabricator = createUpstream({
-    service: "phabricator",
-    baseUrl: config.phabricatorUrl,
-    timeoutMs: config.upstreamTimeoutMs,
-    observe: () => undefined,
-    connections: 1,
-    secrets: secretsOf(config),
-  });
-  const invalid = (error: unknown) => error instanceof RefusedTokenError || error instanceof AnonymousAccessError;
-  try {
-    const token = config.phabricatorApiToken;
-    const missing = token
-      ? await callsignsByConduit(createConduitClient(phabricator, token, secretsOf(config)), callsigns, io)
-      : await callsignsByPages(phabricator, callsigns, io);
-    for (const callsign of missing) io.stderr(`configuration error: REPOSITORIES: Phabricator has no repository with the callsign ${callsign}\n`);
-    return missing.length > 0 ? 2 : 0;
-  } catch (error) {
-    if (invalid(error)) {
-      io.stderr(`configuration error: ${error.message}\n`);
-      return 2;
-    }
-    io.stdout(`callsigns: not checked, Phabricator did not answer (${(error as Error).message})\n`);
-    return 0;
-  } finally {
-    await phabricator.close();
-  }
-}
-
-/** Each callsign's repository PHID; returns the callsigns Phabricator does not know. */
-async function callsignsByConduit(conduit: ConduitClient, callsigns: readonly string[], io: Io): Promise<string[]> {
-  const found = await resolveRepositories(conduit, callsigns);
-  for (const [callsign, phid] of found) io.stdout(`callsign ${callsign}: repository ${phid}\n`);
-  return callsigns.filter((c) => !found.has(c));
-}
-
-/** Each callsign's repository page, read as an anonymous visitor; returns the callsigns Phabricator does not know. */
-async function callsignsByPages(phabricator: Upstream, callsigns: readonly string[], io: Io): Promise<string[]> {
-  const missing: string[] = [];
-  for (const callsign of callsigns) {
-    try {
-      await pageMirror(phabricator, callsign, 1).exists();
-      io.stdout(`callsign ${callsign}: its repository page is readable without a token\n`);
-    } catch (error) {
-      if (!(error instanceof UnknownRepositoryError)) throw error;
-      missing.push(callsign);
-    }
-  }
-  return missing;
-}
 
 const OPTIONS = {
   once: { type: "boolean", default: false },
@@ -132,19 +75,6 @@ function readFlags(argv: string[], io: Io): Flags | number {
     return 2;
   }
   return values;
-}
-
-/** `--check-config`: what the configuration says, then whether Phabricator knows its callsigns. */
-function checkConfig(config: Config, io: Io): Promise<number> {
-  const repos = config.repositories.map((r) => `${r.path}=${mirrorName(r.mirror)}${r.mirror.vcs === "git" ? ":git" : ""}`).join(", ");
-  const off = pipelineOffReason(config);
-  io.stdout(`configuration is valid: queue ${config.pulse.queue} on ${config.pulse.url.host}, repositories ${repos}\n`);
-  io.stdout(
-    off === undefined
-      ? `code-review pipeline metrics: on (Try repository ${config.codeReviewTryRepository}, queue ${config.pulse.tryQueue})\n`
-      : `code-review pipeline metrics: off (${off})\n`,
-  );
-  return checkCallsigns(config, io);
 }
 
 export async function reportLag(argv: string[], io: Io): Promise<number> {
