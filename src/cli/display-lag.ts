@@ -33,6 +33,12 @@ code-review pipeline: created, pushed to Try, result, and the durations (needs P
 Without arguments: the state of the queue head, read-only (nothing is acked or declared).
 With --rejected: the messages kept in the rejected queue (reason, repository, push ids, when they
 were set aside), read-only: nothing is taken off it.
+
+Exit status:
+  0  every answer was given (a changeset missing from the mirror is an answer)
+  1  an upstream failure: Pulse, hg.mozilla.org or Phabricator did not answer as expected
+     (without arguments: the check of the queue head failed)
+  2  bad configuration, or a bad command line
 `;
 
 async function describeNode(app: App, node: string, nowMs: number): Promise<string[]> {

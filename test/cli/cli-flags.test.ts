@@ -46,3 +46,18 @@ describe("--json", () => {
     expect(c.out).toBe("");
   });
 });
+
+describe("--help", () => {
+  it("lists each command's exit codes, as the contract has them", async () => {
+    const report = io();
+    await reportLag(["--help"], report);
+    expect(report.out).toMatch(
+      /\nExit status:\n {2}0 {2}the service stopped on SIGTERM or SIGINT;[^]*\n {2}1 {2}--once: a check failed[^]*\n {2}2 {2}bad configuration/,
+    );
+    const display = io();
+    await displayLag(["--help"], display);
+    expect(display.out).toMatch(
+      /\nExit status:\n {2}0 {2}every answer was given[^]*\n {2}1 {2}an upstream failure[^]*\n {2}2 {2}bad configuration, or a bad command line\n$/,
+    );
+  });
+});
