@@ -1,4 +1,4 @@
-// The two Grafana dashboards, as code (Grafana Foundation SDK). `npm run dashboards` writes them to
+// The Grafana dashboards, as code (Grafana Foundation SDK). `npm run dashboards` writes them to
 // grafana/dashboards/*.json, and a test fails when the committed JSON is not what this produces, when
 // an expression does not parse, or when a panel asks for a metric the service does not export.
 import * as common from "@grafana/grafana-foundation-sdk/common";
@@ -8,6 +8,7 @@ import * as prometheus from "@grafana/grafana-foundation-sdk/prometheus";
 import * as stat from "@grafana/grafana-foundation-sdk/stat";
 import * as table from "@grafana/grafana-foundation-sdk/table";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
+import { OBJECTIVES, type Objective } from "../../src/core/objectives.ts";
 import { runbookUrl } from "./links.ts";
 
 /**
@@ -476,9 +477,183 @@ export function pipelineDashboard(): dashboard.Dashboard {
   return builder.build();
 }
 
+/**
+ * The burn-rate alerts of grafana/alerts/phabmon.slo.rules.yml (generated from OBJECTIVES), as the
+ * Objectives dashboard draws them: each pages or tickets when the error ratio over both its windows is
+ * `factor` times the budget's (the multiwindow, multi-burn-rate parameters Google's SRE workbook
+ * recommends in "Alerting on SLOs"). The burn-rate panel plots the long windows; test/grafana.test.ts
+ * holds these numbers to the rules once that file exists.
+ */
+export const BURN_ALERTS = [
+  { alert: "PhabmonErrorBudgetBurnFast", factor: 14.4, long: "1h", short: "5m", hours: 1, action: "pages", color: "red" },
+  { alert: "PhabmonErrorBudgetBurnMedium", factor: 6, long: "6h", short: "30m", hours: 6, action: "pages", color: "orange" },
+  { alert: "PhabmonErrorBudgetBurnSlow", factor: 1, long: "3d", short: "6h", hours: 72, action: "tickets", color: "yellow" },
+] as const;
+
+/** The budget left at which the Objectives dashboard turns orange: under a quarter of it. */
+export const BUDGET_LOW = 0.25;
+
+/** NaN (no event in the window: 0 ÷ 0) and no series read "No data", never a number. */
+const NO_DATA: dashboard.ValueMapping[] = [
+  {
+    type: dashboard.MappingType.SpecialValue,
+    options: { match: dashboard.SpecialValueMatch.NullAndNan, result: { text: "No data", color: "text", index: 0 } },
+  },
+];
+
+/**
+ * A legend under the panel and every series in the tooltip: these panels draw several series (windows,
+ * all and bad events, deployments) that a person must tell apart; the SDK's default hides the legend.
+ */
+function legible(panel: timeseries.PanelBuilder): timeseries.PanelBuilder {
+  return panel
+    .legend(new common.VizLegendOptionsBuilder().showLegend(true).displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom))
+    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending));
+}
+
+const percent = (share: number, digits = 2): string => `${Number((share * 100).toFixed(digits))} %`;
+
+/** What the objective promises, with its numbers: every panel of its row says it first. */
+function promise(o: Objective): string {
+  return `Objective ${o.name}: ${percent(o.target)} of ${o.description} (${o.histogram} within ${o.thresholdSeconds} s), over ${o.windowDays} days; its error budget is the other ${percent(1 - o.target)} of the events.`;
+}
+
+/** A recorded series of this objective: the job matcher, the deployments picked, and its `objective`. */
+function slo(record: string, o: Objective): string {
+  return `${record}{${JOB}, job=~"$job", objective="${o.name}"}`;
+}
+
+/** The share of the error budget left over the objective's window: 1 − error ratio ÷ (1 − target). */
+function budgetLeft(o: Objective): string {
+  return `1 - ${slo(`phabmon:slo_error_ratio:rate${o.windowDays}d`, o)} / (1 - ${o.target})`;
+}
+
+/** Red once the budget is spent, orange under a quarter of it left. */
+function budgetSteps(): dashboard.ThresholdsConfigBuilder {
+  return new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([
+    { value: null, color: "red" },
+    { value: 0, color: "orange" },
+    { value: BUDGET_LOW, color: "green" },
+  ]);
+}
+
+function budgetPanels(o: Objective): [stat.PanelBuilder, timeseries.PanelBuilder] {
+  const how = `Budget left over the last ${o.windowDays} days: 1 − (bad events ÷ all events over ${o.windowDays} d) ÷ (1 − ${o.target}), i.e. 1 − phabmon:slo_error_ratio:rate${o.windowDays}d ÷ ${percent(1 - o.target)}. 100 % when nothing was spent, 0 when all of it was, below 0 when the objective is missed over the window. "No data" when there was no event in the window or the recording rules are not loaded, never 100 %.`;
+  const glanceNow = new stat.PanelBuilder()
+    .title(`${o.name}: error budget left`)
+    .description(`${promise(o)} ${how} Red below 0, orange below ${percent(BUDGET_LOW)}.`)
+    .datasource(DS)
+    .height(8)
+    .span(4)
+    .unit("percentunit")
+    .decimals(1)
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(["last"]).values(false))
+    .colorMode(common.BigValueColorMode.Background)
+    .mappings(NO_DATA)
+    .noValue("No data")
+    .thresholds(budgetSteps())
+    .withTarget(query(budgetLeft(o), "{{job}}", "A"));
+  const overTime = series(
+    `${o.name}: error budget left over time`,
+    `${promise(o)} ${how} Each point is the budget left over the ${o.windowDays} days before it: a drop is budget spent, a rise is old bad events leaving the window. Dashed: ${percent(BUDGET_LOW)} and 0.`,
+    "percentunit",
+    [[budgetLeft(o), "{{job}}"]],
+  )
+    .span(10)
+    .axisSoftMin(0)
+    .axisSoftMax(1)
+    .mappings(NO_DATA)
+    .noValue("No data")
+    .thresholds(budgetSteps())
+    .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed));
+  return [glanceNow, overTime];
+}
+
+function burnRatePanel(o: Objective): timeseries.PanelBuilder {
+  const alerts = BURN_ALERTS.map(
+    (a) =>
+      `${a.alert} ${a.action} at ${a.factor}× over ${a.long} and ${a.short} (${percent((a.factor * a.hours) / (o.windowDays * 24), 1)} of the budget in ${a.long})`,
+  ).join("; ");
+  const panel = series(
+    `${o.name}: burn rate`,
+    `${promise(o)} How fast the budget is spent: the error ratio (bad events ÷ all events) over ${BURN_ALERTS.map((a) => a.long).join(", ")} ÷ (1 − ${o.target}), from phabmon:slo_error_ratio:rate<window>. 1× spends exactly the budget in ${o.windowDays} days. Dashed, the alerts: ${alerts}. No value where the window had no event.`,
+    "suffix:×",
+    BURN_ALERTS.map((a) => [`${slo(`phabmon:slo_error_ratio:rate${a.long}`, o)} / (1 - ${o.target})`, `{{job}} ${a.long}`]),
+  );
+  return withLines(
+    panel,
+    [...BURN_ALERTS].reverse().map((a) => [a.factor, a.color]),
+  )
+    .span(10)
+    .axisSoftMin(0)
+    .axisSoftMax(Math.ceil(Math.max(...BURN_ALERTS.map((a) => a.factor))))
+    .noValue("No data");
+}
+
+function eventsPanel(o: Objective): timeseries.PanelBuilder {
+  // Rates recorded over 5 minutes, averaged over each bar and times its width: the events of that bar.
+  const perBar = (record: string) => `avg_over_time(${slo(record, o)}[$__interval]) * $__interval_ms / 1000`;
+  return (
+    series(
+      `${o.name}: events that spent it`,
+      `${promise(o)} The events behind the budget, per bar (each bar's width, at least 5 min): all events, and the bad ones among them (observed slower than ${o.thresholdSeconds} s, or still waiting past it, so an outage that verifies nothing spends budget too). Computed as phabmon:slo_events:rate5m and phabmon:slo_bad_events:rate5m averaged over the bar, times its width: an estimate, not an exact count. The budget is ${percent(1 - o.target)} of all events.`,
+      "short",
+      [
+        [perBar("phabmon:slo_events:rate5m"), "{{job}} all events"],
+        [perBar("phabmon:slo_bad_events:rate5m"), "{{job}} bad events"],
+      ],
+    )
+      .span(24)
+      .height(7)
+      .interval("5m")
+      .drawStyle(common.GraphDrawStyle.Bars)
+      .fillOpacity(80)
+      .lineWidth(1)
+      .decimals(0)
+      .noValue("No data")
+      // Bad events drawn over all events (they are a part of them), in red.
+      .overrideByQuery("A", [{ id: "color", value: { mode: "fixed", fixedColor: "blue" } }])
+      .overrideByQuery("B", [{ id: "color", value: { mode: "fixed", fixedColor: "red" } }])
+  );
+}
+
+/**
+ * Per objective, one row: the error budget left over its window (now, and over time), how fast it burns
+ * against the burn-rate alerts' factors, and the events that spent it. Built from OBJECTIVES, so a new
+ * objective brings its row; every panel reads the recording rules of grafana/alerts/phabmon.slo.rules.yml.
+ */
+export function objectivesDashboard(objectives: readonly Objective[] = OBJECTIVES): dashboard.Dashboard {
+  const builder = variables(
+    new dashboard.DashboardBuilder("Objectives")
+      .uid("phabmon-slo")
+      .description("Service level objectives of phabricator-repo-monitor: the error budget left, its burn rate and the events that spent it.")
+      .tags(["phabricator-repo-monitor", "slo"])
+      .refresh("1m")
+      .time({ from: "now-7d", to: "now" })
+      .timezone("utc")
+      .tooltip(dashboard.DashboardCursorSync.Crosshair)
+      .annotations([restarts()]),
+    `label_values(phabmon:slo_error_ratio:rate28d{${JOB}}, job)`,
+    "job",
+    "Deployment",
+  );
+  const links = runbooks(...BURN_ALERTS.map((a) => a.alert));
+  for (const o of objectives) {
+    const [now, overTime] = budgetPanels(o);
+    builder
+      .withRow(new dashboard.RowBuilder(`${o.name}: ${percent(o.target)} of ${o.description}, over ${o.windowDays} days`))
+      .withPanel(now.links(links))
+      .withPanel(legible(overTime).links(links))
+      .withPanel(legible(burnRatePanel(o)).links(links))
+      .withPanel(legible(eventsPanel(o)).links(links));
+  }
+  return builder.build();
+}
+
 export const DASHBOARDS: Record<string, () => dashboard.Dashboard> = {
   "phabricator-mirror.json": mirrorDashboard,
   "code-review-pipeline.json": pipelineDashboard,
+  "objectives.json": () => objectivesDashboard(),
 };
 
 export function renderDashboard(build: () => dashboard.Dashboard): string {

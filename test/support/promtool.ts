@@ -19,9 +19,15 @@ export async function promtool(args: string[], stdin?: string): Promise<{ code: 
   });
 }
 
-/** Dashboard variables and Grafana's interval macro, replaced so that promtool can parse the expression. */
+/** Dashboard variables and Grafana's interval macros, replaced so that promtool can parse the expression. */
 export function concreteExpr(expr: string): string {
-  return expr.replaceAll("$__rate_interval", "5m").replaceAll("$repository", ".*").replaceAll("$queue", ".*");
+  return expr
+    .replaceAll("$__rate_interval", "5m")
+    .replaceAll("$__interval_ms", "300000")
+    .replaceAll("$__interval", "5m")
+    .replaceAll("$repository", ".*")
+    .replaceAll("$queue", ".*")
+    .replaceAll("$job", ".*");
 }
 
 /** promtool check rules on the expressions, each as a recording rule: it parses every one of them. */
