@@ -10,6 +10,7 @@
 // before the part of the pushlog this process read.
 import type { GitPush } from "./lando-message.ts";
 import { INITIAL_STATE, stateAfterCheck, type RepositoryState } from "../run/lag.ts";
+import { EMPTY_HISTORY, historyAfterCheck, type LagHistory, type LagPoint } from "../run/lag-history.ts";
 
 export interface BranchSync {
   /** Git pushes not yet found in the hg pushlog, by Lando push id. */
@@ -19,9 +20,11 @@ export interface BranchSync {
   /** The highest hg push id read from the repository's pushlog. */
   readonly hgCursor: number | undefined;
   readonly state: RepositoryState;
+  /** The sync lag of each check over the last 24 h (lag-history.ts), since this process started. */
+  readonly history: LagHistory;
 }
 
-export const NEW_BRANCH: BranchSync = { pending: new Map(), unmirrored: new Map(), hgCursor: undefined, state: INITIAL_STATE };
+export const NEW_BRANCH: BranchSync = { pending: new Map(), unmirrored: new Map(), hgCursor: undefined, state: INITIAL_STATE, history: EMPTY_HISTORY };
 
 /** How far back the pushlog is read again when new Git pushes arrive: their hg push may already be there. */
 export const HG_LOOKBACK_PUSHES = 200;
@@ -117,6 +120,11 @@ export function branchAfterCheck(branch: BranchSync, outcome: { ok: boolean; err
     ? [...branch.pending.values()].map((p) => ({ repository: outcome.repository, pushId: p.pushId, pushTime: p.pushTime, user: p.user }))
     : undefined;
   return { ...branch, state: stateAfterCheck(branch.state, { ok: outcome.ok, error: outcome.error, unverified, atMs: outcome.atMs }) };
+}
+
+/** The check's sync lag, once known, joins the last day's (older points leave). */
+export function branchAfterLag(branch: BranchSync, point: LagPoint, nowMs: number): BranchSync {
+  return { ...branch, history: historyAfterCheck(branch.history, point, nowMs) };
 }
 
 /** Whether a Git push is decided: found in hg, and shown by the Git mirror where one is checked. */

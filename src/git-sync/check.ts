@@ -12,10 +12,12 @@ import { isUnixTime } from "../core/push-time.ts";
 import { checkFailure, type CheckFailure } from "../run/check-failure.ts";
 import type { Conclusion, Measurement, Note, QueueCheck, QueueInput, ReadPlan, Settled } from "../run/check.ts";
 import { lagSeconds } from "../run/lag.ts";
+import { lagPoint } from "../run/lag-history.ts";
 import { pushIdRanges } from "../pushlog/push-id-ranges.ts";
 import {
   NEW_BRANCH,
   branchAfterCheck,
+  branchAfterLag,
   branchAfterMessages,
   branchAfterMirror,
   branchAfterPushlog,
@@ -234,7 +236,8 @@ function conclude(draft: Draft, settled: Settled, nowMs: number, deps: GitSyncDe
       atMs: nowMs,
       repository,
     });
-    book.set(branch, after);
+    const lag = lagSeconds(after.state, nowMs, deps.staleAfterMs);
+    book.set(branch, branchAfterLag(after, lagPoint({ ok: failure === undefined, lagSeconds: lag }, nowMs), nowMs));
     return {
       branch,
       repository,
@@ -242,7 +245,7 @@ function conclude(draft: Draft, settled: Settled, nowMs: number, deps: GitSyncDe
       ...(failure === undefined ? {} : { error: failure.message }),
       pending: after.pending.size,
       synced: draft.synced.get(branch) ?? 0,
-      lagSeconds: lagSeconds(after.state, nowMs, deps.staleAfterMs),
+      lagSeconds: lag,
     };
   });
   const first = general ?? [...draft.failures.values()][0];

@@ -64,7 +64,12 @@ function create(context: CheckContext): CheckInstance {
       });
       return runReport({ ok: false, error, messages: 0, branches });
     },
-    status: (nowMs) => syncSection(sync.branches, runner.state(), nowMs, { staleAfterMs: context.staleAfterMs, connected: context.pulse.connected() }),
+    status: (nowMs) =>
+      syncSection(sync.branches, runner.state(), nowMs, {
+        staleAfterMs: context.staleAfterMs,
+        connected: context.pulse.connected(),
+        startedAt: context.startedAt,
+      }),
     health(nowMs) {
       const book = runner.state();
       const branches = sync.branches.map(({ branch, repository }) => {

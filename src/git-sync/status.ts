@@ -2,6 +2,7 @@
 // oldest Git push not yet in hg. Pure.
 import { iso, isoSeconds } from "../core/iso-time.ts";
 import { lagSeconds } from "../run/lag.ts";
+import { historyJson } from "../run/lag-history.ts";
 import type { BranchSync } from "./branch-sync.ts";
 
 /** One Git branch's Git → hg sync (GIT_BRANCHES). */
@@ -16,13 +17,17 @@ export interface SyncStatus {
   lastCheck: string | null;
   lastSuccess: string | null;
   lastError: string | null;
+  /** One point per check over the last 24 h, oldest first; lagSeconds null when the check failed or did not know. */
+  history: Array<{ at: string; lagSeconds: number | null }>;
+  /** Since when the history runs: this process's start (it is kept in memory). */
+  historySince: string | null;
 }
 
 export function syncSection(
   branches: ReadonlyArray<{ branch: string; repository: string }>,
   states: ReadonlyMap<string, BranchSync>,
   nowMs: number,
-  options: { staleAfterMs: number; connected: boolean },
+  options: { staleAfterMs: number; connected: boolean; startedAt: number },
 ): SyncStatus[] {
   return branches.map(({ branch, repository }) => {
     const state = states.get(branch);
@@ -37,6 +42,8 @@ export function syncSection(
       lastCheck: iso(state?.state.lastCheckAt),
       lastSuccess: iso(state?.state.lastSuccessAt),
       lastError: state?.state.lastError ?? null,
+      history: state === undefined ? [] : historyJson(state.history, nowMs),
+      historySince: iso(options.startedAt),
     };
   });
 }

@@ -12,12 +12,14 @@ import { hgpushReader, type HgpushPlan } from "../hgpush/read-plan.ts";
 import { SharedQueueError, checkFailure, failureReason, type CheckFailure } from "../run/check-failure.ts";
 import type { Conclusion, Decision, Measurement, Note, QueueCheck, QueueInput, Subject } from "../run/check.ts";
 import { lagSeconds, replicationDelays } from "../run/lag.ts";
+import { lagPoint } from "../run/lag-history.ts";
 import {
   NEW_WATCH,
   pushesToWalk,
   settledIds,
   watchAfterCheck,
   watchAfterGapSearch,
+  watchAfterLag,
   watchAfterVerification,
   type RepositoryWatch,
 } from "./replication-state.ts";
@@ -238,14 +240,15 @@ function conclude(
       missing: verification?.missing,
       receivedNew,
     });
-    book.set(repo.path, after);
+    const lag = lagSeconds(after.state, nowMs, staleAfterMs);
+    book.set(repo.path, watchAfterLag(after, lagPoint({ ok: failure === undefined, lagSeconds: lag }, nowMs), nowMs));
     if (failure !== undefined) failures.set(repo.path, failure);
     const stopped = verification?.stoppedAt;
     const report: RepositoryReport = {
       repository: repo.path,
       mirror: mirrorName(repo.mirror),
       ok: failure === undefined,
-      lagSeconds: lagSeconds(after.state, nowMs, staleAfterMs),
+      lagSeconds: lag,
       pending: after.state.pendingPushes,
       verified: verification?.verified.length ?? 0,
       ...(failure === undefined ? {} : { error: failure.message, reason: failureReason(failure) }),

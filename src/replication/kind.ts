@@ -48,7 +48,14 @@ function create(context: CheckContext): CheckInstance {
   }));
   const policy = { staleAfterMs: context.staleAfterMs, stalledAfterChecks: config.stalledAfterChecks, noInputAfterMs: config.noInputAfterMs.default };
   const section = (nowMs: number) =>
-    repositoriesSection(repositories, states(), nowMs, policy, { connected: context.pulse.connected(), startedAt: context.startedAt });
+    repositoriesSection(
+      repositories,
+      states(),
+      nowMs,
+      policy,
+      { connected: context.pulse.connected(), startedAt: context.startedAt },
+      new Map([...runner.state()].map(([path, watch]) => [path, watch.history])),
+    );
   registerReplicationCollectors(context.registry, {
     repositories: config.repositories,
     states,

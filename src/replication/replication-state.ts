@@ -7,6 +7,7 @@ import type { GiveUpReason } from "../hgpush/absent-pushes.ts";
 import { absenceAfterCheck, absentPushFate } from "../hgpush/absent-pushes.ts";
 import { INITIAL_STATE, stateAfterCheck, type CheckOutcome, type RepositoryState } from "../run/lag.ts";
 import { mergePushes } from "../hgpush/pushlog-gaps.ts";
+import { EMPTY_HISTORY, historyAfterCheck, type LagHistory, type LagPoint } from "../run/lag-history.ts";
 import type { PushCommits, WalkResult } from "./push-walk.ts";
 import type { ListedForWalk } from "./mirror-commits.ts";
 
@@ -22,9 +23,11 @@ export interface RepositoryWatch {
   readonly held: ReadonlyMap<number, Push>;
   /** Push ids json-pushes did not list yet, and in how many checks in a row. */
   readonly absences: ReadonlyMap<number, number>;
+  /** The lag of each check over the last 24 h (lag-history.ts), since this process started. */
+  readonly history: LagHistory;
 }
 
-export const NEW_WATCH: RepositoryWatch = { state: INITIAL_STATE, lastSeen: undefined, held: new Map(), absences: new Map() };
+export const NEW_WATCH: RepositoryWatch = { state: INITIAL_STATE, lastSeen: undefined, held: new Map(), absences: new Map(), history: EMPTY_HISTORY };
 
 /** Pushes found in the pushlog that never came over Pulse are held like those that did. */
 export function watchAfterGapSearch(watch: RepositoryWatch, found: readonly Push[]): RepositoryWatch {
@@ -136,4 +139,9 @@ export function settledIds(outcome: Pick<VerificationOutcome, "verified" | "give
 /** After the check's report: the lag state moves (lag.ts says how). */
 export function watchAfterCheck(watch: RepositoryWatch, outcome: CheckOutcome): RepositoryWatch {
   return { ...watch, state: stateAfterCheck(watch.state, outcome) };
+}
+
+/** The check's lag, once known, joins the last day's (older points leave). */
+export function watchAfterLag(watch: RepositoryWatch, point: LagPoint, nowMs: number): RepositoryWatch {
+  return { ...watch, history: historyAfterCheck(watch.history, point, nowMs) };
 }

@@ -3,6 +3,7 @@
 // Pure.
 import { iso, isoSeconds } from "../core/iso-time.ts";
 import type { RepositoryState } from "../run/lag.ts";
+import { EMPTY_HISTORY, historyJson, type LagHistory } from "../run/lag-history.ts";
 import { repositoryStatus, type Status, type StatusContext, type StatusPolicy } from "./repository-status.ts";
 
 export interface RepositoryStatusEntry {
@@ -20,6 +21,10 @@ export interface RepositoryStatusEntry {
   lastSuccess: string | null;
   lastError: string | null;
   lastPushReceived: string | null;
+  /** One point per check over the last 24 h, oldest first; lagSeconds null when the check failed or did not know. */
+  history: Array<{ at: string; lagSeconds: number | null }>;
+  /** Since when the history runs: this process's start (it is kept in memory). */
+  historySince: string | null;
 }
 
 /** Each repository with its own no-input window (ms), which overrides the policy's. */
@@ -31,6 +36,8 @@ export function repositoriesSection(
   nowMs: number,
   policy: StatusPolicy,
   context: StatusContext,
+  /** Each repository's last day of checks (lag-history.ts); none given, an empty one. */
+  histories: ReadonlyMap<string, LagHistory> = new Map(),
 ): RepositoryStatusEntry[] {
   return repositories.map(({ path, callsign, noInputAfterMs }) => {
     const state = states.get(path);
@@ -53,6 +60,8 @@ export function repositoriesSection(
       lastSuccess: iso(state?.lastSuccessAt),
       lastError: state?.lastError ?? null,
       lastPushReceived: iso(state?.lastPushReceivedAt),
+      history: historyJson(histories.get(path) ?? EMPTY_HISTORY, nowMs),
+      historySince: iso(context.startedAt),
     };
   });
 }

@@ -118,6 +118,8 @@ describe("the status collectors", () => {
       lastSuccess: null,
       lastError: null,
       lastPushReceived: null,
+      history: [],
+      historySince: null,
       ...over,
     });
     const section = [

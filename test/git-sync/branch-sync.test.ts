@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   NEW_BRANCH,
   branchAfterCheck,
+  branchAfterLag,
   branchAfterMessages,
   branchAfterMirror,
   branchAfterPushlog,
@@ -11,6 +12,8 @@ import {
   HG_LOOKBACK_PUSHES,
 } from "../../src/git-sync/branch-sync.ts";
 import { lagSeconds } from "../../src/run/lag.ts";
+import { lagPoint } from "../../src/run/lag-history.ts";
+import { syncSection } from "../../src/git-sync/status.ts";
 import type { GitPush } from "../../src/git-sync/lando-message.ts";
 
 const T0 = Date.UTC(2026, 11, 3, 12, 0, 0);
@@ -80,5 +83,26 @@ describe("the Git → hg sync of a branch", () => {
     const seen = branchAfterMirror(synced, new Set([sha(50)]), T0);
     expect(seen.mirrored).toEqual([{ push: git(50, S0 - 400), seconds: 400 }]);
     expect(decided(seen.branch, 50)).toBe(true);
+  });
+
+  it("keeps each check's sync lag for the last day, null for a failed check, and /status shows it with since when", () => {
+    const pending = branchAfterMessages(NEW_BRANCH, [git(60, S0 - 600)], { mirrored: false }).branch;
+    let branch = branchAfterCheck(pending, { ok: true, read: true, atMs: T0 - 5 * 60_000, repository: REPO });
+    branch = branchAfterLag(branch, lagPoint({ ok: true, lagSeconds: lagSeconds(branch.state, T0 - 5 * 60_000, STALE) }, T0 - 5 * 60_000), T0 - 5 * 60_000);
+    branch = branchAfterCheck(branch, { ok: false, error: "hg.mozilla.org: HTTP 503", read: true, atMs: T0, repository: REPO });
+    branch = branchAfterLag(branch, lagPoint({ ok: false, lagSeconds: lagSeconds(branch.state, T0, STALE) }, T0), T0);
+    const [entry] = syncSection([{ branch: "autoland", repository: REPO }], new Map([["autoland", branch]]), T0, {
+      staleAfterMs: STALE,
+      connected: true,
+      startedAt: T0 - 60 * 60_000,
+    });
+    expect(entry?.history).toEqual([
+      { at: "2026-12-03T11:55:00.000Z", lagSeconds: 300 },
+      { at: "2026-12-03T12:00:00.000Z", lagSeconds: null },
+    ]);
+    expect(entry?.historySince).toBe("2026-12-03T11:00:00.000Z");
+    // A branch no check has reached yet: an empty history, not a zero.
+    const [fresh] = syncSection([{ branch: "main", repository: "firefox" }], new Map(), T0, { staleAfterMs: STALE, connected: true, startedAt: T0 });
+    expect(fresh?.history).toEqual([]);
   });
 });

@@ -136,6 +136,20 @@ describe("the replication check with fakes of its ports", () => {
     expect(w.acked).toEqual([Array.from({ length: 10 }, (_, i) => i)]);
   });
 
+  it("adds each check's lag to the repository's last day: the lag it concluded, null for a check that failed", async () => {
+    const lagging = runnerOf(world({ pushes: 5, mirroredUpTo: 2 }));
+    await lagging.run();
+    expect(lagging.state().get(AUTOLAND)?.history).toEqual([{ atMs: NOW_MS, lagSeconds: 3600 - 2 }]);
+    const failing = runnerOf(world({ pushes: 3, mirroredUpTo: 3, mirrorFails: true }));
+    await failing.run();
+    await failing.run();
+    // Never a zero for a check that could not tell.
+    expect(failing.state().get(AUTOLAND)?.history).toEqual([
+      { atMs: NOW_MS, lagSeconds: null },
+      { atMs: NOW_MS, lagSeconds: null },
+    ]);
+  });
+
   it("a mirror that fails is a failed check with the mirror's reason: nothing acked, the lag not zero", async () => {
     const w = world({ pushes: 3, mirroredUpTo: 3, mirrorFails: true });
     const report = await runnerOf(w).run();

@@ -143,6 +143,17 @@ describe("the status document", () => {
       T0,
       POLICY,
       { connected: true, startedAt: T0 - 12 * HOUR },
+      new Map([
+        [
+          "integration/autoland",
+          [
+            // A day and a minute ago: out of the last 24 h, not shown.
+            { atMs: T0 - 24 * HOUR - MIN, lagSeconds: 5 },
+            { atMs: T0 - 5 * MIN, lagSeconds: null },
+            { atMs: T0, lagSeconds: 600 },
+          ],
+        ],
+      ]),
     );
     const doc = documentOf(
       { repositories },
@@ -166,10 +177,23 @@ describe("the status document", () => {
       lastSuccess: "2026-12-03T03:00:00.000Z",
       lastError: null,
       lastPushReceived: "2026-12-03T03:00:00.000Z",
+      history: [
+        { at: "2026-12-03T02:55:00.000Z", lagSeconds: null },
+        { at: "2026-12-03T03:00:00.000Z", lagSeconds: 600 },
+      ],
+      historySince: "2026-12-02T15:00:00.000Z",
     });
     // Twelve hours without a push is no_input by the 6 h default, but not by mozilla-central's 48 h.
     expect(doc.repositories[1]).toMatchObject({ status: "ok", lagSeconds: 0, oldestUnverified: null, lastPushReceived: null });
-    expect(doc.repositories[2]).toMatchObject({ status: "unknown", reason: "no check has run yet", lagSeconds: null, pending: null, lastCheck: null });
+    expect(doc.repositories[2]).toMatchObject({
+      status: "unknown",
+      reason: "no check has run yet",
+      lagSeconds: null,
+      pending: null,
+      lastCheck: null,
+      history: [],
+      historySince: "2026-12-02T15:00:00.000Z",
+    });
     expect(doc.pipeline).toBeNull();
     expect(doc.sync).toBeNull();
     expect(doc.queues).toEqual([
