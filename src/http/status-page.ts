@@ -1,8 +1,14 @@
 // GET /: the status document as a page a person reads on a phone. Server-rendered, no script, no
 // front-end build; every value from the document is escaped. Pure: a document in, HTML out.
 import { humanDuration } from "../core/duration.ts";
+import { objective } from "../core/objectives.ts";
+import { lagChart } from "./lag-chart.ts";
 import type { PipelineStatus, QueueStatus, RepositoryStatusEntry, StatusDocument } from "../app/status-document.ts";
 import type { Status } from "../replication/repository-status.ts";
+
+/** The thresholds each chart draws: the objectives' (src/core/objectives.ts). */
+const REPLICATION_THRESHOLD = objective("replication").thresholdSeconds;
+const SYNC_THRESHOLD = objective("git_sync").thresholdSeconds;
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 const esc = (value: unknown): string => String(value).replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
@@ -29,6 +35,7 @@ table{border-collapse:collapse;width:100%;font-size:.9rem;table-layout:fixed}td,
 .stuck{margin-top:.75rem}.stuck caption{text-align:left;font-weight:600;padding:.25rem .4rem}
 .stuck th:first-child{width:20%}.stuck th:nth-child(2){width:40%}
 .down{color:#c62828;font-weight:700}
+.lag-chart{display:block;width:100%;max-width:28rem;height:auto;margin:.25rem 0}
 footer{margin-top:2rem;font-size:.85rem;color:#555}
 `;
 
@@ -68,6 +75,7 @@ function repositoryCard(entry: RepositoryStatusEntry, nowMs: number): string {
     `<section class="card ${esc(entry.status)}" data-repository="${esc(entry.repository)}" data-status="${esc(entry.status)}">`,
     `<h3><span class="badge">${LABELS[entry.status]}</span> ${esc(entry.repository)} <small>(${esc(entry.callsign)})</small></h3>`,
     `<p class="lag">${lagLine(entry)}</p>`,
+    lagChart(entry.history, nowMs, REPLICATION_THRESHOLD, entry.historySince),
     entry.reason === null ? "" : `<p class="reason">${esc(entry.reason)}</p>`,
     `<dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join("")}</dl>`,
     "</section>",
@@ -134,6 +142,7 @@ export function renderStatusPage(doc: StatusDocument): string {
             (b) =>
               `<section class="card ${b.lagSeconds === null ? "unknown" : b.lagSeconds > 0 ? "lagging" : "ok"}" data-branch="${esc(b.branch)}"><h3>${esc(b.branch)} → ${esc(b.repository)}</h3>` +
               `<p class="lag">${b.lagSeconds === null ? "sync lag unknown" : b.lagSeconds === 0 ? "every Git push is in hg" : `${esc(humanDuration(b.lagSeconds))} behind`}</p>` +
+              lagChart(b.history, nowMs, SYNC_THRESHOLD, b.historySince) +
               `<dl>${b.oldestPending === null ? "" : `<dt>Oldest Git push not in hg</dt><dd>Lando push ${esc(b.oldestPending.pushId)}, head <code>${esc(b.oldestPending.head)}</code>, ${when(b.oldestPending.pushTime, nowMs)}</dd>`}` +
               `<dt>Pending</dt><dd>${esc(b.pending)}</dd><dt>Last check</dt><dd>${when(b.lastCheck, nowMs)}</dd><dt>Last successful check</dt><dd>${when(b.lastSuccess, nowMs)}</dd>` +
               `${b.lastError === null ? "" : `<dt>Last error</dt><dd>${esc(b.lastError)}</dd>`}</dl></section>`,

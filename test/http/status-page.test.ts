@@ -2,7 +2,7 @@
 // for over 2 h (status-page.browser.test.ts shows the page as a person sees it).
 import { describe, expect, it } from "vitest";
 import { renderStatusPage } from "../../src/http/status-page.ts";
-import type { PipelineStatus } from "../../src/app/status-document.ts";
+import type { PipelineStatus, RepositoryStatusEntry, SyncStatus } from "../../src/app/status-document.ts";
 import { documentOf } from "../support/status.ts";
 
 const NOW = Date.UTC(2026, 11, 7, 12, 0, 0);
@@ -53,5 +53,54 @@ describe("the page's reviews in flight for over 2 h", () => {
       expect(html).not.toContain('id="stuck"');
       expect(html).not.toContain("over 2 h");
     }
+  });
+});
+
+describe("the page's last day per repository and per Git branch", () => {
+  const history = [
+    { at: new Date(NOW - 10 * 60_000).toISOString(), lagSeconds: 120 },
+    { at: new Date(NOW - 5 * 60_000).toISOString(), lagSeconds: 420 },
+  ];
+  const repository: RepositoryStatusEntry = {
+    repository: "integration/autoland",
+    callsign: "AUTOLAND",
+    status: "lagging",
+    reason: "push 7 is not fully mirrored after 7 min",
+    lagSeconds: 420,
+    oldestUnverified: null,
+    blockedChecks: 1,
+    pending: 1,
+    lastCheck: history[1]?.at ?? null,
+    lastSuccess: history[1]?.at ?? null,
+    lastError: null,
+    lastPushReceived: null,
+    history,
+    historySince: new Date(NOW - 2 * 3600_000).toISOString(),
+  };
+  const branch: SyncStatus = {
+    branch: "main",
+    repository: "mozilla-central",
+    lagSeconds: null,
+    oldestPending: null,
+    pending: 0,
+    lastCheck: null,
+    lastSuccess: null,
+    lastError: null,
+    history: [],
+    historySince: repository.historySince,
+  };
+
+  it("draws each card's chart, in the card, with its objective's threshold (replication 10 min, Git sync 15 min) and since when", () => {
+    const html = renderStatusPage(documentOf({ repositories: [repository], sync: [branch] }, [], NOW));
+    const card = /<section class="card lagging" data-repository="integration\/autoland"[^]*?<\/section>/.exec(html)?.[0] ?? "";
+    expect(card).toContain('<svg class="lag-chart"');
+    expect(card).toContain(">objective 10 min</text>");
+    expect(card).toContain(">since 10:00 UTC</text>");
+    expect(card).toMatch(/<polyline class="lag-line" points="[^"]+"/);
+    const sync = /<section [^>]*data-branch="main"[^]*?<\/section>/.exec(html)?.[0] ?? "";
+    expect(sync).toContain(">objective 15 min</text>");
+    expect(sync).toContain(">no check yet</text>");
+    // No script, no external resource, as before.
+    expect(html).not.toMatch(/<script|<link|<img|src=/i);
   });
 });
