@@ -59,9 +59,15 @@ describe("the Git → hg sync (service)", () => {
         lastCheck: expect.any(String),
         lastSuccess: expect.any(String),
         lastError: null,
+        // The check's own lag, one point, since the process started.
+        history: [{ at: status.sync[0]?.lastCheck, lagSeconds: expect.any(Number) }],
+        historySince: expect.any(String),
       },
     ]);
     expect(status.sync[0]?.lagSeconds).toBeGreaterThanOrEqual(120);
+    const [point] = status.sync[0]?.history as Array<{ at: string; lagSeconds: number }>;
+    expect(point?.lagSeconds).toBeGreaterThanOrEqual(120);
+    expect(Date.parse(status.sync[0]?.historySince as string)).toBeLessThan(Date.parse(point?.at ?? ""));
     svc.signal("SIGTERM");
     expect((await svc.finished).code).toBe(0);
     // Not decided, so not acked: the next process finds it again.

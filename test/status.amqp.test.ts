@@ -64,12 +64,20 @@ describe("GET /status and GET / (service)", () => {
     });
     expect(central?.lagSeconds).toBeGreaterThanOrEqual(1500);
     expect(central?.reason).toMatch(/^push 2 is not fully mirrored after 25 min/);
+    // The last day: one point for the one check, its lag as it concluded; since this process started.
+    expect(autoland?.history).toEqual([{ at: autoland?.lastCheck, lagSeconds: 0 }]);
+    expect(central?.history).toEqual([{ at: central?.lastCheck, lagSeconds: expect.any(Number) }]);
+    expect((central?.history as Array<{ lagSeconds: number }>)[0]?.lagSeconds).toBeGreaterThanOrEqual(1500);
+    expect(Date.parse(central?.historySince as string)).toBeLessThan(Date.parse(central?.lastCheck as string));
     expect(body.pipeline).toBeNull();
     expect(body.queues).toContainEqual({ queue: h.broker.queue, owner: "service", state: "ok", messages: 1, consumers: expect.any(Number) });
 
     const html = await (await fetch(`${svc.url}/`, { headers: { authorization: basic } })).text();
     expect(html).toContain('data-repository="mozilla-central" data-status="lagging"');
     expect(html).toContain(">LAGGING</span> mozilla-central");
+    // Each card draws its last day, here the one check's dot, since this process started.
+    expect(html.match(/<svg class="lag-chart"/g)).toHaveLength(2);
+    expect(html).toContain('<circle class="current"');
 
     const metrics = await (await fetch(`${svc.url}/metrics`, { headers: { authorization: basic } })).text();
     const labels = (repo: string, callsign: string, extra = "") => `{repository="${repo}",callsign="${callsign}"${extra}}`;
