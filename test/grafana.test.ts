@@ -7,16 +7,23 @@ import { describe, expect, it } from "vitest";
 import { BUDGET_LOW, BURN_ALERTS, DASHBOARDS, THRESHOLDS, objectivesDashboard, renderDashboard } from "../grafana/src/dashboards.ts";
 import { OBJECTIVES, type Objective } from "../src/core/objectives.ts";
 import { ROOT } from "./support/harness.ts";
-import { RULE_TESTS, RULES, alertRules, checkExpressions, concreteExpr, dashboardExpressions, promtool } from "./support/promtool.ts";
+import {
+  RULE_TESTS,
+  RULES,
+  SLO_RULES,
+  SLO_RULE_TESTS,
+  alertRules,
+  checkExpressions,
+  concreteExpr,
+  dashboardExpressions,
+  promtool,
+} from "./support/promtool.ts";
 
 import type { DashboardJson } from "./support/promtool.ts";
 
 function committed(file: string): string {
   return readFileSync(join(ROOT, "grafana/dashboards", file), "utf8");
 }
-
-/** The burn-rate alerts' rules, generated from OBJECTIVES by their own change (`npm run dashboards`). */
-const SLO_RULES = join(ROOT, "grafana/alerts/phabmon.slo.rules.yml");
 
 /**
  * The alerts of both rule files. Until phabmon.slo.rules.yml exists (the burn-rate rules are written by
@@ -360,6 +367,20 @@ describe("alert rules", () => {
     expect(test.code).toBe(0);
   });
 
+  // The objectives' burn-rate rules, generated (their shape: test/grafana/slo-rules.test.ts): the fast
+  // outage pages in its first hour, blips stay quiet, an unknown lag keeps burning, and a slow
+  // degradation tickets. Three promtool runs of a few hundred evaluations each: tens of seconds.
+  it("the objectives' rules pass promtool check rules and their promtool unit tests", { timeout: 180_000 }, async () => {
+    const check = await promtool(["check", "rules", SLO_RULES]);
+    expect(check.output).toMatch(/SUCCESS: \d+ rules found/);
+    expect(check.code).toBe(0);
+    for (const file of SLO_RULE_TESTS) {
+      const test = await promtool(["test", "rules", file], undefined, 170_000);
+      expect(test.output, file).toContain("SUCCESS");
+      expect(test.code, file).toBe(0);
+    }
+  });
+
   it("each has a for:, a severity, a summary, a description, a runbook_url, and a firing and a quiet test", () => {
     const tests = readFileSync(RULE_TESTS, "utf8");
     const rules = alertRules();
@@ -388,12 +409,18 @@ describe("alert rules", () => {
       "PhabmonSyncLagUnknown",
       "PhabmonSyncChecksFailing",
     ]);
-    for (const rule of rules) {
+    // The burn-rate alerts, generated: the same checks, against their own test files.
+    const sloTests = SLO_RULE_TESTS.map((f) => readFileSync(f, "utf8")).join("\n");
+    const all = [...rules.map((rule) => ({ rule, cases: tests })), ...alertRules(SLO_RULES).map((rule) => ({ rule, cases: sloTests }))];
+    expect(new Set(alertRules(SLO_RULES).map((r) => r.name))).toEqual(
+      new Set(["PhabmonErrorBudgetBurnFast", "PhabmonErrorBudgetBurnMedium", "PhabmonErrorBudgetBurnSlow"]),
+    );
+    for (const { rule, cases: ruleTests } of all) {
       // Every series the expression reads is this service's job's, so another job's series of the same
       // name never mixes in; and staging and production (two job names) are kept apart by `job` in
       // every aggregation and match.
       const expr = /\n {8}expr: (?:\|\n)?([\s\S]*?)\n {8}for:/.exec(rule.block)?.[1] ?? "";
-      for (const selector of expr.matchAll(/\b(phabmon_[a-z_]+|process_[a-z_]+|up)\b(\{[^}]*\})?/g)) {
+      for (const selector of expr.matchAll(/\b(phabmon[_:][a-z_:0-9]+|process_[a-z_]+|up)\b(\{[^}]*\})?/g)) {
         expect(selector[2] ?? "", `${rule.name}: ${selector[0]}`).toMatch(/^\{job=~"phabricator-repo-monitor\.\*"/);
       }
       for (const by of expr.matchAll(/\b(?:by|on) \(([^)]*)\)/g)) {
@@ -406,7 +433,7 @@ describe("alert rules", () => {
       // Its address (RUNBOOK_BASE and the name) and its section: test/grafana-consistency.test.ts.
       expect(rule.block, rule.name).toMatch(/\n {10}runbook_url: "/);
       // Firing: an exp_alerts list with an alert; quiet: an empty one.
-      const cases = [...tests.matchAll(new RegExp(`alertname: ${rule.name}\\n {8}exp_alerts:( \\[\\])?`, "g"))];
+      const cases = [...ruleTests.matchAll(new RegExp(`alertname: ${rule.name}\\n {8}exp_alerts:( \\[\\])?`, "g"))];
       expect(
         cases.some((c) => c[1] === " []"),
         `${rule.name} never tested quiet`,
