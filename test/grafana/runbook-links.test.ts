@@ -10,7 +10,8 @@ import { RUNBOOK_BASE } from "../../grafana/src/links.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const RUNBOOKS = readFileSync(join(ROOT, "docs/runbooks.md"), "utf8");
-const RULES = readFileSync(join(ROOT, "grafana/alerts/phabmon.rules.yml"), "utf8");
+// The hand-written rules and the objectives' generated burn-rate rules.
+const RULES = ["phabmon.rules.yml", "phabmon.slo.rules.yml"].map((f) => readFileSync(join(ROOT, "grafana/alerts", f), "utf8")).join("\n");
 
 const slug = (heading: string): string =>
   heading
@@ -41,6 +42,7 @@ function sectionText(heading: string): string {
 describe("runbook links", () => {
   it("every alert of the rules has a runbook_url of the runbooks' base whose anchor is its own `## ` section", () => {
     expect(rules.length).toBeGreaterThanOrEqual(22);
+    expect(rules.map((r) => r.name)).toContain("PhabmonErrorBudgetBurnSlow");
     for (const { name, runbookUrl } of rules) {
       expect(runbookUrl, name).toBe(`${RUNBOOK_BASE}${name.toLowerCase()}`);
       expect(sections.get(name.toLowerCase()), `docs/runbooks.md has no "## ${name}"`).toBe(name);
