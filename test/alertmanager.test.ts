@@ -43,6 +43,12 @@ describe("the example Alertmanager configuration (amtool)", () => {
     expect(await route("alertname=PhabmonNoInput", "severity=warning", `job=${JOB}`)).toBe("phabmon-tickets");
     expect(await route("alertname=PhabmonWatchedQueueBacklog", "severity=warning", `job=${JOB}`)).toBe("phabmon-tickets");
   });
+
+  it("pages on the fast and medium burn of an objective's error budget, and files the slow burn", async () => {
+    expect(await route("alertname=PhabmonErrorBudgetBurnFast", "severity=critical", `job=${JOB}`, "objective=replication")).toBe("phabmon-pager");
+    expect(await route("alertname=PhabmonErrorBudgetBurnMedium", "severity=critical", `job=${JOB}`, "objective=git_sync")).toBe("phabmon-pager");
+    expect(await route("alertname=PhabmonErrorBudgetBurnSlow", "severity=warning", `job=${JOB}`, "objective=try_push_latency")).toBe("phabmon-tickets");
+  });
 });
 
 let alertmanager: Alertmanager;
@@ -102,6 +108,74 @@ describe("one cause, one page (a real Alertmanager)", () => {
     const got = await states(alertmanager.api, 9, suppressed(`PhabmonReplicationLagHigh/${JOB}/web.2/releases/mozilla-beta`));
     expect(got.get("PhabmonDown///")).toBe("active");
     expect(got.get(`PhabmonReplicationLagHigh/${JOB}/web.2/releases/mozilla-beta`)).toBe("suppressed");
+  });
+});
+
+describe("an objective's burn pages, and silences the threshold alerts it duplicates (a real Alertmanager)", () => {
+  let own: Alertmanager;
+
+  beforeAll(async () => {
+    own = await startAlertmanager(CONFIG);
+  }, 30_000);
+
+  afterAll(async () => {
+    await own?.stop();
+  });
+
+  it("the fast burn of replication is the one page: the lag alerts of that deployment, and the medium and slow burns, are silenced", async () => {
+    const production = { job: JOB };
+    const at = { job: JOB, instance: "web.1" };
+    const replication = { objective: "replication", ...production };
+    await post(own.api, [
+      { alertname: "PhabmonErrorBudgetBurnFast", severity: "critical", ...replication },
+      { alertname: "PhabmonErrorBudgetBurnMedium", severity: "critical", ...replication },
+      { alertname: "PhabmonErrorBudgetBurnSlow", severity: "warning", ...replication },
+      { alertname: "PhabmonReplicationLagCritical", severity: "critical", repository: "integration/autoland", callsign: "AUTOLAND", ...at },
+      { alertname: "PhabmonReplicationLagHigh", severity: "warning", repository: "mozilla-central", callsign: "MOZILLACENTRAL", ...at },
+      // Not the same measure: the unknown lag says why, the sync and Try alerts are other objectives'.
+      { alertname: "PhabmonReplicationLagUnknown", severity: "warning", repository: "releases/mozilla-beta", callsign: "BETA", ...at },
+      { alertname: "PhabmonSyncLagHigh", severity: "warning", repository: "integration/autoland", branch: "autoland", ...at },
+      { alertname: "PhabmonTryPushLatencyHigh", severity: "warning", ...at },
+      // Staging's lag is its own news.
+      {
+        alertname: "PhabmonReplicationLagCritical",
+        severity: "critical",
+        repository: "integration/autoland",
+        callsign: "AUTOLAND",
+        job: `${JOB}-staging`,
+        instance: "web.1",
+      },
+    ]);
+    const got = await states(
+      own.api,
+      9,
+      suppressed(
+        `PhabmonErrorBudgetBurnMedium/${JOB}//`,
+        `PhabmonErrorBudgetBurnSlow/${JOB}//`,
+        `PhabmonReplicationLagCritical/${JOB}/web.1/integration/autoland`,
+        `PhabmonReplicationLagHigh/${JOB}/web.1/mozilla-central`,
+      ),
+    );
+    expect(got.get(`PhabmonErrorBudgetBurnFast/${JOB}//`)).toBe("active");
+    expect(got.get(`PhabmonErrorBudgetBurnMedium/${JOB}//`)).toBe("suppressed");
+    expect(got.get(`PhabmonErrorBudgetBurnSlow/${JOB}//`)).toBe("suppressed");
+    expect(got.get(`PhabmonReplicationLagCritical/${JOB}/web.1/integration/autoland`)).toBe("suppressed");
+    expect(got.get(`PhabmonReplicationLagHigh/${JOB}/web.1/mozilla-central`)).toBe("suppressed");
+    expect(got.get(`PhabmonReplicationLagUnknown/${JOB}/web.1/releases/mozilla-beta`)).toBe("active");
+    expect(got.get(`PhabmonSyncLagHigh/${JOB}/web.1/integration/autoland`)).toBe("active");
+    expect(got.get(`PhabmonTryPushLatencyHigh/${JOB}/web.1/`)).toBe("active");
+    expect(got.get(`PhabmonReplicationLagCritical/${JOB}-staging/web.1/integration/autoland`)).toBe("active");
+  });
+
+  it("while Pulse is disconnected the burn it causes (unknown lags count as late) does not page: PhabmonPulseDown will", async () => {
+    const other = `${JOB}-pulse`;
+    await post(own.api, [
+      { alertname: "PhabmonPulseDisconnected", severity: "warning", job: other, instance: "web.1" },
+      { alertname: "PhabmonErrorBudgetBurnFast", severity: "critical", objective: "git_sync", job: other },
+    ]);
+    const got = await states(own.api, 11, suppressed(`PhabmonErrorBudgetBurnFast/${other}//`));
+    expect(got.get(`PhabmonPulseDisconnected/${other}/web.1/`)).toBe("active");
+    expect(got.get(`PhabmonErrorBudgetBurnFast/${other}//`)).toBe("suppressed");
   });
 });
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { inhibitRules, routeGroupBy, type InhibitRule } from "./support/alertmanager-config.ts";
 import { ROOT } from "./support/harness.ts";
-import { alertRules } from "./support/promtool.ts";
+import { SLO_RULES, alertRules } from "./support/promtool.ts";
 
 const README = readFileSync(join(ROOT, "grafana/README.md"), "utf8");
 const EVERY_OTHER = "every other Phabmon alert";
@@ -15,6 +15,8 @@ const EVERY_OTHER = "every other Phabmon alert";
 interface Inhibition {
   sources: string[];
   withoutJob: boolean;
+  /** The burn-rate alerts' `objective` a source is limited to, if any. */
+  objective: string | undefined;
   targets: string[] | typeof EVERY_OTHER;
   equal: string[];
 }
@@ -28,7 +30,8 @@ function alertnames(matcher: string): { op: string; names: string[] } {
 /** An inhibit rule of the YAML in the table's terms; a matcher the table cannot say fails the test. */
 function fromYaml(rule: InhibitRule): Inhibition {
   const withoutJob = rule.source_matchers.includes('job=""');
-  const source = rule.source_matchers.filter((m) => m !== 'job=""');
+  const objective = rule.source_matchers.map((m) => /^objective="([a-z_]+)"$/.exec(m)?.[1]).find((o) => o !== undefined);
+  const source = rule.source_matchers.filter((m) => m !== 'job=""' && !m.startsWith("objective="));
   if (source.length !== 1) throw new Error(`source matchers the README table cannot say: ${rule.source_matchers.join(", ")}`);
   const sources = alertnames(source[0] as string);
   if (sources.op === "!=") throw new Error(`a negative source: ${source[0]}`);
@@ -41,7 +44,7 @@ function fromYaml(rule: InhibitRule): Inhibition {
     targets[1].names.join() === sources.names.join();
   if (!everyOther && (targets.length !== 1 || targets[0]?.op === "!="))
     throw new Error(`target matchers the README table cannot say: ${rule.target_matchers.join(", ")}`);
-  return { sources: sources.names, withoutJob, targets: everyOther ? EVERY_OTHER : (targets[0]?.names ?? []), equal: rule.equal };
+  return { sources: sources.names, withoutJob, objective, targets: everyOther ? EVERY_OTHER : (targets[0]?.names ?? []), equal: rule.equal };
 }
 
 /** The rows of the README's inhibition table ("| while this fires | these are silenced | on the same |"). */
@@ -56,6 +59,7 @@ function fromReadme(): Inhibition[] {
     return {
       sources: fires.match(/Phabmon[A-Za-z]+/g) ?? [],
       withoutJob: /without a `job` label/.test(fires),
+      objective: /with `objective="([a-z_]+)"`/.exec(fires)?.[1],
       targets: silenced === EVERY_OTHER ? EVERY_OTHER : (silenced.match(/Phabmon[A-Za-z]+/g) ?? []),
       equal: same === "(any)" ? [] : [...same.matchAll(/`([a-z_]+)`/g)].map((m) => m[1] as string),
     };
@@ -68,7 +72,7 @@ describe("grafana/README.md and alertmanager.example.yml", () => {
     // The reader found every rule the file has (amtool counts them too: test/alertmanager.test.ts).
     expect(yaml.length).toBe(readFileSync(join(ROOT, "grafana/alertmanager/alertmanager.example.yml"), "utf8").match(/^ {2}- source_matchers:/gm)?.length);
     expect(fromReadme()).toEqual(yaml.map(fromYaml));
-    const known = new Set(alertRules().map((r) => r.name));
+    const known = new Set([...alertRules(), ...alertRules(SLO_RULES)].map((r) => r.name));
     for (const row of fromReadme()) {
       for (const name of [...row.sources, ...(row.targets === EVERY_OTHER ? [] : row.targets)]) expect(known.has(name), `${name} is no alert rule`).toBe(true);
     }
