@@ -2,14 +2,15 @@
 // the service with every check on exports (names, types, label names, HELP), and every series the
 // contract names: the app built as the generator builds it (scripts/fully-configured-app.ts), nothing
 // connected, its /metrics text parsed.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app/build-app.ts";
 import { PREFIX, describeMetrics, renderMetricsReference } from "../../src/app/metrics-reference.ts";
 import { buildFullyConfiguredApp } from "../../scripts/fully-configured-app.ts";
 
 const DOC = readFileSync(new URL("../../docs/metrics.md", import.meta.url), "utf8");
-const CONTRACT = readFileSync(new URL("../../../shared/docs/contract.md", import.meta.url), "utf8");
+// The contract is read through ../shared, beside the checkout; a clone elsewhere has none to hold to.
+const CONTRACT_FILE = new URL("../../../shared/docs/contract.md", import.meta.url);
 
 /** Names the contract once listed that were replaced on purpose, with what replaced them. */
 const RETIRED: Readonly<Record<string, string>> = {
@@ -113,9 +114,9 @@ describe("docs/metrics.md", () => {
     expect(describeMetrics(app.registry).map((m) => m.name)).toEqual([...exported.keys()].sort());
   });
 
-  it("includes every series the contract names, except those retired on purpose", () => {
+  it.skipIf(!existsSync(CONTRACT_FILE))("includes every series the contract names, except those retired on purpose", () => {
     const rows = documented(DOC);
-    const contract = [...tableNames(CONTRACT)];
+    const contract = [...tableNames(readFileSync(CONTRACT_FILE, "utf8"))];
     expect(contract.length).toBeGreaterThan(20);
     expect(contract.filter((name) => !rows.has(name) && RETIRED[name] === undefined)).toEqual([]);
     for (const name of Object.keys(RETIRED)) expect(rows.has(name), `${name} was retired`).toBe(false);
