@@ -13,7 +13,6 @@ import type { RepositoryStatusEntry } from "./status.ts";
 
 const REPO_LABELS = ["repository", "callsign"] as const;
 
-/** The run metrics' names (src/run/run-metrics.ts), as the contract has them. */
 /** The values its failures' `reason` label can take (src/run/check-failure.ts): each series exists from the start. */
 export const REPLICATION_FAILURE_REASONS = [
   "queue",
@@ -27,6 +26,7 @@ export const REPLICATION_FAILURE_REASONS = [
   "stopped",
 ] as const satisfies readonly FailureReason[];
 
+/** The run metrics' names (src/run/run-metrics.ts), as the contract has them. */
 export const REPLICATION_RUN_METRICS = {
   checks: { name: "phabmon_checks_total", help: "Checks of a repository, completed or failed." },
   failures: {
